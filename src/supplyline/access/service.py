@@ -1,0 +1,252 @@
+"""Use cases for tenants and API keys, and authentication.
+
+API keys are 256-bit random secrets, so a single SHA-256 is the right hash (a slow password
+hash buys nothing against a key that cannot be guessed, and would cost every request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.access.events import API_KEY_CREATED, API_KEY_REVOKED, TENANT_CREATED
+from supplyline.access.tables import access_api_key, access_tenant
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Conflict, Invalid, NotFound, Unauthorized
+from supplyline.kernel.events import NewEvent
+from supplyline.kernel.ids import new_id
+from supplyline.kernel.scope import Permission, Role, Scope
+from supplyline.kernel.uow import UnitOfWork
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+TOKEN_RE = re.compile(r"^sl_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+TENANT_ROLES = (Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+
+
+@dataclass(frozen=True)
+class TenantView:
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    name: str
+    prefix: str
+    role: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKeyView
+    token: str  # shown once, never stored
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _key_view(row: Any) -> ApiKeyView:
+    return ApiKeyView(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        role=row["role"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def _insert_key(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID | None,
+    name: str,
+    role: Role,
+    expires_at: datetime | None,
+) -> CreatedKey:
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise Invalid("expires_at", "must carry a time zone")
+    prefix = secrets.token_hex(6)
+    token = f"sl_{prefix}_{secrets.token_urlsafe(32)}"
+    row = {
+        "id": new_id(),
+        "tenant_id": tenant_id,
+        "name": name,
+        "prefix": prefix,
+        "secret_hash": _hash(token),
+        "role": role.value,
+        "created_at": utcnow(),
+        "expires_at": expires_at,
+        "revoked_at": None,
+    }
+    await uow.conn.execute(access_api_key.insert().values(**row))
+    uow.publish(
+        NewEvent(
+            type=API_KEY_CREATED.type,
+            tenant_id=tenant_id,
+            subject=f"api-keys/{row['id']}",
+            source="/supplyline/access",
+            data={
+                "id": str(row["id"]),
+                "name": name,
+                "role": role.value,
+                "prefix": prefix,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    )
+    return CreatedKey(_key_view(row), token)
+
+
+async def create_tenant(
+    uow: UnitOfWork, scope: Scope, slug: str, name: str
+) -> tuple[TenantView, CreatedKey]:
+    """Create a tenant and its first admin key (the only way into a new tenant)."""
+    scope.require(Permission.PLATFORM)
+    if not SLUG_RE.match(slug):
+        raise Invalid("slug", "2-63 characters: lower-case letters, digits and '-'")
+    if not name.strip():
+        raise Invalid("name", "must not be empty")
+    taken = await uow.conn.execute(select(access_tenant.c.id).where(access_tenant.c.slug == slug))
+    if taken.first() is not None:
+        raise Conflict(f"a tenant with slug '{slug}' exists", [])
+    tenant = TenantView(id=new_id(), slug=slug, name=name.strip(), created_at=utcnow())
+    await uow.conn.execute(
+        access_tenant.insert().values(
+            id=tenant.id, slug=slug, name=tenant.name, created_at=tenant.created_at
+        )
+    )
+    uow.publish(
+        NewEvent(
+            type=TENANT_CREATED.type,
+            tenant_id=tenant.id,
+            subject=f"tenants/{tenant.id}",
+            source="/supplyline/access",
+            data={"id": str(tenant.id), "slug": slug, "name": tenant.name},
+        )
+    )
+    key = await _insert_key(uow, tenant.id, "first admin key", Role.ADMIN, None)
+    return tenant, key
+
+
+async def create_platform_key(uow: UnitOfWork, name: str = "platform admin") -> CreatedKey:
+    """A key that may create tenants and nothing else (``supplyline admin bootstrap``)."""
+    return await _insert_key(uow, None, name, Role.PLATFORM_ADMIN, None)
+
+
+async def create_api_key(
+    uow: UnitOfWork, scope: Scope, name: str, role: str, expires_at: datetime | None = None
+) -> CreatedKey:
+    scope.require(Permission.ADMIN)
+    tenant_id = scope.require_tenant()
+    if role not in {r.value for r in TENANT_ROLES}:
+        allowed = ", ".join(r.value for r in TENANT_ROLES)
+        raise Invalid("role", f"'{role}' is not a role; use one of {allowed}")
+    if not name.strip():
+        raise Invalid("name", "must not be empty")
+    return await _insert_key(uow, tenant_id, name.strip(), Role(role), expires_at)
+
+
+async def list_api_keys(conn: AsyncConnection, scope: Scope) -> list[ApiKeyView]:
+    scope.require(Permission.ADMIN)
+    stmt = (
+        select(access_api_key)
+        .where(access_api_key.c.tenant_id == scope.require_tenant())
+        .order_by(access_api_key.c.id)
+    )
+    return [_key_view(r) for r in (await conn.execute(stmt)).mappings().all()]
+
+
+async def revoke_api_key(uow: UnitOfWork, scope: Scope, key_id: uuid.UUID) -> ApiKeyView:
+    scope.require(Permission.ADMIN)
+    tenant_id = scope.require_tenant()
+    row = (
+        (
+            await uow.conn.execute(
+                select(access_api_key).where(
+                    access_api_key.c.id == key_id, access_api_key.c.tenant_id == tenant_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no API key {key_id}")
+    if row["revoked_at"] is not None:
+        return _key_view(row)
+    now = utcnow()
+    await uow.conn.execute(
+        update(access_api_key).where(access_api_key.c.id == key_id).values(revoked_at=now)
+    )
+    uow.publish(
+        NewEvent(
+            type=API_KEY_REVOKED.type,
+            tenant_id=tenant_id,
+            subject=f"api-keys/{key_id}",
+            source="/supplyline/access",
+            data={"id": str(key_id), "prefix": row["prefix"]},
+        )
+    )
+    return _key_view({**row, "revoked_at": now})
+
+
+async def list_tenants(conn: AsyncConnection, scope: Scope) -> list[TenantView]:
+    scope.require(Permission.PLATFORM)
+    rows = (await conn.execute(select(access_tenant).order_by(access_tenant.c.id))).mappings()
+    return [TenantView(r["id"], r["slug"], r["name"], r["created_at"]) for r in rows.all()]
+
+
+async def get_tenant_by_slug(conn: AsyncConnection, slug: str) -> TenantView:
+    row = (
+        (await conn.execute(select(access_tenant).where(access_tenant.c.slug == slug)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no tenant '{slug}'")
+    return TenantView(row["id"], row["slug"], row["name"], row["created_at"])
+
+
+async def authenticate(conn: AsyncConnection, token: str, admin_token: str | None) -> Scope:
+    """Turn a bearer credential into a Scope, or refuse with a reason the caller can act on."""
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Scope.platform()
+    match = TOKEN_RE.match(token)
+    if match is None:
+        raise Unauthorized("malformed API key")
+    row = (
+        (await conn.execute(select(access_api_key).where(access_api_key.c.prefix == match[1])))
+        .mappings()
+        .first()
+    )
+    if row is None or not hmac.compare_digest(row["secret_hash"], _hash(token)):
+        raise Unauthorized("unknown API key")
+    if row["revoked_at"] is not None:
+        raise Unauthorized("API key revoked")
+    if row["expires_at"] is not None and row["expires_at"] <= utcnow():
+        raise Unauthorized("API key expired")
+    return Scope(
+        tenant_id=row["tenant_id"],
+        role=Role(row["role"]),
+        principal_id=row["id"],
+        principal_name=row["name"],
+    )

@@ -1,0 +1,63 @@
+"""The composition root: the only place that picks implementations and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from supplyline import access, logistics, registry
+from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
+from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
+from supplyline.eventlog.projections import EntityIndexProjection
+from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec
+from supplyline.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    dialect: str
+    uow: UnitOfWorkFactoryImpl
+    event_types: EventTypeRegistry
+    events: EventLog
+    catalog: ResourceCatalog
+    resources: ResourceService
+    consumers: ConsumerRunner
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def resource_specs() -> list[ResourceSpec]:
+    """Every resource of the canonical model; plug-ins will append theirs here."""
+    return [*registry.RESOURCES, *logistics.RESOURCES]
+
+
+def build_services(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    extra_consumers: list[Consumer] | None = None,
+) -> Services:
+    url = settings.resolved_database_url
+    engine = engine or create_engine(url)
+    catalog = ResourceCatalog(resource_specs())
+    catalog.check()
+    event_types = EventTypeRegistry()
+    event_types.register_all(access.EVENT_TYPES)
+    event_types.register_all(catalog.event_types())
+    events = EventLog(event_types)
+    consumers: list[Consumer] = [EntityIndexProjection(), *(extra_consumers or [])]
+    return Services(
+        settings=settings,
+        engine=engine,
+        dialect=normalize_url(url).dialect,
+        uow=UnitOfWorkFactoryImpl(engine, events.append, events.on_commit),
+        event_types=event_types,
+        events=events,
+        catalog=catalog,
+        resources=ResourceService(catalog),
+        consumers=ConsumerRunner(engine, events, consumers),
+    )

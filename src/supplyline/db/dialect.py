@@ -1,0 +1,55 @@
+"""The few things SQLite and PostgreSQL do differently; nothing else uses dialect-only SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# Arbitrary but fixed: the key of the advisory lock that serialises event-log appends.
+EVENTLOG_LOCK_KEY = 0x5E_1E_7E_A7
+
+
+async def lock_event_log(conn: AsyncConnection) -> None:
+    """Serialise appends so log positions follow commit order.
+
+    PostgreSQL sequences hand out numbers at insert time, not commit time: without this lock a
+    reader could see position 11 committed while 10 is still in flight, move past 10 and never
+    see it. The lock is held to the end of the transaction. SQLite writers are already
+    serialised by BEGIN IMMEDIATE.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTLOG_LOCK_KEY})
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+    where: Any = None,
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, optionally guarded."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table)
+        stmt_pg = pg.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: pg.excluded[c] for c in update},
+            where=where,
+        )
+        await conn.execute(stmt_pg, list(rows))
+        return
+    lite = sqlite.insert(table)
+    stmt_lite = lite.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: lite.excluded[c] for c in update},
+        where=where,
+    )
+    await conn.execute(stmt_lite, list(rows))

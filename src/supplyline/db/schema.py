@@ -1,0 +1,12 @@
+"""Imports every table module so that ``metadata`` is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+import supplyline.access.tables
+import supplyline.eventlog.projections
+import supplyline.eventlog.tables
+import supplyline.logistics.tables
+import supplyline.registry.tables  # noqa: F401
+from supplyline.kernel.schema import metadata
+
+__all__ = ["metadata"]

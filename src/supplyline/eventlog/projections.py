@@ -1,0 +1,98 @@
+"""A projection kept by a consumer: the current state of every entity, and counts per kind.
+
+It shows the pattern every read model follows: idempotent handling guarded by position, so a
+replay from any point rebuilds the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.db.dialect import upsert
+from supplyline.kernel.events import TYPE_PREFIX, StoredEvent
+from supplyline.kernel.schema import metadata
+
+eventlog_entity_index = Table(
+    "eventlog_entity_index",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("last_type", String(200), nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subject"),
+)
+
+_ACTIONS = ("created", "updated", "archived")
+
+
+def _parse(type_: str) -> tuple[str, str] | None:
+    """``supplyline.site.created.v1`` -> ("site", "created")."""
+    if not type_.startswith(TYPE_PREFIX):
+        return None
+    parts = type_[len(TYPE_PREFIX) :].split(".")
+    if len(parts) != 3 or parts[1] not in _ACTIONS:
+        return None
+    return parts[0], parts[1]
+
+
+class EntityIndexProjection:
+    name = "entity-index"
+
+    def accepts(self, event_type: str) -> bool:
+        return _parse(event_type) is not None
+
+    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
+        parsed = _parse(event.type)
+        if parsed is None or event.tenant_id is None:
+            return
+        entity, action = parsed
+        t = eventlog_entity_index
+        await upsert(
+            conn,
+            t,
+            [{
+                "tenant_id": event.tenant_id,
+                "subject": event.subject,
+                "entity": entity,
+                "last_type": event.type,
+                "last_position": event.position,
+                "archived": action == "archived",
+            }],
+            keys=("tenant_id", "subject"),
+            update=("entity", "last_type", "last_position", "archived"),
+            where=t.c.last_position < event.position,
+        )
+
+    async def reset(self, conn: AsyncConnection) -> None:
+        await conn.execute(delete(eventlog_entity_index))
+
+
+async def entity_counts(conn: AsyncConnection, tenant_id: Any) -> dict[str, dict[str, int]]:
+    t = eventlog_entity_index
+    stmt = (
+        select(t.c.entity, t.c.archived, func.count())
+        .where(t.c.tenant_id == tenant_id)
+        .group_by(t.c.entity, t.c.archived)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for entity, archived, count in await conn.execute(stmt):
+        out.setdefault(entity, {"active": 0, "archived": 0})[
+            "archived" if archived else "active"
+        ] = int(count)
+    return dict(sorted(out.items()))

@@ -1,0 +1,72 @@
+"""Domain errors. The API maps each class to one HTTP status and a problem+json body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason a value was refused; ``field`` is a dotted path such as ``lines.0.quantity``."""
+
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class DomainError(Exception):
+    """Base of every error a user can act on."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class Invalid(DomainError):
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, field: str, reason: str, *, more: list[FieldError] | None = None) -> None:
+        errors = [FieldError(field, reason), *(more or [])]
+        super().__init__(f"{field}: {reason}", errors)
+
+    @classmethod
+    def many(cls, errors: list[FieldError]) -> Invalid:
+        first, *rest = errors
+        return cls(first.field, first.reason, more=rest)
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Payload too large"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"

@@ -1,0 +1,35 @@
+"""The unit-of-work port: one transaction, with the events it publishes committed alongside."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.events import NewEvent
+
+
+class UnitOfWork(Protocol):
+    conn: AsyncConnection
+    correlation_id: str
+
+    def publish(self, event: NewEvent) -> None:
+        """Stage an event; it is appended to the log in this transaction, at commit."""
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, correlation_id: str | None = None) -> UnitOfWork: ...

@@ -1,0 +1,152 @@
+"""Registry entities declared as resources, with the rules a single field check cannot express."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.errors import FieldError, Invalid
+from supplyline.kernel.scope import Scope
+from supplyline.registry import model as m
+from supplyline.registry import tables as t
+from supplyline.resources import Ref, ResourceSpec, scoped
+
+
+async def _one(conn: AsyncConnection, scope: Scope, table: Any, id_: Any) -> dict[str, Any] | None:
+    row = (await conn.execute(scoped(select(table), table, scope).where(table.c.id == id_)))
+    found = row.mappings().first()
+    return dict(found) if found else None
+
+
+def schema_errors(schema: dict[str, Any], value: Any, field: str) -> list[FieldError]:
+    """All the ways ``value`` misses ``schema``, each named by its path under ``field``."""
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in err.absolute_path)
+        out.append(FieldError(f"{field}.{path}" if path else field, err.message))
+    return out
+
+
+async def _check_asset_type(
+    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
+) -> None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(values["attributes_schema"])
+    except jsonschema.SchemaError as exc:
+        raise Invalid("attributes_schema", f"not a valid JSON Schema: {exc.message}") from None
+
+
+async def _check_asset(
+    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
+) -> None:
+    errors: list[FieldError] = []
+    asset_type = await _one(conn, scope, t.registry_asset_type, values["asset_type_id"])
+    if asset_type is not None:
+        errors += schema_errors(asset_type["attributes_schema"], values["attributes"], "attributes")
+    if values["zone_id"] is not None:
+        zone = await _one(conn, scope, t.registry_zone, values["zone_id"])
+        if zone is not None and zone["site_id"] != values["site_id"]:
+            errors.append(FieldError("zone_id", "the zone belongs to another site than site_id"))
+    if row is not None and values["parent_id"] is not None:
+        # Walk up from the new parent; meeting this asset again would make a cycle.
+        seen, cursor = set(), values["parent_id"]
+        while cursor is not None and cursor not in seen:
+            if cursor == row["id"]:
+                errors.append(FieldError("parent_id", "an asset cannot be its own ancestor"))
+                break
+            seen.add(cursor)
+            parent = await _one(conn, scope, t.registry_asset, cursor)
+            cursor = parent["parent_id"] if parent else None
+    if errors:
+        raise Invalid.many(errors)
+
+
+async def _check_device(
+    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
+) -> None:
+    errors: list[FieldError] = []
+    profile = await _one(conn, scope, t.registry_device_profile, values["device_profile_id"])
+    if profile is not None and profile["device_kind"] != values["kind"]:
+        errors.append(
+            FieldError("kind", f"the profile is for {profile['device_kind']}s, not {values['kind']}s")
+        )
+    if values["gateway_id"] is not None:
+        if row is not None and values["gateway_id"] == row["id"]:
+            errors.append(FieldError("gateway_id", "a device cannot be its own gateway"))
+        gateway = await _one(conn, scope, t.registry_device, values["gateway_id"])
+        if gateway is not None and gateway["kind"] != "gateway":
+            errors.append(FieldError("gateway_id", f"device {gateway['code']} is not a gateway"))
+    if errors:
+        raise Invalid.many(errors)
+
+
+ORGANIZATIONS = ResourceSpec(
+    name="organizations", entity="organization", title="Organization", capability="registry",
+    table=t.registry_organization, fields=m.OrganizationIn, natural_keys=(("code",),),
+    filters=("kind", "code"),
+    description="The tenant's own organisation and its partners: carriers, customers, ...",
+)
+REGIONS = ResourceSpec(
+    name="regions", entity="region", title="Region", capability="registry",
+    table=t.registry_region, fields=m.RegionIn, natural_keys=(("code",),), filters=("code",),
+    description="The top of the site hierarchy: region > site > zone.",
+)
+SITES = ResourceSpec(
+    name="sites", entity="site", title="Site", capability="registry",
+    table=t.registry_site, fields=m.SiteIn,
+    refs=(Ref("region_id", "regions"), Ref("organization_id", "organizations")),
+    natural_keys=(("code",),), filters=("kind", "region_id", "organization_id", "code"),
+    description="A place goods are kept or handled: warehouse, depot, plant, store, cold room.",
+)
+ZONES = ResourceSpec(
+    name="zones", entity="zone", title="Zone", capability="registry",
+    table=t.registry_zone, fields=m.ZoneIn, refs=(Ref("site_id", "sites"),),
+    natural_keys=(("site_id", "code"),), filters=("site_id", "kind", "code"),
+    immutable=frozenset({"site_id"}),
+    description="An area inside a site, with its storage conditions.",
+)
+ASSET_TYPES = ResourceSpec(
+    name="asset-types", entity="asset_type", title="AssetType", capability="registry",
+    table=t.registry_asset_type, fields=m.AssetTypeIn, natural_keys=(("code",),),
+    filters=("kind", "code"), validate=_check_asset_type,
+    description="A kind of asset and the JSON Schema of its custom attributes.",
+)
+ASSETS = ResourceSpec(
+    name="assets", entity="asset", title="Asset", capability="registry",
+    table=t.registry_asset, fields=m.AssetIn,
+    refs=(
+        Ref("asset_type_id", "asset-types"), Ref("parent_id", "assets"), Ref("site_id", "sites"),
+        Ref("zone_id", "zones"), Ref("owner_organization_id", "organizations"),
+        Ref("manufacturer_organization_id", "organizations"),
+        Ref("maintainer_organization_id", "organizations"),
+    ),
+    natural_keys=(("code",),),
+    filters=("asset_type_id", "parent_id", "site_id", "status", "owner_organization_id",
+             "manufacturer_organization_id", "maintainer_organization_id", "code"),
+    validate=_check_asset,
+    description="A vehicle, trailer, container, pallet, piece of equipment or facility.",
+)
+DEVICE_PROFILES = ResourceSpec(
+    name="device-profiles", entity="device_profile", title="DeviceProfile", capability="registry",
+    table=t.registry_device_profile, fields=m.DeviceProfileIn, natural_keys=(("code",),),
+    filters=("device_kind", "vendor", "code"),
+    description="A device model: the metrics it reports and their plausible ranges.",
+)
+DEVICES = ResourceSpec(
+    name="devices", entity="device", title="Device", capability="registry",
+    table=t.registry_device, fields=m.DeviceIn,
+    refs=(Ref("device_profile_id", "device-profiles"), Ref("asset_id", "assets"),
+          Ref("gateway_id", "devices")),
+    natural_keys=(("code",),),
+    filters=("kind", "device_profile_id", "asset_id", "gateway_id", "status", "code"),
+    validate=_check_device,
+    description="A tracker, sensor or gateway, attached to an asset.",
+)
+
+RESOURCES = [
+    ORGANIZATIONS, REGIONS, SITES, ZONES, ASSET_TYPES, ASSETS, DEVICE_PROFILES, DEVICES,
+]

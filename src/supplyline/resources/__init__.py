@@ -1,0 +1,12 @@
+"""Tenant-scoped resources declared as data: one spec per entity, one service for all of them.
+
+A new kind of entity is a ``ResourceSpec`` (table + pydantic model + references); the API,
+events, schema registry and import pick it up without further code.
+"""
+
+from supplyline.resources.catalog import ResourceCatalog
+from supplyline.resources.scoping import scoped
+from supplyline.resources.service import ResourceService
+from supplyline.resources.spec import Child, Ref, ResourceSpec
+
+__all__ = ["Child", "Ref", "ResourceCatalog", "ResourceService", "ResourceSpec", "scoped"]

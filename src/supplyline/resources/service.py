@@ -1,0 +1,449 @@
+"""One service for every tenant resource: create, get, list, update, archive, bulk create.
+
+Each write checks references (same tenant, not archived), natural keys and the spec's own
+rules before touching a row, and publishes its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from supplyline.kernel.events import NewEvent
+from supplyline.kernel.ids import new_id
+from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.uow import UnitOfWork
+from supplyline.resources.catalog import ResourceCatalog
+from supplyline.resources.scoping import scoped
+from supplyline.resources.spec import Ref, ResourceSpec
+
+BASE_FIELDS = ("id", "tenant_id", "created_at", "updated_at", "archived_at", "version")
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"] if p != "__root__")
+        out.append(FieldError(f"{prefix}{path}" or prefix.rstrip(".") or "body", err["msg"]))
+    return out
+
+
+class ResourceService:
+    def __init__(self, catalog: ResourceCatalog) -> None:
+        self.catalog = catalog
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    async def get(
+        self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID
+    ) -> dict[str, Any]:
+        scope.require(Permission.READ)
+        spec = self.catalog[name]
+        row = await self._row(conn, scope, spec, id_)
+        return (await self._render(conn, spec, [row]))[0]
+
+    async def list(
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        name: str,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_archived: bool = False,
+    ) -> Page[dict[str, Any]]:
+        scope.require(Permission.READ)
+        spec = self.catalog[name]
+        t = spec.table
+        stmt = scoped(select(t), t, scope)
+        for key, value in (filters or {}).items():
+            stmt = stmt.where(t.c[key] == value)
+        if not include_archived:
+            stmt = stmt.where(t.c.archived_at.is_(None))
+        if cursor:
+            after = decode_cursor(cursor, spec.name)
+            try:
+                stmt = stmt.where(t.c.id > uuid.UUID(str(after)))
+            except ValueError:
+                raise Invalid("cursor", "not a cursor issued for this list") from None
+        stmt = stmt.order_by(t.c.id).limit(limit + 1)
+        rows = [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = await self._render(conn, spec, rows)
+        next_cursor = encode_cursor(str(rows[-1]["id"]), spec.name) if more else None
+        return Page(items, next_cursor)
+
+    def parse_filters(self, name: str, raw: Mapping[str, str]) -> dict[str, Any]:
+        """Turn query-string filters into typed values, naming any bad or unknown one."""
+        spec = self.catalog[name]
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in spec.filters:
+                allowed = ", ".join(spec.filters) or "none"
+                raise Invalid(key, f"not a filter of {spec.name} (filters: {allowed})")
+            annotation = spec.fields.model_fields[key].annotation
+            try:
+                out[key] = TypeAdapter(annotation).validate_strings(value)
+            except ValidationError as exc:
+                raise Invalid(key, exc.errors()[0]["msg"]) from None
+        return out
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    async def create(
+        self, uow: UnitOfWork, scope: Scope, name: str, payload: BaseModel | Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return (await self.create_many(uow, scope, name, [payload]))[0]
+
+    async def create_many(
+        self,
+        uow: UnitOfWork,
+        scope: Scope,
+        name: str,
+        payloads: Sequence[BaseModel | Mapping[str, Any]],
+        *,
+        ids: Sequence[uuid.UUID] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Insert many records of one kind in one statement; any bad row refuses them all."""
+        scope.require(Permission.WRITE)
+        tenant_id = scope.require_tenant()
+        spec = self.catalog[name]
+        values = [self._coerce(spec, p, prefix=f"{i}." if len(payloads) > 1 else "")
+                  for i, p in enumerate(payloads)]
+        new_ids = list(ids) if ids is not None else [new_id() for _ in values]
+        errors: list[FieldError] = []
+        errors += await self._check_refs(uow.conn, scope, spec.refs, values, {spec.name: new_ids})
+        for child in spec.children:
+            rows = [(i, f"{child.field}.{j}.", c) for i, v in enumerate(values)
+                    for j, c in enumerate(v[child.field])]
+            errors += await self._check_child_refs(uow.conn, scope, child.refs, rows, len(values))
+        errors += await self._check_unique(uow.conn, scope, spec, values, None)
+        if spec.validate is not None:
+            for i, v in enumerate(values):
+                try:
+                    await spec.validate(uow.conn, scope, v, None)
+                except Invalid as exc:
+                    pre = f"{i}." if len(values) > 1 else ""
+                    errors += [FieldError(pre + e.field, e.reason) for e in exc.errors]
+        if errors:
+            raise Invalid.many(errors)
+        now = utcnow()
+        rows = [
+            {"id": rid, "tenant_id": tenant_id, "created_at": now, "updated_at": now,
+             "archived_at": None, "version": 1, **{c: v[c] for c in spec.columns}}
+            for rid, v in zip(new_ids, values, strict=True)
+        ]
+        await self._insert(uow.conn, spec, rows)
+        for child in spec.children:
+            await self._write_children(uow.conn, tenant_id, child, new_ids, values)
+        rendered = await self._render(uow.conn, spec, rows)
+        for rec in rendered:
+            uow.publish(self._event(spec, "created", scope, rec["id"], rec))
+        return rendered
+
+    async def update(
+        self,
+        uow: UnitOfWork,
+        scope: Scope,
+        name: str,
+        id_: uuid.UUID,
+        patch: BaseModel | Mapping[str, Any],
+        *,
+        if_version: int | None = None,
+    ) -> dict[str, Any]:
+        scope.require(Permission.WRITE)
+        spec = self.catalog[name]
+        if isinstance(patch, BaseModel):
+            changes = patch.model_dump(exclude_unset=True)
+        else:
+            try:
+                changes = spec.update_model.model_validate(patch).model_dump(exclude_unset=True)
+            except ValidationError as exc:
+                raise Invalid.many(validation_errors(exc)) from None
+        for key in changes:
+            if key in spec.immutable:
+                raise Invalid(key, "cannot be changed once set")
+        row = await self._row(uow.conn, scope, spec, id_, for_update=True)
+        if if_version is not None and row["version"] != if_version:
+            raise PreconditionFailed(
+                f"{spec.entity} {id_} is at version {row['version']}, not {if_version}"
+            )
+        if row["archived_at"] is not None:
+            raise Conflict(f"{spec.entity} {id_} is archived and cannot change")
+        current = await self._current_values(uow.conn, spec, row)
+        merged = self._coerce(spec, {**current, **changes})
+        changed = [k for k in changes if merged[k] != current[k]]
+        if not changed:
+            return (await self._render(uow.conn, spec, [row]))[0]
+        changed_refs = tuple(r for r in spec.refs if r.field in changed)
+        errors = await self._check_refs(uow.conn, scope, changed_refs, [merged], {})
+        for child in spec.children:
+            if child.field in changed:
+                rows = [(0, f"{child.field}.{j}.", c) for j, c in enumerate(merged[child.field])]
+                errors += await self._check_child_refs(uow.conn, scope, child.refs, rows, 1)
+        if any(k in changed for key in spec.natural_keys for k in key):
+            errors += await self._check_unique(uow.conn, scope, spec, [merged], id_)
+        if spec.validate is not None:
+            try:
+                await spec.validate(uow.conn, scope, merged, row)
+            except Invalid as exc:
+                errors += exc.errors
+        if errors:
+            raise Invalid.many(errors)
+        col_changes = {k: merged[k] for k in changed if k in spec.columns}
+        new_row = {**row, **col_changes, "updated_at": utcnow(), "version": row["version"] + 1}
+        t = spec.table
+        await uow.conn.execute(
+            update(t)
+            .where(t.c.id == id_, t.c.tenant_id == row["tenant_id"])
+            .values(**col_changes, updated_at=new_row["updated_at"], version=new_row["version"])
+        )
+        for child in spec.children:
+            if child.field in changed:
+                await uow.conn.execute(delete(child.table).where(child.table.c[child.parent_fk] == id_))
+                await self._write_children(uow.conn, row["tenant_id"], child, [id_], [merged])
+        rec = (await self._render(uow.conn, spec, [new_row]))[0]
+        uow.publish(
+            self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed})
+        )
+        return rec
+
+    async def archive(
+        self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID
+    ) -> dict[str, Any]:
+        """Archive rather than delete: history and references stay resolvable."""
+        scope.require(Permission.WRITE)
+        spec = self.catalog[name]
+        row = await self._row(uow.conn, scope, spec, id_, for_update=True)
+        if row["archived_at"] is not None:
+            return (await self._render(uow.conn, spec, [row]))[0]
+        now = utcnow()
+        new_row = {**row, "archived_at": now, "updated_at": now, "version": row["version"] + 1}
+        t = spec.table
+        await uow.conn.execute(
+            update(t)
+            .where(t.c.id == id_, t.c.tenant_id == row["tenant_id"])
+            .values(archived_at=now, updated_at=now, version=new_row["version"])
+        )
+        rec = (await self._render(uow.conn, spec, [new_row]))[0]
+        uow.publish(self._event(spec, "archived", scope, rec["id"], rec))
+        return rec
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _coerce(
+        self, spec: ResourceSpec, payload: BaseModel | Mapping[str, Any], prefix: str = ""
+    ) -> dict[str, Any]:
+        try:
+            model = (
+                payload
+                if isinstance(payload, spec.fields)
+                else spec.fields.model_validate(
+                    payload.model_dump() if isinstance(payload, BaseModel) else payload
+                )
+            )
+        except ValidationError as exc:
+            raise Invalid.many(validation_errors(exc, prefix)) from None
+        return model.model_dump()
+
+    async def _row(
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        spec: ResourceSpec,
+        id_: uuid.UUID,
+        for_update: bool = False,
+    ) -> dict[str, Any]:
+        stmt = scoped(select(spec.table), spec.table, scope).where(spec.table.c.id == id_)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await conn.execute(stmt)).mappings().first()
+        if row is None:
+            raise NotFound(f"no {spec.entity} {id_}")
+        return dict(row)
+
+    async def _current_values(
+        self, conn: AsyncConnection, spec: ResourceSpec, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        values = {c: row[c] for c in spec.columns}
+        children = await self._load_children(conn, spec, [row["id"]])
+        for child in spec.children:
+            values[child.field] = children[child.field].get(row["id"], [])
+        return self._coerce(spec, values)
+
+    async def _insert(
+        self, conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]
+    ) -> None:
+        try:
+            await conn.execute(spec.table.insert(), rows)
+        except IntegrityError as exc:
+            # The checks above should have caught this; a concurrent writer can still race.
+            raise Conflict(f"{spec.entity}: conflicts with an existing record ({exc.orig})") from None
+
+    async def _write_children(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        child: Any,
+        parent_ids: Sequence[uuid.UUID],
+        values: Sequence[dict[str, Any]],
+    ) -> None:
+        rows = [
+            {"tenant_id": tenant_id, child.parent_fk: pid, "line_no": n + 1,
+             **{c: item[c] for c in child.columns}}
+            for pid, v in zip(parent_ids, values, strict=True)
+            for n, item in enumerate(v[child.field])
+        ]
+        if rows:
+            await conn.execute(child.table.insert(), rows)
+
+    async def _load_children(
+        self, conn: AsyncConnection, spec: ResourceSpec, ids: Sequence[uuid.UUID]
+    ) -> dict[str, dict[uuid.UUID, list[dict[str, Any]]]]:
+        out: dict[str, dict[uuid.UUID, list[dict[str, Any]]]] = {}
+        for child in spec.children:
+            t = child.table
+            by_parent: dict[uuid.UUID, list[dict[str, Any]]] = {}
+            if ids:
+                stmt = (
+                    select(t)
+                    .where(t.c[child.parent_fk].in_(list(ids)))
+                    .order_by(t.c[child.parent_fk], t.c.line_no)
+                )
+                for r in (await conn.execute(stmt)).mappings().all():
+                    by_parent.setdefault(r[child.parent_fk], []).append(
+                        {c: r[c] for c in child.columns}
+                    )
+            out[child.field] = by_parent
+        return out
+
+    async def _render(
+        self, conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        children = await self._load_children(conn, spec, [r["id"] for r in rows])
+        out = []
+        for r in rows:
+            rec = {k: r[k] for k in (*BASE_FIELDS, *spec.columns)}
+            for child in spec.children:
+                rec[child.field] = children[child.field].get(r["id"], [])
+            if spec.derive is not None:
+                rec.update(spec.derive(rec))
+            out.append(spec.read_model.model_validate(rec).model_dump(mode="json"))
+        return out
+
+    def _event(
+        self, spec: ResourceSpec, kind: str, scope: Scope, id_: str, data: dict[str, Any]
+    ) -> NewEvent:
+        return NewEvent(
+            type=spec.event_types[kind].type,
+            tenant_id=scope.tenant_id,
+            subject=f"{spec.name}/{id_}",
+            source=f"/supplyline/{spec.capability}",
+            data=data,
+        )
+
+    async def _check_refs(
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        refs: Sequence[Ref],
+        values: Sequence[dict[str, Any]],
+        pending: Mapping[str, Sequence[uuid.UUID]],
+    ) -> list[FieldError]:
+        rows = [(i, "", v) for i, v in enumerate(values)]
+        return await self._check_child_refs(conn, scope, refs, rows, len(values), pending)
+
+    async def _check_child_refs(
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        refs: Sequence[Ref],
+        rows: Sequence[tuple[int, str, dict[str, Any]]],
+        n_parents: int,
+        pending: Mapping[str, Sequence[uuid.UUID]] | None = None,
+    ) -> list[FieldError]:
+        """Check every reference of every row with one query per target resource."""
+        errors: list[FieldError] = []
+        for ref in refs:
+            wanted = {v[ref.field] for _, _, v in rows if v.get(ref.field) is not None}
+            if not wanted:
+                continue
+            target = self.catalog[ref.target]
+            t = target.table
+            found: dict[uuid.UUID, Any] = {}
+            ids = list(wanted)
+            for start in range(0, len(ids), 500):
+                stmt = scoped(select(t.c.id, t.c.archived_at), t, scope).where(
+                    t.c.id.in_(ids[start : start + 500])
+                )
+                found.update({r.id: r.archived_at for r in await conn.execute(stmt)})
+            in_batch = set((pending or {}).get(ref.target, ()))
+            for i, path, v in rows:
+                value = v.get(ref.field)
+                if value is None or value in in_batch:
+                    continue
+                pre = f"{i}." if n_parents > 1 else ""
+                if value not in found:
+                    errors.append(
+                        FieldError(f"{pre}{path}{ref.field}", f"no {target.entity} {value} in this tenant")
+                    )
+                elif ref.refuse_archived and found[value] is not None:
+                    errors.append(
+                        FieldError(f"{pre}{path}{ref.field}", f"{target.entity} {value} is archived")
+                    )
+        return errors
+
+    async def _check_unique(
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        spec: ResourceSpec,
+        values: Sequence[dict[str, Any]],
+        exclude: uuid.UUID | None,
+    ) -> list[FieldError]:
+        errors: list[FieldError] = []
+        t = spec.table
+        multi = len(values) > 1
+        for key in spec.natural_keys:
+            seen: dict[tuple[Any, ...], int] = {}
+            tuples = []
+            for i, v in enumerate(values):
+                k = tuple(v[c] for c in key)
+                if any(x is None for x in k):
+                    continue
+                field = f"{i}.{key[-1]}" if multi else key[-1]
+                if k in seen:
+                    errors.append(FieldError(field, f"duplicate of item {seen[k]} ({_show(key, k)})"))
+                    continue
+                seen[k] = i
+                tuples.append(k)
+            for start in range(0, len(tuples), 300):
+                chunk = tuples[start : start + 300]
+                cols = [t.c[c] for c in key]
+                cond = cols[0].in_([k[0] for k in chunk]) if len(key) == 1 else tuple_(*cols).in_(chunk)
+                stmt = scoped(select(t.c.id, *cols), t, scope).where(cond)
+                if exclude is not None:
+                    stmt = stmt.where(t.c.id != exclude)
+                for r in (await conn.execute(stmt)).mappings().all():
+                    k = tuple(r[c] for c in key)
+                    i = seen[k]
+                    field = f"{i}.{key[-1]}" if multi else key[-1]
+                    errors.append(
+                        FieldError(field, f"{spec.entity} {r['id']} already has {_show(key, k)}")
+                    )
+        return errors
+
+
+def _show(key: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in zip(key, values, strict=True))

@@ -1,0 +1,137 @@
+"""How a resource is declared. The read and update models are derived from the create model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, create_model
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.events import EventType
+from supplyline.kernel.scope import Scope
+
+# (conn, scope, merged values, current row or None) -> None; raises Invalid to refuse.
+Validator = Callable[[AsyncConnection, Scope, dict[str, Any], dict[str, Any] | None], Awaitable[None]]
+Derive = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class EntityBase(BaseModel):
+    """Fields every stored entity has."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+    version: int
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A field that names another resource of the same tenant, e.g. ``site_id -> sites``."""
+
+    field: str
+    target: str
+    # A resource that may not be pointed at once archived (a new asset on an archived site).
+    refuse_archived: bool = True
+
+
+@dataclass(frozen=True)
+class Child:
+    """A list field stored as rows of a child table (order lines, shipment lots)."""
+
+    field: str
+    table: Table
+    parent_fk: str
+    model: type[BaseModel]
+    refs: tuple[Ref, ...] = ()
+
+    @cached_property
+    def columns(self) -> list[str]:
+        return list(self.model.model_fields)
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    name: str  # URL segment and subject prefix: "sites"
+    entity: str  # event aggregate: "site"
+    title: str  # OpenAPI model name: "Site"
+    capability: str  # event source: "registry"
+    table: Table
+    fields: type[BaseModel]  # the create model; extra="forbid"
+    refs: tuple[Ref, ...] = ()
+    natural_keys: tuple[tuple[str, ...], ...] = ()
+    filters: tuple[str, ...] = ()
+    children: tuple[Child, ...] = ()
+    immutable: frozenset[str] = frozenset()
+    validate: Validator | None = None
+    derive: Derive | None = None
+    derived_model: type[BaseModel] | None = None
+    description: str = ""
+    import_keys: dict[str, str] = field(default_factory=dict)  # "site" -> "site_id" in files
+
+    @cached_property
+    def child_fields(self) -> frozenset[str]:
+        return frozenset(c.field for c in self.children)
+
+    @cached_property
+    def columns(self) -> list[str]:
+        return [f for f in self.fields.model_fields if f not in self.child_fields]
+
+    @cached_property
+    def update_model(self) -> type[BaseModel]:
+        """Every mutable field optional; what the client sends is what changes (merge patch)."""
+        defs: dict[str, Any] = {
+            name: (info.annotation | None, None)
+            for name, info in self.fields.model_fields.items()
+            if name not in self.immutable
+        }
+        return create_model(
+            f"{self.title}Update",
+            __config__=ConfigDict(extra="forbid"),
+            __doc__=f"Fields of a {self.entity} to change; absent fields stay as they are.",
+            **defs,
+        )
+
+    @cached_property
+    def read_model(self) -> type[BaseModel]:
+        defs: dict[str, Any] = {
+            name: (info.annotation, info) for name, info in self.fields.model_fields.items()
+        }
+        if self.derived_model is not None:
+            defs.update(
+                {n: (i.annotation, i) for n, i in self.derived_model.model_fields.items()}
+            )
+        return create_model(
+            self.title, __base__=EntityBase, __doc__=self.description or None, **defs
+        )
+
+    @cached_property
+    def updated_model(self) -> type[BaseModel]:
+        return create_model(
+            f"{self.title}Updated",
+            __config__=ConfigDict(extra="forbid"),
+            record=(self.read_model, ...),
+            changed=(list[str], ...),
+        )
+
+    @cached_property
+    def event_types(self) -> dict[str, EventType]:
+        return {
+            "created": EventType(
+                f"{self.entity}.created", 1, self.read_model, f"A {self.entity} was created."
+            ),
+            "updated": EventType(
+                f"{self.entity}.updated", 1, self.updated_model, f"A {self.entity} changed."
+            ),
+            "archived": EventType(
+                f"{self.entity}.archived", 1, self.read_model, f"A {self.entity} was archived."
+            ),
+        }

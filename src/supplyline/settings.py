@@ -1,0 +1,33 @@
+"""All configuration, from environment variables prefixed SUPPLYLINE_; defaults need nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUPPLYLINE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="Defaults to an embedded SQLite file in data_dir."
+    )
+    admin_token: str | None = Field(
+        default=None, description="A platform-admin bearer token, as an alternative to bootstrap."
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+    run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'supplyline.db').resolve()}"
