@@ -18,6 +18,7 @@ from supplyline.settings import Settings
 class Services:
     settings: Settings
     engine: AsyncEngine
+    read_engine: AsyncEngine
     dialect: str
     uow: UnitOfWorkFactoryImpl
     event_types: EventTypeRegistry
@@ -28,6 +29,8 @@ class Services:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def resource_specs() -> list[ResourceSpec]:
@@ -39,10 +42,14 @@ def build_services(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
+    read_engine: AsyncEngine | None = None,
     extra_consumers: list[Consumer] | None = None,
 ) -> Services:
     url = settings.resolved_database_url
+    dialect = normalize_url(url).dialect
     engine = engine or create_engine(url)
+    if read_engine is None:
+        read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
     catalog = ResourceCatalog(resource_specs())
     catalog.check()
     event_types = EventTypeRegistry()
@@ -53,7 +60,8 @@ def build_services(
     return Services(
         settings=settings,
         engine=engine,
-        dialect=normalize_url(url).dialect,
+        read_engine=read_engine,
+        dialect=dialect,
         uow=UnitOfWorkFactoryImpl(engine, events.append, events.on_commit),
         event_types=event_types,
         events=events,

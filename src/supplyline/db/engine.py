@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ def normalize_url(url: str) -> DatabaseUrl:
     return DatabaseUrl(parsed.render_as_string(hide_password=False), parsed.get_backend_name())
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
+def _sqlite_setup(engine: AsyncEngine, immediate: bool) -> None:
     sync = engine.sync_engine
 
     @event.listens_for(sync, "connect")
@@ -47,19 +46,26 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers queue on the lock at BEGIN instead of failing on a read-to-write upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue on the lock at BEGIN instead of failing on a read-to-write upgrade;
+        # readers use a deferred BEGIN and never wait for the write lock (WAL).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url``; ``schema`` sets the PostgreSQL search_path (tests use it)."""
+def create_engine(
+    url: str, *, schema: str | None = None, echo: bool = False, readonly: bool = False
+) -> AsyncEngine:
+    """An async engine for ``url``; ``schema`` sets the PostgreSQL search_path (tests use it).
+
+    On SQLite, ``readonly`` engines begin transactions deferred so reads never queue behind
+    the single writer; write engines begin IMMEDIATE.
+    """
     db = normalize_url(url)
     if db.dialect == "sqlite":
         path = make_url(db.url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(db.url, echo=echo, poolclass=NullPool)
-        _sqlite_setup(engine)
+        engine = create_async_engine(db.url, echo=echo, pool_size=8, max_overflow=8)
+        _sqlite_setup(engine, immediate=not readonly)
         return engine
     connect_args: dict[str, Any] = {}
     if schema:

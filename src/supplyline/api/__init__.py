@@ -1,0 +1,5 @@
+"""The HTTP API: thin routers over the capabilities' use cases."""
+
+from supplyline.api.app import create_app
+
+__all__ = ["create_app"]

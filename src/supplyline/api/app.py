@@ -1,0 +1,72 @@
+"""The application factory. Nothing is built at import; ``uvicorn --factory`` calls serve_app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from supplyline import __version__
+from supplyline.api import health, problems
+from supplyline.api.middleware import BodyLimit, Correlation, Metrics
+from supplyline.api.v1 import events, tenants
+from supplyline.api.v1.resources import resource_router
+from supplyline.bootstrap import Services, build_services
+from supplyline.settings import Settings
+
+DESCRIPTION = """
+Supply-chain IoT: sites, assets, devices, products, lots, orders, shipments and inventory,
+with every change recorded on an ordered, replayable event log.
+
+* Authenticate with an API key: `Authorization: Bearer sl_...`.
+* Every POST accepts an `Idempotency-Key` header: a retry returns the first answer.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+* Errors are RFC 9457 `application/problem+json`, naming each bad field in `errors`.
+"""
+
+
+def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
+    run = svc.settings.run_consumers if run_consumers is None else run_consumers
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(svc.consumers.run(stop)) if run else None
+        try:
+            yield
+        finally:
+            stop.set()
+            svc.events.notifier.notify()
+            if task is not None:
+                await task
+            await svc.close()
+
+    app = FastAPI(
+        title="supplyline", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        docs_url="/docs", redoc_url=None,
+    )
+    app.state.services = svc
+    app.state.metrics = CollectorRegistry()
+    problems.install(app)
+
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(tenants.router)
+    for spec in svc.catalog:
+        v1.include_router(resource_router(spec))
+    v1.include_router(events.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    # Outermost first: correlation id, then metrics, then the body limit.
+    app.add_middleware(BodyLimit, limit=svc.settings.max_body_bytes)
+    app.add_middleware(Metrics, registry=app.state.metrics)
+    app.add_middleware(Correlation)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """Entry point for ``uvicorn --factory supplyline.api.app:serve_app``."""
+    return create_app(build_services(Settings()))

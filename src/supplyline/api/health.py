@@ -1,0 +1,41 @@
+"""Liveness, readiness and Prometheus metrics; unauthenticated by design, no tenant data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from supplyline.api.deps import JSON, services
+from supplyline.bootstrap import Services
+from supplyline.db.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> Response:
+    return JSON({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database answers and its schema is current")
+async def readyz(svc: Services = Depends(services)) -> Response:
+    checks: dict[str, str] = {}
+    try:
+        async with svc.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        current, head = await current_revision(svc.read_engine), head_revision()
+        checks["schema"] = "ok" if current == head else f"at {current}, expected {head}"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSON({"status": "ready" if ready else "not ready", "checks": checks},
+                status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+async def metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

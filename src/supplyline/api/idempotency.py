@@ -1,0 +1,88 @@
+"""Idempotency-Key on every POST: a retry gets the first answer, a different body is refused.
+
+The record is written in the same transaction as the change, so a crash can never leave a
+change without its record (which would let a retry apply it twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from supplyline.access.tables import access_idempotency_key
+from supplyline.api.deps import JSON
+from supplyline.api.middleware import correlation_id
+from supplyline.bootstrap import Services
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Conflict, Invalid
+from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
+
+Action = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+
+
+class KeyReused(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key", "already used with a different request; use a new key"
+        )
+
+
+async def write(
+    request: Request,
+    svc: Services,
+    scope: Scope,
+    action: Action,
+    *,
+    status_code: int = 201,
+    headers: Callable[[dict[str, Any]], dict[str, str]] | None = None,
+) -> Response:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise Invalid("Idempotency-Key", "must be 1 to 255 characters")
+    principal = str(scope.principal_id) if scope.principal_id else scope.principal_name
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
+    ).hexdigest()
+    t = access_idempotency_key
+    try:
+        async with svc.uow(correlation_id.get()) as uow:
+            if key is not None:
+                stmt = select(t).where(t.c.principal == principal, t.c.key == key)
+                found = (await uow.conn.execute(stmt)).mappings().first()
+                if found is not None:
+                    return _replay(found, fingerprint)
+            body = await action(uow)
+            extra = headers(body) if headers else {}
+            if key is not None:
+                await uow.conn.execute(
+                    t.insert().values(
+                        principal=principal, key=key, fingerprint=fingerprint,
+                        status_code=status_code, body=body, headers=extra, created_at=utcnow(),
+                    )
+                )
+            await uow.commit()
+    except IntegrityError:
+        if key is None:
+            raise
+        # Another request with the same key committed first: answer as it did.
+        async with svc.read_engine.connect() as conn:
+            stmt = select(t).where(t.c.principal == principal, t.c.key == key)
+            found = (await conn.execute(stmt)).mappings().first()
+        if found is None:
+            raise Conflict("a concurrent request with this Idempotency-Key failed") from None
+        return _replay(found, fingerprint)
+    return JSON(body, status_code=status_code, headers=extra)
+
+
+def _replay(found: Any, fingerprint: str) -> Response:
+    if found["fingerprint"] != fingerprint:
+        raise KeyReused()
+    headers = {**(found["headers"] or {}), "Idempotent-Replayed": "true"}
+    return JSON(found["body"], status_code=found["status_code"], headers=headers)

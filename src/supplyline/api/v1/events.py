@@ -1,0 +1,112 @@
+"""The event log over HTTP: read (tenant-scoped), the schema registry, consumer status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from supplyline.api.deps import JSON, PLATFORM, READ, services
+from supplyline.bootstrap import Services
+from supplyline.eventlog.projections import entity_counts
+from supplyline.kernel.errors import NotFound
+from supplyline.kernel.pagination import decode_cursor, encode_cursor
+from supplyline.kernel.scope import Scope
+
+router = APIRouter()
+
+
+class CloudEvent(BaseModel):
+    specversion: str
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: str
+    datacontenttype: str
+    tenantid: str | None
+    correlationid: str | None
+    position: int
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[CloudEvent]
+    next_cursor: str | None
+
+
+class EventTypeInfo(BaseModel):
+    type: str
+    name: str
+    version: int
+    description: str
+    schema_: dict[str, Any]
+
+
+@router.get("/events", response_model=EventPage, tags=["events"],
+            summary="Read this tenant's events in log order (CloudEvents 1.0)")
+async def list_events(
+    after: int = Query(0, ge=0, description="Only events after this log position"),
+    type: list[str] = Query([], description="Only these event types (repeatable)"),
+    subject: str | None = Query(None, description="Only events about this subject"),
+    correlation_id: str | None = Query(None),
+    cursor: str | None = Query(None),
+    limit: int = Query(100, ge=1, le=1000),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    if cursor:
+        after = int(decode_cursor(cursor, "events"))
+    async with svc.read_engine.connect() as conn:
+        events = await svc.events.read(
+            conn, after=after, limit=limit + 1, tenant_id=scope.require_tenant(), types=type,
+            subject=subject, correlation_id=correlation_id,
+        )
+    more = len(events) > limit
+    events = events[:limit]
+    next_cursor = encode_cursor(events[-1].position, "events") if more else None
+    return JSON({"items": [e.cloudevent() for e in events], "next_cursor": next_cursor})
+
+
+def _type_info(svc: Services, type_: str) -> dict[str, Any]:
+    et = svc.event_types.get(type_)
+    return {"type": et.type, "name": et.name, "version": et.version,
+            "description": et.description, "schema": svc.event_types.schema(type_)}
+
+
+@router.get("/event-types", tags=["events"],
+            summary="The schema registry: every event type with its JSON Schema")
+async def list_event_types(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+    return JSON({"items": [_type_info(svc, et.type) for et in svc.event_types.all()]})
+
+
+@router.get("/event-types/{type}", tags=["events"], summary="One event type and its schema")
+async def get_event_type(type: str, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+    try:
+        return JSON(_type_info(svc, type))
+    except Exception:
+        raise NotFound(f"no event type '{type}'") from None
+
+
+@router.get("/stats", tags=["events"],
+            summary="Entity counts of this tenant, from the entity-index projection")
+async def stats(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        counts = await entity_counts(conn, scope.require_tenant())
+    return JSON({"entities": counts})
+
+
+@router.get("/consumers", tags=["events"],
+            summary="Event consumers: position, lag and failures (platform admin)")
+async def consumers(scope: Scope = PLATFORM, svc: Services = Depends(services)) -> Response:
+    out = []
+    for s in await svc.consumers.status():
+        out.append({
+            "name": s.name, "position": s.position, "head": s.head, "lag": s.lag,
+            "attempts": s.attempts, "failing_position": s.failing_position,
+            "last_error": s.last_error,
+            "updated_at": s.updated_at.isoformat() if s.updated_at else None,
+        })
+    return JSON({"items": out})

@@ -1,0 +1,149 @@
+"""Routes for every resource in the catalog, generated from its spec.
+
+No ``from __future__ import annotations`` here: FastAPI reads the body models from the
+annotations of functions built at run time.
+"""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, create_model
+from starlette.responses import Response
+
+from supplyline.api import idempotency
+from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.api.middleware import correlation_id
+from supplyline.bootstrap import Services
+from supplyline.kernel.errors import Invalid
+from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
+from supplyline.resources import ResourceSpec
+
+CONTROL_PARAMS = {"limit", "cursor", "include_archived"}
+
+
+def _etag(rec: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'"{rec["version"]}"'}
+
+
+def _if_match(request: Request) -> int | None:
+    value = request.headers.get("if-match")
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise Invalid("If-Match", "expected an ETag such as \"3\" from a previous response") from None
+
+
+def _page_model(spec: ResourceSpec) -> type[BaseModel]:
+    return create_model(
+        f"{spec.title}Page",
+        items=(list[spec.read_model], ...),  # type: ignore[name-defined]
+        next_cursor=(str | None, None),
+    )
+
+
+def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
+    out = []
+    for name in spec.filters:
+        schema = spec.fields.model_json_schema()["properties"].get(name, {"type": "string"})
+        out.append({
+            "name": name, "in": "query", "required": False,
+            "schema": {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")},
+            "description": f"Only {spec.name} whose {name} equals this value.",
+        })
+    return out
+
+
+def resource_router(spec: ResourceSpec) -> APIRouter:
+    router = APIRouter(prefix=f"/{spec.name}", tags=[spec.name])
+    Create = spec.fields
+    Update = spec.update_model
+    Read = spec.read_model
+    name = spec.name
+    IdPath = Path(description=f"The {spec.entity}'s id")
+
+    @router.post(
+        "", status_code=201, response_model=Read, summary=f"Create a {spec.entity}",
+        responses={409: {"description": "A natural key is taken"}},
+    )
+    async def create(
+        request: Request,
+        payload: Create,  # type: ignore[valid-type]
+        scope: Scope = WRITE,
+        svc: Services = Depends(services),
+    ) -> Response:
+        async def action(uow: UnitOfWork) -> dict[str, Any]:
+            return await svc.resources.create(uow, scope, name, payload)
+
+        def headers(rec: dict[str, Any]) -> dict[str, str]:
+            return {**_etag(rec), "Location": f"{request.url.path}/{rec['id']}"}
+
+        return await idempotency.write(request, svc, scope, action, headers=headers)
+
+    @router.get(
+        "", response_model=_page_model(spec), summary=f"List {spec.name}",
+        openapi_extra={"parameters": _filter_params(spec)},
+    )
+    async def list_(
+        request: Request,
+        limit: int = Query(50, ge=1, le=500, description="Page size"),
+        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        include_archived: bool = Query(False),
+        scope: Scope = READ,
+        svc: Services = Depends(services),
+    ) -> Response:
+        raw = {k: v for k, v in request.query_params.items() if k not in CONTROL_PARAMS}
+        filters = svc.resources.parse_filters(name, raw)
+        async with svc.read_engine.connect() as conn:
+            page = await svc.resources.list(
+                conn, scope, name, filters=filters, cursor=cursor,
+                limit=min(limit, svc.settings.max_page_size), include_archived=include_archived,
+            )
+        return JSON({"items": page.items, "next_cursor": page.next_cursor})
+
+    @router.get("/{id}", response_model=Read, summary=f"Get a {spec.entity}")
+    async def get(
+        id: uuid.UUID = IdPath, scope: Scope = READ, svc: Services = Depends(services)
+    ) -> Response:
+        async with svc.read_engine.connect() as conn:
+            rec = await svc.resources.get(conn, scope, name, id)
+        return JSON(rec, headers=_etag(rec))
+
+    @router.patch(
+        "/{id}", response_model=Read, summary=f"Change a {spec.entity}",
+        description="Merge-patch: fields sent are changed, absent fields stay. "
+        "Send If-Match with the ETag you read to refuse lost updates (412).",
+    )
+    async def patch(
+        request: Request,
+        payload: Update,  # type: ignore[valid-type]
+        id: uuid.UUID = IdPath,
+        scope: Scope = WRITE,
+        svc: Services = Depends(services),
+    ) -> Response:
+        if_version = _if_match(request)
+        async with svc.uow(correlation_id.get()) as uow:
+            rec = await svc.resources.update(uow, scope, name, id, payload, if_version=if_version)
+            await uow.commit()
+        return JSON(rec, headers=_etag(rec))
+
+    @router.post(
+        "/{id}/archive", response_model=Read, summary=f"Archive a {spec.entity}",
+        description="Archived records leave lists (unless include_archived) but stay readable.",
+    )
+    async def archive(
+        request: Request,
+        id: uuid.UUID = IdPath,
+        scope: Scope = WRITE,
+        svc: Services = Depends(services),
+    ) -> Response:
+        async def action(uow: UnitOfWork) -> dict[str, Any]:
+            return await svc.resources.archive(uow, scope, name, id)
+
+        return await idempotency.write(request, svc, scope, action, status_code=200,
+                                       headers=_etag)
+
+    return router

@@ -1,0 +1,125 @@
+"""Tenants (platform admins) and API keys (tenant admins)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from supplyline import access
+from supplyline.api import idempotency
+from supplyline.api.deps import ADMIN, JSON, PLATFORM, services
+from supplyline.api.middleware import correlation_id
+from supplyline.bootstrap import Services
+from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
+
+router = APIRouter()
+
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slug: str = Field(min_length=2, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(description="admin, operator or viewer")
+    expires_at: AwareDatetime | None = None
+
+
+class Tenant(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: AwareDatetime
+
+
+class ApiKey(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    name: str
+    prefix: str
+    role: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None
+    revoked_at: AwareDatetime | None
+
+
+class IssuedKey(ApiKey):
+    token: str = Field(description="The secret; shown once, never again.")
+
+
+class TenantCreated(BaseModel):
+    tenant: Tenant
+    admin_key: IssuedKey
+
+
+def _jsonable(obj: Any) -> dict[str, Any]:
+    from pydantic import TypeAdapter
+
+    out: dict[str, Any] = TypeAdapter(dict[str, Any]).dump_python(asdict(obj), mode="json")
+    return out
+
+
+def _issued(created: access.CreatedKey) -> dict[str, Any]:
+    return {**_jsonable(created.key), "token": created.token}
+
+
+@router.post("/tenants", status_code=201, response_model=TenantCreated, tags=["tenants"],
+             summary="Create a tenant and its first admin API key (platform admin)")
+async def create_tenant(
+    request: Request, body: TenantCreate, scope: Scope = PLATFORM,
+    svc: Services = Depends(services),
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        tenant, key = await access.create_tenant(uow, scope, body.slug, body.name)
+        return {"tenant": _jsonable(tenant), "admin_key": _issued(key)}
+
+    return await idempotency.write(request, svc, scope, action)
+
+
+@router.get("/tenants", response_model=list[Tenant], tags=["tenants"],
+            summary="List tenants (platform admin)")
+async def list_tenants(scope: Scope = PLATFORM, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        tenants = await access.list_tenants(conn, scope)
+    return JSON([_jsonable(t) for t in tenants])
+
+
+@router.post("/api-keys", status_code=201, response_model=IssuedKey, tags=["api-keys"],
+             summary="Issue an API key in this tenant (admin)")
+async def create_api_key(
+    request: Request, body: ApiKeyCreate, scope: Scope = ADMIN,
+    svc: Services = Depends(services),
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        key = await access.create_api_key(uow, scope, body.name, body.role, body.expires_at)
+        return _issued(key)
+
+    return await idempotency.write(request, svc, scope, action)
+
+
+@router.get("/api-keys", response_model=list[ApiKey], tags=["api-keys"],
+            summary="List this tenant's API keys (admin)")
+async def list_api_keys(scope: Scope = ADMIN, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        keys = await access.list_api_keys(conn, scope)
+    return JSON([_jsonable(k) for k in keys])
+
+
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKey, tags=["api-keys"],
+             summary="Revoke an API key now (admin)")
+async def revoke_api_key(
+    key_id: uuid.UUID, scope: Scope = ADMIN, svc: Services = Depends(services)
+) -> Response:
+    async with svc.uow(correlation_id.get()) as uow:
+        key = await access.revoke_api_key(uow, scope, key_id)
+        await uow.commit()
+    return JSON(_jsonable(key))

@@ -1,0 +1,187 @@
+"""Shared fixtures. Database tests run once per backend: SQLite and PostgreSQL.
+
+PostgreSQL tests read SUPPLYLINE_TEST_POSTGRES_URL (default: the local server, database
+`test`) and skip when it is unreachable, unless SUPPLYLINE_REQUIRE_SERVICES=1 (CI), where an
+unreachable server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from supplyline import access
+from supplyline.api import create_app
+from supplyline.bootstrap import Services, build_services
+from supplyline.db import create_engine
+from supplyline.db.schema import metadata
+from supplyline.kernel.scope import Scope
+from supplyline.settings import Settings
+
+REQUIRE_SERVICES = os.environ.get("SUPPLYLINE_REQUIRE_SERVICES") == "1"
+PG_URL = os.environ.get(
+    "SUPPLYLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = os.environ.get("SUPPLYLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")
+PG_SCHEMA = f"sl_test_{os.getpid()}"
+
+
+def reachable(url: str, default_port: int) -> str | None:
+    """None when a TCP connection to the URL's host and port succeeds, else the reason."""
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 2):
+            return None
+    except OSError as exc:
+        return str(exc)
+
+
+def need_service(name: str, url: str, default_port: int) -> None:
+    reason = reachable(url, default_port)
+    if reason is None:
+        return
+    message = f"{name} at {url} is unreachable ({reason})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"SUPPLYLINE_REQUIRE_SERVICES=1 and {message}")
+    pytest.skip(message)
+
+
+def run_sync(fn: Any) -> None:
+    """Run a coroutine function to completion from sync code, even inside a running loop."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(fn())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """One schema per test session, tables created once, dropped at the end."""
+    need_service("PostgreSQL", PG_URL, 5432)
+
+    async def setup() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+        await engine.dispose()
+        engine = create_engine(PG_URL, schema=PG_SCHEMA)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        await engine.dispose()
+
+    async def teardown() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+        await engine.dispose()
+
+    run_sync(setup)
+    yield PG_SCHEMA
+    run_sync(teardown)
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    schema: str | None
+
+    def engine(self, **kw: Any) -> AsyncEngine:
+        return create_engine(self.url, schema=self.schema, **kw)
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "sqlite":
+        be = Backend("sqlite", f"sqlite:///{tmp_path / 'test.db'}", None)
+        engine = be.engine()
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        await engine.dispose()
+        yield be
+        return
+    schema = request.getfixturevalue("pg_schema")
+    be = Backend("postgresql", PG_URL, schema)
+    engine = be.engine()
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    yield be
+
+
+def make_services(backend: Backend, tmp_path: Path, **settings: Any) -> Services:
+    cfg = Settings(database_url=backend.url, data_dir=tmp_path / "data", **settings)
+    engine = backend.engine()
+    read_engine = backend.engine(readonly=True) if backend.name == "sqlite" else engine
+    return build_services(cfg, engine=engine, read_engine=read_engine)
+
+
+@pytest.fixture
+async def services(backend: Backend, tmp_path: Path) -> AsyncIterator[Services]:
+    svc = make_services(backend, tmp_path, admin_token="platform-secret")
+    yield svc
+    await svc.close()
+
+
+@dataclass
+class TenantCtx:
+    id: uuid.UUID
+    slug: str
+    token: str
+    scope: Scope
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def new_tenant(svc: Services, slug: str) -> TenantCtx:
+    async with svc.uow() as uow:
+        tenant, key = await access.create_tenant(uow, Scope.platform(), slug, slug.title())
+        await uow.commit()
+    return TenantCtx(tenant.id, slug, key.token, Scope.system(tenant.id))
+
+
+@pytest.fixture
+async def tenant(services: Services) -> TenantCtx:
+    return await new_tenant(services, "acme")
+
+
+@pytest.fixture
+async def other_tenant(services: Services) -> TenantCtx:
+    return await new_tenant(services, "globex")
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services, run_consumers=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+PLATFORM_HEADERS = {"Authorization": "Bearer platform-secret"}
