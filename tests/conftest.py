@@ -32,9 +32,7 @@ from supplyline.kernel.scope import Scope
 from supplyline.settings import Settings
 
 REQUIRE_SERVICES = os.environ.get("SUPPLYLINE_REQUIRE_SERVICES") == "1"
-PG_URL = os.environ.get(
-    "SUPPLYLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("SUPPLYLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = os.environ.get("SUPPLYLINE_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PG_SCHEMA = f"sl_test_{os.getpid()}"
 

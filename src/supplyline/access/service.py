@@ -86,8 +86,9 @@ async def _insert_key(
         raise Invalid("expires_at", "must carry a time zone")
     prefix = secrets.token_hex(6)
     token = f"sl_{prefix}_{secrets.token_urlsafe(32)}"
-    row = {
-        "id": new_id(),
+    key_id = new_id()
+    row: dict[str, Any] = {
+        "id": key_id,
         "tenant_id": tenant_id,
         "name": name,
         "prefix": prefix,
@@ -102,10 +103,10 @@ async def _insert_key(
         NewEvent(
             type=API_KEY_CREATED.type,
             tenant_id=tenant_id,
-            subject=f"api-keys/{row['id']}",
+            subject=f"api-keys/{key_id}",
             source="/supplyline/access",
             data={
-                "id": str(row["id"]),
+                "id": str(key_id),
                 "name": name,
                 "role": role.value,
                 "prefix": prefix,
@@ -116,9 +117,7 @@ async def _insert_key(
     return CreatedKey(_key_view(row), token)
 
 
-async def create_tenant(
-    uow: UnitOfWork, scope: Scope, slug: str, name: str
-) -> tuple[TenantView, CreatedKey]:
+async def create_tenant(uow: UnitOfWork, scope: Scope, slug: str, name: str) -> tuple[TenantView, CreatedKey]:
     """Create a tenant and its first admin key (the only way into a new tenant)."""
     scope.require(Permission.PLATFORM)
     if not SLUG_RE.match(slug):
@@ -130,9 +129,7 @@ async def create_tenant(
         raise Conflict(f"a tenant with slug '{slug}' exists", [])
     tenant = TenantView(id=new_id(), slug=slug, name=name.strip(), created_at=utcnow())
     await uow.conn.execute(
-        access_tenant.insert().values(
-            id=tenant.id, slug=slug, name=tenant.name, created_at=tenant.created_at
-        )
+        access_tenant.insert().values(id=tenant.id, slug=slug, name=tenant.name, created_at=tenant.created_at)
     )
     uow.publish(
         NewEvent(
@@ -194,9 +191,7 @@ async def revoke_api_key(uow: UnitOfWork, scope: Scope, key_id: uuid.UUID) -> Ap
     if row["revoked_at"] is not None:
         return _key_view(row)
     now = utcnow()
-    await uow.conn.execute(
-        update(access_api_key).where(access_api_key.c.id == key_id).values(revoked_at=now)
-    )
+    await uow.conn.execute(update(access_api_key).where(access_api_key.c.id == key_id).values(revoked_at=now))
     uow.publish(
         NewEvent(
             type=API_KEY_REVOKED.type,
@@ -216,11 +211,7 @@ async def list_tenants(conn: AsyncConnection, scope: Scope) -> list[TenantView]:
 
 
 async def get_tenant_by_slug(conn: AsyncConnection, slug: str) -> TenantView:
-    row = (
-        (await conn.execute(select(access_tenant).where(access_tenant.c.slug == slug)))
-        .mappings()
-        .first()
-    )
+    row = (await conn.execute(select(access_tenant).where(access_tenant.c.slug == slug))).mappings().first()
     if row is None:
         raise NotFound(f"no tenant '{slug}'")
     return TenantView(row["id"], row["slug"], row["name"], row["created_at"])

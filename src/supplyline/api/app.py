@@ -45,8 +45,12 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
             await svc.close()
 
     app = FastAPI(
-        title="supplyline", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-        docs_url="/docs", redoc_url=None,
+        title="supplyline",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
     )
     app.state.services = svc
     app.state.metrics = CollectorRegistry()

@@ -31,8 +31,10 @@ async def readyz(svc: Services = Depends(services)) -> Response:
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSON({"status": "ready" if ready else "not ready", "checks": checks},
-                status_code=200 if ready else 503)
+    return JSON(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

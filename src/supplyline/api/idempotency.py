@@ -29,9 +29,7 @@ Action = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
 
 class KeyReused(Invalid):
     def __init__(self) -> None:
-        super().__init__(
-            "Idempotency-Key", "already used with a different request; use a new key"
-        )
+        super().__init__("Idempotency-Key", "already used with a different request; use a new key")
 
 
 async def write(
@@ -63,8 +61,13 @@ async def write(
             if key is not None:
                 await uow.conn.execute(
                     t.insert().values(
-                        principal=principal, key=key, fingerprint=fingerprint,
-                        status_code=status_code, body=body, headers=extra, created_at=utcnow(),
+                        principal=principal,
+                        key=key,
+                        fingerprint=fingerprint,
+                        status_code=status_code,
+                        body=body,
+                        headers=extra,
+                        created_at=utcnow(),
                     )
                 )
             await uow.commit()

@@ -15,9 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from supplyline.api.problems import problem
 from supplyline.kernel.ids import new_id
 
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "correlation_id", default=None
-)
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 
 class _TooLarge(Exception):
@@ -65,9 +63,9 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
-            413, "Payload too large",
-            f"the body is larger than the limit of {self.limit} bytes "
-            "(SUPPLYLINE_MAX_BODY_BYTES)",
+            413,
+            "Payload too large",
+            f"the body is larger than the limit of {self.limit} bytes (SUPPLYLINE_MAX_BODY_BYTES)",
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
@@ -106,11 +104,15 @@ class Metrics:
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
         self.requests = Counter(
-            "supplyline_http_requests", "HTTP requests", ["method", "route", "status"],
+            "supplyline_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=registry,
         )
         self.latency = Histogram(
-            "supplyline_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "supplyline_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=registry,
         )
 

@@ -18,10 +18,18 @@ log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "urn:supplyline:problem:"
 _SLUGS = {
-    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 409: "conflict", 412: "precondition-failed",
-    413: "payload-too-large", 415: "unsupported-media-type", 422: "invalid-input",
-    429: "too-many-requests", 500: "internal-error",
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    429: "too-many-requests",
+    500: "internal-error",
 }
 
 
@@ -45,7 +53,9 @@ def problem(
     if errors:
         body["errors"] = [e.as_dict() for e in errors]
     return Response(
-        orjson.dumps(body), status_code=status, media_type="application/problem+json",
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/problem+json",
         headers=headers,
     )
 
@@ -68,8 +78,7 @@ def _reason(err: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        return problem(exc.status, exc.title, exc.detail, instance=request.url.path,
-                       errors=exc.errors)
+        return problem(exc.status, exc.title, exc.detail, instance=request.url.path, errors=exc.errors)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -80,13 +89,22 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return problem(exc.status_code, title, str(exc.detail), instance=request.url.path,
-                       headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code,
+            title,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; it has been logged",
-                       instance=request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+            instance=request.url.path,
+        )
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

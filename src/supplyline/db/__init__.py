@@ -3,4 +3,10 @@
 from supplyline.db.engine import DatabaseUrl, create_engine, normalize_url
 from supplyline.db.uow import SqlUnitOfWork, UnitOfWorkFactoryImpl
 
-__all__ = ["DatabaseUrl", "SqlUnitOfWork", "UnitOfWorkFactoryImpl", "create_engine", "normalize_url"]
+__all__ = [
+    "DatabaseUrl",
+    "SqlUnitOfWork",
+    "UnitOfWorkFactoryImpl",
+    "create_engine",
+    "normalize_url",
+]

@@ -70,6 +70,4 @@ def create_engine(
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(
-        db.url, echo=echo, pool_size=10, max_overflow=10, connect_args=connect_args
-    )
+    return create_async_engine(db.url, echo=echo, pool_size=10, max_overflow=10, connect_args=connect_args)

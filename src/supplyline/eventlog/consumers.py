@@ -79,17 +79,11 @@ class ConsumerRunner:
             raise NotFound(f"no consumer named '{name}' (known: {known})") from None
 
     async def _position(self, conn: AsyncConnection, name: str) -> int:
-        stmt = (
-            select(eventlog_consumer.c.position)
-            .where(eventlog_consumer.c.name == name)
-            .with_for_update()
-        )
+        stmt = select(eventlog_consumer.c.position).where(eventlog_consumer.c.name == name).with_for_update()
         pos = (await conn.execute(stmt)).scalar()
         if pos is None:
             await conn.execute(
-                eventlog_consumer.insert().values(
-                    name=name, position=0, updated_at=utcnow(), attempts=0
-                )
+                eventlog_consumer.insert().values(name=name, position=0, updated_at=utcnow(), attempts=0)
             )
             return 0
         return int(pos)
@@ -161,10 +155,7 @@ class ConsumerRunner:
     async def status(self) -> list[ConsumerStatus]:
         async with self.engine.connect() as conn:
             head = await head_position(conn)
-            rows = {
-                r["name"]: r
-                for r in (await conn.execute(select(eventlog_consumer))).mappings().all()
-            }
+            rows = {r["name"]: r for r in (await conn.execute(select(eventlog_consumer))).mappings().all()}
         out = []
         for name in sorted(self.consumers):
             r = rows.get(name)

@@ -26,7 +26,7 @@ class LogNotifier:
         for waiter in list(self._waiters):
             waiter.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll
         waiter = asyncio.Event()
         self._waiters.add(waiter)
         try:
@@ -42,9 +42,7 @@ class EventLog:
         self.registry = registry
         self.notifier = notifier or LogNotifier()
 
-    async def append(
-        self, conn: AsyncConnection, events: Sequence[NewEvent], correlation_id: str
-    ) -> None:
+    async def append(self, conn: AsyncConnection, events: Sequence[NewEvent], correlation_id: str) -> None:
         """Check each event against its schema, then insert them all under the append lock."""
         for ev in events:
             self.registry.check(ev.type, ev.data)

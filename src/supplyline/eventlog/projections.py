@@ -66,14 +66,16 @@ class EntityIndexProjection:
         await upsert(
             conn,
             t,
-            [{
-                "tenant_id": event.tenant_id,
-                "subject": event.subject,
-                "entity": entity,
-                "last_type": event.type,
-                "last_position": event.position,
-                "archived": action == "archived",
-            }],
+            [
+                {
+                    "tenant_id": event.tenant_id,
+                    "subject": event.subject,
+                    "entity": entity,
+                    "last_type": event.type,
+                    "last_position": event.position,
+                    "archived": action == "archived",
+                }
+            ],
             keys=("tenant_id", "subject"),
             update=("entity", "last_type", "last_position", "archived"),
             where=t.c.last_position < event.position,
@@ -92,7 +94,7 @@ async def entity_counts(conn: AsyncConnection, tenant_id: Any) -> dict[str, dict
     )
     out: dict[str, dict[str, int]] = {}
     for entity, archived, count in await conn.execute(stmt):
-        out.setdefault(entity, {"active": 0, "archived": 0})[
-            "archived" if archived else "active"
-        ] = int(count)
+        out.setdefault(entity, {"active": 0, "archived": 0})["archived" if archived else "active"] = int(
+            count
+        )
     return dict(sorted(out.items()))

@@ -11,8 +11,10 @@ from supplyline.kernel.events import NewEvent
 
 
 class UnitOfWork(Protocol):
-    conn: AsyncConnection
     correlation_id: str
+
+    @property
+    def conn(self) -> AsyncConnection: ...
 
     def publish(self, event: NewEvent) -> None:
         """Stage an event; it is appended to the log in this transaction, at commit."""

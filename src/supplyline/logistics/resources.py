@@ -14,9 +14,7 @@ from supplyline.logistics import tables as t
 from supplyline.resources import Child, Ref, ResourceSpec, scoped
 
 
-async def _lot_products(
-    conn: AsyncConnection, scope: Scope, lot_ids: set[Any]
-) -> dict[Any, Any]:
+async def _lot_products(conn: AsyncConnection, scope: Scope, lot_ids: set[Any]) -> dict[Any, Any]:
     if not lot_ids:
         return {}
     lot = t.logistics_lot
@@ -59,8 +57,10 @@ async def _check_position(
         other = (await conn.execute(stmt)).scalar()
         if other is not None:
             errors.append(
-                FieldError("lot_id", f"inventory position {other} already holds this product "
-                                     "without a lot at this site")
+                FieldError(
+                    "lot_id",
+                    f"inventory position {other} already holds this product without a lot at this site",
+                )
             )
     if errors:
         raise Invalid.many(errors)
@@ -71,59 +71,117 @@ def _sellable(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 PRODUCTS = ResourceSpec(
-    name="products", entity="product", title="Product", capability="logistics",
-    table=t.logistics_product, fields=m.ProductIn, natural_keys=(("sku",), ("gtin",)),
+    name="products",
+    entity="product",
+    title="Product",
+    capability="logistics",
+    table=t.logistics_product,
+    fields=m.ProductIn,
+    natural_keys=(("sku",), ("gtin",)),
     filters=("sku", "gtin", "storage_condition"),
     description="The item master: SKU, GTIN, unit and storage condition.",
 )
 LOTS = ResourceSpec(
-    name="lots", entity="lot", title="Lot", capability="logistics",
-    table=t.logistics_lot, fields=m.LotIn,
+    name="lots",
+    entity="lot",
+    title="Lot",
+    capability="logistics",
+    table=t.logistics_lot,
+    fields=m.LotIn,
     refs=(Ref("product_id", "products"), Ref("supplier_organization_id", "organizations")),
-    natural_keys=(("product_id", "lot_code"),), immutable=frozenset({"product_id"}),
+    natural_keys=(("product_id", "lot_code"),),
+    immutable=frozenset({"product_id"}),
     filters=("product_id", "lot_code", "status", "supplier_organization_id"),
     description="A batch of one product with its dates and quantity.",
 )
 ORDERS = ResourceSpec(
-    name="orders", entity="order", title="Order", capability="logistics",
-    table=t.logistics_order, fields=m.OrderIn,
-    refs=(Ref("organization_id", "organizations"), Ref("from_site_id", "sites"),
-          Ref("to_site_id", "sites")),
-    children=(
-        Child("lines", t.logistics_order_line, "order_id", m.OrderLineIn,
-              refs=(Ref("product_id", "products"), Ref("lot_id", "lots"))),
+    name="orders",
+    entity="order",
+    title="Order",
+    capability="logistics",
+    table=t.logistics_order,
+    fields=m.OrderIn,
+    refs=(
+        Ref("organization_id", "organizations"),
+        Ref("from_site_id", "sites"),
+        Ref("to_site_id", "sites"),
     ),
-    natural_keys=(("number",),), immutable=frozenset({"kind"}),
+    children=(
+        Child(
+            "lines",
+            t.logistics_order_line,
+            "order_id",
+            m.OrderLineIn,
+            refs=(Ref("product_id", "products"), Ref("lot_id", "lots")),
+        ),
+    ),
+    natural_keys=(("number",),),
+    immutable=frozenset({"kind"}),
     filters=("kind", "status", "organization_id", "from_site_id", "to_site_id", "number"),
     validate=_check_order,
     description="A purchase, sales or transfer order with its lines.",
 )
 SHIPMENTS = ResourceSpec(
-    name="shipments", entity="shipment", title="Shipment", capability="logistics",
-    table=t.logistics_shipment, fields=m.ShipmentIn,
-    refs=(Ref("origin_site_id", "sites"), Ref("destination_site_id", "sites"),
-          Ref("carrier_organization_id", "organizations"), Ref("order_id", "orders")),
+    name="shipments",
+    entity="shipment",
+    title="Shipment",
+    capability="logistics",
+    table=t.logistics_shipment,
+    fields=m.ShipmentIn,
+    refs=(
+        Ref("origin_site_id", "sites"),
+        Ref("destination_site_id", "sites"),
+        Ref("carrier_organization_id", "organizations"),
+        Ref("order_id", "orders"),
+    ),
     children=(
-        Child("lots", t.logistics_shipment_lot, "shipment_id", m.ShipmentLotIn,
-              refs=(Ref("lot_id", "lots"),)),
-        Child("devices", t.logistics_shipment_device, "shipment_id", m.ShipmentDeviceIn,
-              refs=(Ref("device_id", "devices"),)),
-        Child("assets", t.logistics_shipment_asset, "shipment_id", m.ShipmentAssetIn,
-              refs=(Ref("asset_id", "assets"),)),
+        Child(
+            "lots",
+            t.logistics_shipment_lot,
+            "shipment_id",
+            m.ShipmentLotIn,
+            refs=(Ref("lot_id", "lots"),),
+        ),
+        Child(
+            "devices",
+            t.logistics_shipment_device,
+            "shipment_id",
+            m.ShipmentDeviceIn,
+            refs=(Ref("device_id", "devices"),),
+        ),
+        Child(
+            "assets",
+            t.logistics_shipment_asset,
+            "shipment_id",
+            m.ShipmentAssetIn,
+            refs=(Ref("asset_id", "assets"),),
+        ),
     ),
     natural_keys=(("number",),),
-    filters=("status", "origin_site_id", "destination_site_id", "carrier_organization_id",
-             "order_id", "number"),
+    filters=(
+        "status",
+        "origin_site_id",
+        "destination_site_id",
+        "carrier_organization_id",
+        "order_id",
+        "number",
+    ),
     description="Goods moving between two sites: lots carried, trackers and assets assigned.",
 )
 INVENTORY_POSITIONS = ResourceSpec(
-    name="inventory-positions", entity="inventory_position", title="InventoryPosition",
-    capability="logistics", table=t.logistics_inventory, fields=m.InventoryPositionIn,
+    name="inventory-positions",
+    entity="inventory_position",
+    title="InventoryPosition",
+    capability="logistics",
+    table=t.logistics_inventory,
+    fields=m.InventoryPositionIn,
     refs=(Ref("site_id", "sites"), Ref("product_id", "products"), Ref("lot_id", "lots")),
     natural_keys=(("site_id", "product_id", "lot_id"),),
     immutable=frozenset({"site_id", "product_id", "lot_id"}),
     filters=("site_id", "product_id", "lot_id"),
-    validate=_check_position, derive=_sellable, derived_model=m.InventoryDerived,
+    validate=_check_position,
+    derive=_sellable,
+    derived_model=m.InventoryDerived,
     description="Stock of one product (and lot) at one site: on hand, allocated, held, sellable.",
 )
 

@@ -62,7 +62,13 @@ logistics_order = entity_table(
 )
 
 
-def _child(name: str, parent_fk: str, parent: str, *columns: Column[object], fks: tuple[ForeignKeyConstraint, ...] = ()) -> Table:
+def _child(
+    name: str,
+    parent_fk: str,
+    parent: str,
+    *columns: Column[object],
+    fks: tuple[ForeignKeyConstraint, ...] = (),
+) -> Table:
     return Table(
         name,
         metadata,
@@ -77,7 +83,9 @@ def _child(name: str, parent_fk: str, parent: str, *columns: Column[object], fks
 
 
 logistics_order_line = _child(
-    "logistics_order_line", "order_id", "logistics_order",
+    "logistics_order_line",
+    "order_id",
+    "logistics_order",
     Column("product_id", Uuid, nullable=False, index=True),
     Column("lot_id", Uuid, nullable=True, index=True),
     Column("quantity", Float, nullable=False),
@@ -105,7 +113,9 @@ logistics_shipment = entity_table(
 )
 
 logistics_shipment_lot = _child(
-    "logistics_shipment_lot", "shipment_id", "logistics_shipment",
+    "logistics_shipment_lot",
+    "shipment_id",
+    "logistics_shipment",
     Column("lot_id", Uuid, nullable=False, index=True),
     Column("quantity", Float, nullable=False),
     Column("unit", String(16), nullable=False),
@@ -113,7 +123,9 @@ logistics_shipment_lot = _child(
 )
 
 logistics_shipment_device = _child(
-    "logistics_shipment_device", "shipment_id", "logistics_shipment",
+    "logistics_shipment_device",
+    "shipment_id",
+    "logistics_shipment",
     Column("device_id", Uuid, nullable=False, index=True),
     Column("assigned_at", UTCDateTime, nullable=True),
     Column("unassigned_at", UTCDateTime, nullable=True),
@@ -121,7 +133,9 @@ logistics_shipment_device = _child(
 )
 
 logistics_shipment_asset = _child(
-    "logistics_shipment_asset", "shipment_id", "logistics_shipment",
+    "logistics_shipment_asset",
+    "shipment_id",
+    "logistics_shipment",
     Column("asset_id", Uuid, nullable=False, index=True),
     fks=(tenant_fk("asset_id", "registry_asset"),),
 )

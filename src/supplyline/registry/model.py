@@ -14,9 +14,7 @@ Name = Field(min_length=1, max_length=200)
 OrganizationKind = Literal["own", "carrier", "customer", "supplier", "service_provider", "oem"]
 SiteKind = Literal["warehouse", "depot", "plant", "store", "cold_room", "partner_site"]
 ZoneKind = Literal["ambient", "chilled", "frozen", "dock", "quarantine", "staging", "other"]
-AssetKind = Literal[
-    "vehicle", "trailer", "container", "pallet", "equipment", "facility", "tote", "other"
-]
+AssetKind = Literal["vehicle", "trailer", "container", "pallet", "equipment", "facility", "tote", "other"]
 AssetStatus = Literal["active", "inactive", "maintenance", "retired"]
 DeviceKind = Literal["tracker", "sensor", "gateway"]
 DeviceStatus = Literal["provisioned", "active", "inactive", "retired"]
@@ -158,7 +156,9 @@ class DeviceProfileIn(Strict):
 
 class DeviceIn(Strict):
     code: str = Field(
-        min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
         description="The id the device uses on the wire (MQTT topic, payloads).",
     )
     name: str | None = Field(default=None, max_length=200)

@@ -16,7 +16,7 @@ from supplyline.resources import Ref, ResourceSpec, scoped
 
 
 async def _one(conn: AsyncConnection, scope: Scope, table: Any, id_: Any) -> dict[str, Any] | None:
-    row = (await conn.execute(scoped(select(table), table, scope).where(table.c.id == id_)))
+    row = await conn.execute(scoped(select(table), table, scope).where(table.c.id == id_))
     found = row.mappings().first()
     return dict(found) if found else None
 
@@ -85,62 +85,117 @@ async def _check_device(
 
 
 ORGANIZATIONS = ResourceSpec(
-    name="organizations", entity="organization", title="Organization", capability="registry",
-    table=t.registry_organization, fields=m.OrganizationIn, natural_keys=(("code",),),
+    name="organizations",
+    entity="organization",
+    title="Organization",
+    capability="registry",
+    table=t.registry_organization,
+    fields=m.OrganizationIn,
+    natural_keys=(("code",),),
     filters=("kind", "code"),
     description="The tenant's own organisation and its partners: carriers, customers, ...",
 )
 REGIONS = ResourceSpec(
-    name="regions", entity="region", title="Region", capability="registry",
-    table=t.registry_region, fields=m.RegionIn, natural_keys=(("code",),), filters=("code",),
+    name="regions",
+    entity="region",
+    title="Region",
+    capability="registry",
+    table=t.registry_region,
+    fields=m.RegionIn,
+    natural_keys=(("code",),),
+    filters=("code",),
     description="The top of the site hierarchy: region > site > zone.",
 )
 SITES = ResourceSpec(
-    name="sites", entity="site", title="Site", capability="registry",
-    table=t.registry_site, fields=m.SiteIn,
+    name="sites",
+    entity="site",
+    title="Site",
+    capability="registry",
+    table=t.registry_site,
+    fields=m.SiteIn,
     refs=(Ref("region_id", "regions"), Ref("organization_id", "organizations")),
-    natural_keys=(("code",),), filters=("kind", "region_id", "organization_id", "code"),
+    natural_keys=(("code",),),
+    filters=("kind", "region_id", "organization_id", "code"),
     description="A place goods are kept or handled: warehouse, depot, plant, store, cold room.",
 )
 ZONES = ResourceSpec(
-    name="zones", entity="zone", title="Zone", capability="registry",
-    table=t.registry_zone, fields=m.ZoneIn, refs=(Ref("site_id", "sites"),),
-    natural_keys=(("site_id", "code"),), filters=("site_id", "kind", "code"),
+    name="zones",
+    entity="zone",
+    title="Zone",
+    capability="registry",
+    table=t.registry_zone,
+    fields=m.ZoneIn,
+    refs=(Ref("site_id", "sites"),),
+    natural_keys=(("site_id", "code"),),
+    filters=("site_id", "kind", "code"),
     immutable=frozenset({"site_id"}),
     description="An area inside a site, with its storage conditions.",
 )
 ASSET_TYPES = ResourceSpec(
-    name="asset-types", entity="asset_type", title="AssetType", capability="registry",
-    table=t.registry_asset_type, fields=m.AssetTypeIn, natural_keys=(("code",),),
-    filters=("kind", "code"), validate=_check_asset_type,
+    name="asset-types",
+    entity="asset_type",
+    title="AssetType",
+    capability="registry",
+    table=t.registry_asset_type,
+    fields=m.AssetTypeIn,
+    natural_keys=(("code",),),
+    filters=("kind", "code"),
+    validate=_check_asset_type,
     description="A kind of asset and the JSON Schema of its custom attributes.",
 )
 ASSETS = ResourceSpec(
-    name="assets", entity="asset", title="Asset", capability="registry",
-    table=t.registry_asset, fields=m.AssetIn,
+    name="assets",
+    entity="asset",
+    title="Asset",
+    capability="registry",
+    table=t.registry_asset,
+    fields=m.AssetIn,
     refs=(
-        Ref("asset_type_id", "asset-types"), Ref("parent_id", "assets"), Ref("site_id", "sites"),
-        Ref("zone_id", "zones"), Ref("owner_organization_id", "organizations"),
+        Ref("asset_type_id", "asset-types"),
+        Ref("parent_id", "assets"),
+        Ref("site_id", "sites"),
+        Ref("zone_id", "zones"),
+        Ref("owner_organization_id", "organizations"),
         Ref("manufacturer_organization_id", "organizations"),
         Ref("maintainer_organization_id", "organizations"),
     ),
     natural_keys=(("code",),),
-    filters=("asset_type_id", "parent_id", "site_id", "status", "owner_organization_id",
-             "manufacturer_organization_id", "maintainer_organization_id", "code"),
+    filters=(
+        "asset_type_id",
+        "parent_id",
+        "site_id",
+        "status",
+        "owner_organization_id",
+        "manufacturer_organization_id",
+        "maintainer_organization_id",
+        "code",
+    ),
     validate=_check_asset,
     description="A vehicle, trailer, container, pallet, piece of equipment or facility.",
 )
 DEVICE_PROFILES = ResourceSpec(
-    name="device-profiles", entity="device_profile", title="DeviceProfile", capability="registry",
-    table=t.registry_device_profile, fields=m.DeviceProfileIn, natural_keys=(("code",),),
+    name="device-profiles",
+    entity="device_profile",
+    title="DeviceProfile",
+    capability="registry",
+    table=t.registry_device_profile,
+    fields=m.DeviceProfileIn,
+    natural_keys=(("code",),),
     filters=("device_kind", "vendor", "code"),
     description="A device model: the metrics it reports and their plausible ranges.",
 )
 DEVICES = ResourceSpec(
-    name="devices", entity="device", title="Device", capability="registry",
-    table=t.registry_device, fields=m.DeviceIn,
-    refs=(Ref("device_profile_id", "device-profiles"), Ref("asset_id", "assets"),
-          Ref("gateway_id", "devices")),
+    name="devices",
+    entity="device",
+    title="Device",
+    capability="registry",
+    table=t.registry_device,
+    fields=m.DeviceIn,
+    refs=(
+        Ref("device_profile_id", "device-profiles"),
+        Ref("asset_id", "assets"),
+        Ref("gateway_id", "devices"),
+    ),
     natural_keys=(("code",),),
     filters=("kind", "device_profile_id", "asset_id", "gateway_id", "status", "code"),
     validate=_check_device,
@@ -148,5 +203,12 @@ DEVICES = ResourceSpec(
 )
 
 RESOURCES = [
-    ORGANIZATIONS, REGIONS, SITES, ZONES, ASSET_TYPES, ASSETS, DEVICE_PROFILES, DEVICES,
+    ORGANIZATIONS,
+    REGIONS,
+    SITES,
+    ZONES,
+    ASSET_TYPES,
+    ASSETS,
+    DEVICE_PROFILES,
+    DEVICES,
 ]

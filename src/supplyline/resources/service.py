@@ -43,15 +43,13 @@ class ResourceService:
 
     # ---- reads -------------------------------------------------------------------------------
 
-    async def get(
-        self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID
-    ) -> dict[str, Any]:
+    async def get(self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID) -> dict[str, Any]:
         scope.require(Permission.READ)
         spec = self.catalog[name]
         row = await self._row(conn, scope, spec, id_)
         return (await self._render(conn, spec, [row]))[0]
 
-    async def list(
+    async def list_page(
         self,
         conn: AsyncConnection,
         scope: Scope,
@@ -92,7 +90,7 @@ class ResourceService:
             if key not in spec.filters:
                 allowed = ", ".join(spec.filters) or "none"
                 raise Invalid(key, f"not a filter of {spec.name} (filters: {allowed})")
-            annotation = spec.fields.model_fields[key].annotation
+            annotation: Any = spec.fields.model_fields[key].annotation
             try:
                 out[key] = TypeAdapter(annotation).validate_strings(value)
             except ValidationError as exc:
@@ -119,15 +117,19 @@ class ResourceService:
         scope.require(Permission.WRITE)
         tenant_id = scope.require_tenant()
         spec = self.catalog[name]
-        values = [self._coerce(spec, p, prefix=f"{i}." if len(payloads) > 1 else "")
-                  for i, p in enumerate(payloads)]
+        values = [
+            self._coerce(spec, p, prefix=f"{i}." if len(payloads) > 1 else "") for i, p in enumerate(payloads)
+        ]
         new_ids = list(ids) if ids is not None else [new_id() for _ in values]
         errors: list[FieldError] = []
         errors += await self._check_refs(uow.conn, scope, spec.refs, values, {spec.name: new_ids})
         for child in spec.children:
-            rows = [(i, f"{child.field}.{j}.", c) for i, v in enumerate(values)
-                    for j, c in enumerate(v[child.field])]
-            errors += await self._check_child_refs(uow.conn, scope, child.refs, rows, len(values))
+            child_rows = [
+                (i, f"{child.field}.{j}.", c)
+                for i, v in enumerate(values)
+                for j, c in enumerate(v[child.field])
+            ]
+            errors += await self._check_child_refs(uow.conn, scope, child.refs, child_rows, len(values))
         errors += await self._check_unique(uow.conn, scope, spec, values, None)
         if spec.validate is not None:
             for i, v in enumerate(values):
@@ -140,8 +142,15 @@ class ResourceService:
             raise Invalid.many(errors)
         now = utcnow()
         rows = [
-            {"id": rid, "tenant_id": tenant_id, "created_at": now, "updated_at": now,
-             "archived_at": None, "version": 1, **{c: v[c] for c in spec.columns}}
+            {
+                "id": rid,
+                "tenant_id": tenant_id,
+                "created_at": now,
+                "updated_at": now,
+                "archived_at": None,
+                "version": 1,
+                **{c: v[c] for c in spec.columns},
+            }
             for rid, v in zip(new_ids, values, strict=True)
         ]
         await self._insert(uow.conn, spec, rows)
@@ -176,9 +185,7 @@ class ResourceService:
                 raise Invalid(key, "cannot be changed once set")
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
         if if_version is not None and row["version"] != if_version:
-            raise PreconditionFailed(
-                f"{spec.entity} {id_} is at version {row['version']}, not {if_version}"
-            )
+            raise PreconditionFailed(f"{spec.entity} {id_} is at version {row['version']}, not {if_version}")
         if row["archived_at"] is not None:
             raise Conflict(f"{spec.entity} {id_} is archived and cannot change")
         current = await self._current_values(uow.conn, spec, row)
@@ -214,14 +221,10 @@ class ResourceService:
                 await uow.conn.execute(delete(child.table).where(child.table.c[child.parent_fk] == id_))
                 await self._write_children(uow.conn, row["tenant_id"], child, [id_], [merged])
         rec = (await self._render(uow.conn, spec, [new_row]))[0]
-        uow.publish(
-            self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed})
-        )
+        uow.publish(self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed}))
         return rec
 
-    async def archive(
-        self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID
-    ) -> dict[str, Any]:
+    async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID) -> dict[str, Any]:
         """Archive rather than delete: history and references stay resolvable."""
         scope.require(Permission.WRITE)
         spec = self.catalog[name]
@@ -282,9 +285,7 @@ class ResourceService:
             values[child.field] = children[child.field].get(row["id"], [])
         return self._coerce(spec, values)
 
-    async def _insert(
-        self, conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]
-    ) -> None:
+    async def _insert(self, conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]) -> None:
         try:
             await conn.execute(spec.table.insert(), rows)
         except IntegrityError as exc:
@@ -300,8 +301,12 @@ class ResourceService:
         values: Sequence[dict[str, Any]],
     ) -> None:
         rows = [
-            {"tenant_id": tenant_id, child.parent_fk: pid, "line_no": n + 1,
-             **{c: item[c] for c in child.columns}}
+            {
+                "tenant_id": tenant_id,
+                child.parent_fk: pid,
+                "line_no": n + 1,
+                **{c: item[c] for c in child.columns},
+            }
             for pid, v in zip(parent_ids, values, strict=True)
             for n, item in enumerate(v[child.field])
         ]
@@ -322,9 +327,7 @@ class ResourceService:
                     .order_by(t.c[child.parent_fk], t.c.line_no)
                 )
                 for r in (await conn.execute(stmt)).mappings().all():
-                    by_parent.setdefault(r[child.parent_fk], []).append(
-                        {c: r[c] for c in child.columns}
-                    )
+                    by_parent.setdefault(r[child.parent_fk], []).append({c: r[c] for c in child.columns})
             out[child.field] = by_parent
         return out
 
@@ -342,9 +345,7 @@ class ResourceService:
             out.append(spec.read_model.model_validate(rec).model_dump(mode="json"))
         return out
 
-    def _event(
-        self, spec: ResourceSpec, kind: str, scope: Scope, id_: str, data: dict[str, Any]
-    ) -> NewEvent:
+    def _event(self, spec: ResourceSpec, kind: str, scope: Scope, id_: str, data: dict[str, Any]) -> NewEvent:
         return NewEvent(
             type=spec.event_types[kind].type,
             tenant_id=scope.tenant_id,
@@ -439,9 +440,7 @@ class ResourceService:
                     k = tuple(r[c] for c in key)
                     i = seen[k]
                     field = f"{i}.{key[-1]}" if multi else key[-1]
-                    errors.append(
-                        FieldError(field, f"{spec.entity} {r['id']} already has {_show(key, k)}")
-                    )
+                    errors.append(FieldError(field, f"{spec.entity} {r['id']} already has {_show(key, k)}"))
         return errors
 
 

@@ -88,11 +88,11 @@ class ResourceSpec:
     @cached_property
     def update_model(self) -> type[BaseModel]:
         """Every mutable field optional; what the client sends is what changes (merge patch)."""
-        defs: dict[str, Any] = {
-            name: (info.annotation | None, None)
-            for name, info in self.fields.model_fields.items()
-            if name not in self.immutable
-        }
+        defs: dict[str, Any] = {}
+        for name, info in self.fields.model_fields.items():
+            if name not in self.immutable:
+                annotation: Any = info.annotation
+                defs[name] = (annotation | None, None)
         return create_model(
             f"{self.title}Update",
             __config__=ConfigDict(extra="forbid"),
@@ -106,12 +106,8 @@ class ResourceSpec:
             name: (info.annotation, info) for name, info in self.fields.model_fields.items()
         }
         if self.derived_model is not None:
-            defs.update(
-                {n: (i.annotation, i) for n, i in self.derived_model.model_fields.items()}
-            )
-        return create_model(
-            self.title, __base__=EntityBase, __doc__=self.description or None, **defs
-        )
+            defs.update({n: (i.annotation, i) for n, i in self.derived_model.model_fields.items()})
+        return create_model(self.title, __base__=EntityBase, __doc__=self.description or None, **defs)
 
     @cached_property
     def updated_model(self) -> type[BaseModel]:

@@ -45,8 +45,12 @@ class EventTypeInfo(BaseModel):
     schema_: dict[str, Any]
 
 
-@router.get("/events", response_model=EventPage, tags=["events"],
-            summary="Read this tenant's events in log order (CloudEvents 1.0)")
+@router.get(
+    "/events",
+    response_model=EventPage,
+    tags=["events"],
+    summary="Read this tenant's events in log order (CloudEvents 1.0)",
+)
 async def list_events(
     after: int = Query(0, ge=0, description="Only events after this log position"),
     type: list[str] = Query([], description="Only these event types (repeatable)"),
@@ -61,8 +65,13 @@ async def list_events(
         after = int(decode_cursor(cursor, "events"))
     async with svc.read_engine.connect() as conn:
         events = await svc.events.read(
-            conn, after=after, limit=limit + 1, tenant_id=scope.require_tenant(), types=type,
-            subject=subject, correlation_id=correlation_id,
+            conn,
+            after=after,
+            limit=limit + 1,
+            tenant_id=scope.require_tenant(),
+            types=type,
+            subject=subject,
+            correlation_id=correlation_id,
         )
     more = len(events) > limit
     events = events[:limit]
@@ -72,12 +81,20 @@ async def list_events(
 
 def _type_info(svc: Services, type_: str) -> dict[str, Any]:
     et = svc.event_types.get(type_)
-    return {"type": et.type, "name": et.name, "version": et.version,
-            "description": et.description, "schema": svc.event_types.schema(type_)}
+    return {
+        "type": et.type,
+        "name": et.name,
+        "version": et.version,
+        "description": et.description,
+        "schema": svc.event_types.schema(type_),
+    }
 
 
-@router.get("/event-types", tags=["events"],
-            summary="The schema registry: every event type with its JSON Schema")
+@router.get(
+    "/event-types",
+    tags=["events"],
+    summary="The schema registry: every event type with its JSON Schema",
+)
 async def list_event_types(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
     return JSON({"items": [_type_info(svc, et.type) for et in svc.event_types.all()]})
 
@@ -90,23 +107,35 @@ async def get_event_type(type: str, scope: Scope = READ, svc: Services = Depends
         raise NotFound(f"no event type '{type}'") from None
 
 
-@router.get("/stats", tags=["events"],
-            summary="Entity counts of this tenant, from the entity-index projection")
+@router.get(
+    "/stats",
+    tags=["events"],
+    summary="Entity counts of this tenant, from the entity-index projection",
+)
 async def stats(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
     async with svc.read_engine.connect() as conn:
         counts = await entity_counts(conn, scope.require_tenant())
     return JSON({"entities": counts})
 
 
-@router.get("/consumers", tags=["events"],
-            summary="Event consumers: position, lag and failures (platform admin)")
+@router.get(
+    "/consumers",
+    tags=["events"],
+    summary="Event consumers: position, lag and failures (platform admin)",
+)
 async def consumers(scope: Scope = PLATFORM, svc: Services = Depends(services)) -> Response:
     out = []
     for s in await svc.consumers.status():
-        out.append({
-            "name": s.name, "position": s.position, "head": s.head, "lag": s.lag,
-            "attempts": s.attempts, "failing_position": s.failing_position,
-            "last_error": s.last_error,
-            "updated_at": s.updated_at.isoformat() if s.updated_at else None,
-        })
+        out.append(
+            {
+                "name": s.name,
+                "position": s.position,
+                "head": s.head,
+                "lag": s.lag,
+                "attempts": s.attempts,
+                "failing_position": s.failing_position,
+                "last_error": s.last_error,
+                "updated_at": s.updated_at.isoformat() if s.updated_at else None,
+            }
+        )
     return JSON({"items": out})

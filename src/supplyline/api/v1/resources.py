@@ -34,7 +34,7 @@ def _if_match(request: Request) -> int | None:
     try:
         return int(value.strip().removeprefix("W/").strip('"'))
     except ValueError:
-        raise Invalid("If-Match", "expected an ETag such as \"3\" from a previous response") from None
+        raise Invalid("If-Match", 'expected an ETag such as "3" from a previous response') from None
 
 
 def _page_model(spec: ResourceSpec) -> type[BaseModel]:
@@ -49,11 +49,15 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
     out = []
     for name in spec.filters:
         schema = spec.fields.model_json_schema()["properties"].get(name, {"type": "string"})
-        out.append({
-            "name": name, "in": "query", "required": False,
-            "schema": {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")},
-            "description": f"Only {spec.name} whose {name} equals this value.",
-        })
+        out.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")},
+                "description": f"Only {spec.name} whose {name} equals this value.",
+            }
+        )
     return out
 
 
@@ -66,7 +70,10 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     IdPath = Path(description=f"The {spec.entity}'s id")
 
     @router.post(
-        "", status_code=201, response_model=Read, summary=f"Create a {spec.entity}",
+        "",
+        status_code=201,
+        response_model=Read,
+        summary=f"Create a {spec.entity}",
         responses={409: {"description": "A natural key is taken"}},
     )
     async def create(
@@ -84,7 +91,9 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         return await idempotency.write(request, svc, scope, action, headers=headers)
 
     @router.get(
-        "", response_model=_page_model(spec), summary=f"List {spec.name}",
+        "",
+        response_model=_page_model(spec),
+        summary=f"List {spec.name}",
         openapi_extra={"parameters": _filter_params(spec)},
     )
     async def list_(
@@ -98,22 +107,27 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         raw = {k: v for k, v in request.query_params.items() if k not in CONTROL_PARAMS}
         filters = svc.resources.parse_filters(name, raw)
         async with svc.read_engine.connect() as conn:
-            page = await svc.resources.list(
-                conn, scope, name, filters=filters, cursor=cursor,
-                limit=min(limit, svc.settings.max_page_size), include_archived=include_archived,
+            page = await svc.resources.list_page(
+                conn,
+                scope,
+                name,
+                filters=filters,
+                cursor=cursor,
+                limit=min(limit, svc.settings.max_page_size),
+                include_archived=include_archived,
             )
         return JSON({"items": page.items, "next_cursor": page.next_cursor})
 
     @router.get("/{id}", response_model=Read, summary=f"Get a {spec.entity}")
-    async def get(
-        id: uuid.UUID = IdPath, scope: Scope = READ, svc: Services = Depends(services)
-    ) -> Response:
+    async def get(id: uuid.UUID = IdPath, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
         async with svc.read_engine.connect() as conn:
             rec = await svc.resources.get(conn, scope, name, id)
         return JSON(rec, headers=_etag(rec))
 
     @router.patch(
-        "/{id}", response_model=Read, summary=f"Change a {spec.entity}",
+        "/{id}",
+        response_model=Read,
+        summary=f"Change a {spec.entity}",
         description="Merge-patch: fields sent are changed, absent fields stay. "
         "Send If-Match with the ETag you read to refuse lost updates (412).",
     )
@@ -131,7 +145,9 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         return JSON(rec, headers=_etag(rec))
 
     @router.post(
-        "/{id}/archive", response_model=Read, summary=f"Archive a {spec.entity}",
+        "/{id}/archive",
+        response_model=Read,
+        summary=f"Archive a {spec.entity}",
         description="Archived records leave lists (unless include_archived) but stay readable.",
     )
     async def archive(
@@ -143,7 +159,6 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         async def action(uow: UnitOfWork) -> dict[str, Any]:
             return await svc.resources.archive(uow, scope, name, id)
 
-        return await idempotency.write(request, svc, scope, action, status_code=200,
-                                       headers=_etag)
+        return await idempotency.write(request, svc, scope, action, status_code=200, headers=_etag)
 
     return router

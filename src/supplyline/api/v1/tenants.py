@@ -72,10 +72,17 @@ def _issued(created: access.CreatedKey) -> dict[str, Any]:
     return {**_jsonable(created.key), "token": created.token}
 
 
-@router.post("/tenants", status_code=201, response_model=TenantCreated, tags=["tenants"],
-             summary="Create a tenant and its first admin API key (platform admin)")
+@router.post(
+    "/tenants",
+    status_code=201,
+    response_model=TenantCreated,
+    tags=["tenants"],
+    summary="Create a tenant and its first admin API key (platform admin)",
+)
 async def create_tenant(
-    request: Request, body: TenantCreate, scope: Scope = PLATFORM,
+    request: Request,
+    body: TenantCreate,
+    scope: Scope = PLATFORM,
     svc: Services = Depends(services),
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
@@ -85,18 +92,29 @@ async def create_tenant(
     return await idempotency.write(request, svc, scope, action)
 
 
-@router.get("/tenants", response_model=list[Tenant], tags=["tenants"],
-            summary="List tenants (platform admin)")
+@router.get(
+    "/tenants",
+    response_model=list[Tenant],
+    tags=["tenants"],
+    summary="List tenants (platform admin)",
+)
 async def list_tenants(scope: Scope = PLATFORM, svc: Services = Depends(services)) -> Response:
     async with svc.read_engine.connect() as conn:
         tenants = await access.list_tenants(conn, scope)
     return JSON([_jsonable(t) for t in tenants])
 
 
-@router.post("/api-keys", status_code=201, response_model=IssuedKey, tags=["api-keys"],
-             summary="Issue an API key in this tenant (admin)")
+@router.post(
+    "/api-keys",
+    status_code=201,
+    response_model=IssuedKey,
+    tags=["api-keys"],
+    summary="Issue an API key in this tenant (admin)",
+)
 async def create_api_key(
-    request: Request, body: ApiKeyCreate, scope: Scope = ADMIN,
+    request: Request,
+    body: ApiKeyCreate,
+    scope: Scope = ADMIN,
     svc: Services = Depends(services),
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
@@ -106,16 +124,24 @@ async def create_api_key(
     return await idempotency.write(request, svc, scope, action)
 
 
-@router.get("/api-keys", response_model=list[ApiKey], tags=["api-keys"],
-            summary="List this tenant's API keys (admin)")
+@router.get(
+    "/api-keys",
+    response_model=list[ApiKey],
+    tags=["api-keys"],
+    summary="List this tenant's API keys (admin)",
+)
 async def list_api_keys(scope: Scope = ADMIN, svc: Services = Depends(services)) -> Response:
     async with svc.read_engine.connect() as conn:
         keys = await access.list_api_keys(conn, scope)
     return JSON([_jsonable(k) for k in keys])
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKey, tags=["api-keys"],
-             summary="Revoke an API key now (admin)")
+@router.post(
+    "/api-keys/{key_id}/revoke",
+    response_model=ApiKey,
+    tags=["api-keys"],
+    summary="Revoke an API key now (admin)",
+)
 async def revoke_api_key(
     key_id: uuid.UUID, scope: Scope = ADMIN, svc: Services = Depends(services)
 ) -> Response:

@@ -39,9 +39,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_access_idempotency_key")),
     )
     op.create_table(
@@ -49,12 +47,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("slug", sa.String(length=63), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_tenant")),
         sa.UniqueConstraint("slug", name=op.f("uq_access_tenant_slug")),
     )
@@ -62,9 +56,7 @@ def upgrade() -> None:
         "eventlog_consumer",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("failing_position", sa.BigInteger(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -105,9 +97,7 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("eventlog_event", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_eventlog_event_tenant_position", ["tenant_id", "position"], unique=False
-        )
+        batch_op.create_index("ix_eventlog_event_tenant_position", ["tenant_id", "position"], unique=False)
 
     op.create_table(
         "access_api_key",
@@ -117,9 +107,7 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=32), nullable=False),
         sa.Column("secret_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -129,23 +117,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("prefix", name=op.f("uq_access_api_key_prefix")),
     )
     with op.batch_alter_table("access_api_key", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_access_api_key_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_access_api_key_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "logistics_product",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("gtin", sa.String(length=14), nullable=True),
@@ -169,23 +149,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "sku", name=op.f("uq_logistics_product_tenant_id_sku")),
     )
     with op.batch_alter_table("logistics_product", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_logistics_product_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_product_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_asset_type",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -199,29 +171,19 @@ def upgrade() -> None:
             ["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_asset_type_tenant_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_asset_type")),
-        sa.UniqueConstraint(
-            "tenant_id", "code", name=op.f("uq_registry_asset_type_tenant_id_code")
-        ),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_registry_asset_type_tenant_id_code")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_asset_type_tenant_id_id")),
     )
     with op.batch_alter_table("registry_asset_type", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registry_asset_type_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_asset_type_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_device_profile",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -237,31 +199,19 @@ def upgrade() -> None:
             ["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_device_profile_tenant_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_device_profile")),
-        sa.UniqueConstraint(
-            "tenant_id", "code", name=op.f("uq_registry_device_profile_tenant_id_code")
-        ),
-        sa.UniqueConstraint(
-            "tenant_id", "id", name=op.f("uq_registry_device_profile_tenant_id_id")
-        ),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_registry_device_profile_tenant_id_code")),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_device_profile_tenant_id_id")),
     )
     with op.batch_alter_table("registry_device_profile", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registry_device_profile_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_device_profile_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_organization",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -276,29 +226,19 @@ def upgrade() -> None:
             ["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_organization_tenant_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_organization")),
-        sa.UniqueConstraint(
-            "tenant_id", "code", name=op.f("uq_registry_organization_tenant_id_code")
-        ),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_registry_organization_tenant_id_code")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_organization_tenant_id_id")),
     )
     with op.batch_alter_table("registry_organization", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registry_organization_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_organization_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_region",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -311,23 +251,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_region_tenant_id_id")),
     )
     with op.batch_alter_table("registry_region", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registry_region_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_region_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "logistics_lot",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Uuid(), nullable=False),
         sa.Column("lot_code", sa.String(length=64), nullable=False),
@@ -347,9 +279,7 @@ def upgrade() -> None:
             ["registry_organization.tenant_id", "registry_organization.id"],
             name=op.f("fk_logistics_lot_tenant_id_supplier_organization_id"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["access_tenant.id"], name=op.f("fk_logistics_lot_tenant_id")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"], name=op.f("fk_logistics_lot_tenant_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_logistics_lot")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_logistics_lot_tenant_id_id")),
         sa.UniqueConstraint(
@@ -360,24 +290,16 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("logistics_lot", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_logistics_lot_product_id"), ["product_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_lot_product_id"), ["product_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_logistics_lot_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_site",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -407,9 +329,7 @@ def upgrade() -> None:
             ["registry_region.tenant_id", "registry_region.id"],
             name=op.f("fk_registry_site_tenant_id_region_id"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_site_tenant_id")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_site_tenant_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_site")),
         sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_registry_site_tenant_id_code")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_site_tenant_id_id")),
@@ -422,15 +342,9 @@ def upgrade() -> None:
         "logistics_inventory",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Uuid(), nullable=False),
         sa.Column("product_id", sa.Uuid(), nullable=False),
@@ -471,29 +385,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("logistics_inventory", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_logistics_inventory_lot_id"), ["lot_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_logistics_inventory_product_id"), ["product_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_logistics_inventory_site_id"), ["site_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_logistics_inventory_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_inventory_product_id"), ["product_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_logistics_inventory_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_logistics_inventory_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "logistics_order",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -501,9 +403,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.Uuid(), nullable=True),
         sa.Column("from_site_id", sa.Uuid(), nullable=True),
         sa.Column("to_site_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "requested_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("requested_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("external_ref", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "from_site_id"],
@@ -525,31 +425,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_logistics_order")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_logistics_order_tenant_id_id")),
-        sa.UniqueConstraint(
-            "tenant_id", "number", name=op.f("uq_logistics_order_tenant_id_number")
-        ),
+        sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_logistics_order_tenant_id_number")),
     )
     with op.batch_alter_table("logistics_order", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_logistics_order_organization_id"), ["organization_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_logistics_order_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_order_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_zone",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Uuid(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -562,9 +452,7 @@ def upgrade() -> None:
             ["registry_site.tenant_id", "registry_site.id"],
             name=op.f("fk_registry_zone_tenant_id_site_id"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_zone_tenant_id")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"], name=op.f("fk_registry_zone_tenant_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_zone")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_zone_tenant_id_id")),
         sa.UniqueConstraint(
@@ -602,26 +490,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", "line_no", name=op.f("pk_logistics_order_line")),
     )
     with op.batch_alter_table("logistics_order_line", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_logistics_order_line_lot_id"), ["lot_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_logistics_order_line_product_id"), ["product_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_order_line_lot_id"), ["lot_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_logistics_order_line_product_id"), ["product_id"], unique=False)
 
     op.create_table(
         "logistics_shipment",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -634,17 +512,13 @@ def upgrade() -> None:
             supplyline.kernel.schema.UTCDateTime(timezone=True),
             nullable=True,
         ),
-        sa.Column(
-            "planned_arrival_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("planned_arrival_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "actual_departure_at",
             supplyline.kernel.schema.UTCDateTime(timezone=True),
             nullable=True,
         ),
-        sa.Column(
-            "actual_arrival_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("actual_arrival_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "carrier_organization_id"],
             ["registry_organization.tenant_id", "registry_organization.id"],
@@ -670,9 +544,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_logistics_shipment")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_logistics_shipment_tenant_id_id")),
-        sa.UniqueConstraint(
-            "tenant_id", "number", name=op.f("uq_logistics_shipment_tenant_id_number")
-        ),
+        sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_logistics_shipment_tenant_id_number")),
     )
     with op.batch_alter_table("logistics_shipment", schema=None) as batch_op:
         batch_op.create_index(
@@ -688,23 +560,15 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_logistics_shipment_origin_site_id"), ["origin_site_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_logistics_shipment_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_shipment_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "registry_asset",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -765,16 +629,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_registry_asset_tenant_id_id")),
     )
     with op.batch_alter_table("registry_asset", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registry_asset_asset_type_id"), ["asset_type_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_registry_asset_parent_id"), ["parent_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_asset_asset_type_id"), ["asset_type_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_registry_asset_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_registry_asset_site_id"), ["site_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_registry_asset_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_asset_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "logistics_shipment_asset",
@@ -795,9 +653,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shipment_id", "line_no", name=op.f("pk_logistics_shipment_asset")),
     )
     with op.batch_alter_table("logistics_shipment_asset", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_logistics_shipment_asset_asset_id"), ["asset_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_shipment_asset_asset_id"), ["asset_id"], unique=False)
 
     op.create_table(
         "logistics_shipment_lot",
@@ -820,23 +676,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shipment_id", "line_no", name=op.f("pk_logistics_shipment_lot")),
     )
     with op.batch_alter_table("logistics_shipment_lot", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_logistics_shipment_lot_lot_id"), ["lot_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_logistics_shipment_lot_lot_id"), ["lot_id"], unique=False)
 
     op.create_table(
         "registry_device",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=128), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
@@ -878,12 +726,8 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_registry_device_device_profile_id"), ["device_profile_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_registry_device_gateway_id"), ["gateway_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_registry_device_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registry_device_gateway_id"), ["gateway_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_registry_device_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "logistics_shipment_device",
@@ -891,12 +735,8 @@ def upgrade() -> None:
         sa.Column("shipment_id", sa.Uuid(), nullable=False),
         sa.Column("line_no", sa.Integer(), nullable=False),
         sa.Column("device_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "assigned_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "unassigned_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("assigned_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unassigned_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "device_id"],
             ["registry_device.tenant_id", "registry_device.id"],
@@ -907,9 +747,7 @@ def upgrade() -> None:
             ["logistics_shipment.tenant_id", "logistics_shipment.id"],
             name=op.f("fk_logistics_shipment_device_tenant_id_shipment_id"),
         ),
-        sa.PrimaryKeyConstraint(
-            "shipment_id", "line_no", name=op.f("pk_logistics_shipment_device")
-        ),
+        sa.PrimaryKeyConstraint("shipment_id", "line_no", name=op.f("pk_logistics_shipment_device")),
     )
     with op.batch_alter_table("logistics_shipment_device", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,1 @@
+"""The supplyline command line."""
