@@ -43,7 +43,7 @@ class ResourceService:
 
     # ---- reads -------------------------------------------------------------------------------
 
-    async def get(self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID) -> dict[str, Any]:
+    async def get(self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
         scope.require(Permission.READ)
         spec = self.catalog[name]
         row = await self._row(conn, scope, spec, id_)
@@ -166,7 +166,7 @@ class ResourceService:
         uow: UnitOfWork,
         scope: Scope,
         name: str,
-        id_: uuid.UUID,
+        id_: uuid.UUID | str,
         patch: BaseModel | Mapping[str, Any],
         *,
         if_version: int | None = None,
@@ -184,6 +184,7 @@ class ResourceService:
             if key in spec.immutable:
                 raise Invalid(key, "cannot be changed once set")
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
+        id_ = row["id"]
         if if_version is not None and row["version"] != if_version:
             raise PreconditionFailed(f"{spec.entity} {id_} is at version {row['version']}, not {if_version}")
         if row["archived_at"] is not None:
@@ -224,11 +225,12 @@ class ResourceService:
         uow.publish(self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed}))
         return rec
 
-    async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID) -> dict[str, Any]:
+    async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
         """Archive rather than delete: history and references stay resolvable."""
         scope.require(Permission.WRITE)
         spec = self.catalog[name]
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
+        id_ = row["id"]
         if row["archived_at"] is not None:
             return (await self._render(uow.conn, spec, [row]))[0]
         now = utcnow()
@@ -265,9 +267,14 @@ class ResourceService:
         conn: AsyncConnection,
         scope: Scope,
         spec: ResourceSpec,
-        id_: uuid.UUID,
+        id_: uuid.UUID | str,
         for_update: bool = False,
     ) -> dict[str, Any]:
+        if not isinstance(id_, uuid.UUID):
+            try:
+                id_ = uuid.UUID(str(id_))
+            except ValueError:
+                raise NotFound(f"no {spec.entity} {id_}") from None
         stmt = scoped(select(spec.table), spec.table, scope).where(spec.table.c.id == id_)
         if for_update:
             stmt = stmt.with_for_update()
