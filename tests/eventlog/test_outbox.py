@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -62,15 +61,21 @@ async def test_a_writer_killed_before_commit_leaves_neither_change_nor_event(
     events_before = await count(services, eventlog_event)
     script = tmp_path / "crash.py"
     script.write_text(CRASHING_WRITER)
-    proc = subprocess.run(
-        [sys.executable, str(script), backend.url, backend.schema or "", str(tenant.id), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).parents[2],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    root = Path(__file__).parents[2]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        backend.url,
+        backend.schema or "",
+        str(tenant.id),
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
-    assert "dying before commit" in proc.stdout, proc.stderr
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert b"dying before commit" in out, err.decode()
     assert proc.returncode == -9
     assert await count(services, registry_region) == 0
     assert await count(services, eventlog_event) == events_before

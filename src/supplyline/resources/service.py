@@ -43,7 +43,9 @@ class ResourceService:
 
     # ---- reads -------------------------------------------------------------------------------
 
-    async def get(self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
+    async def get(
+        self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID | str
+    ) -> dict[str, Any]:
         scope.require(Permission.READ)
         spec = self.catalog[name]
         row = await self._row(conn, scope, spec, id_)
