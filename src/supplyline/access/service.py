@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline.access.events import API_KEY_CREATED, API_KEY_REVOKED, TENANT_CREATED
 from supplyline.access.tables import access_api_key, access_tenant
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, Invalid, NotFound, Unauthorized
+from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.scope import Permission, Role, Scope
@@ -126,7 +126,7 @@ async def create_tenant(uow: UnitOfWork, scope: Scope, slug: str, name: str) -> 
         raise Invalid("name", "must not be empty")
     taken = await uow.conn.execute(select(access_tenant.c.id).where(access_tenant.c.slug == slug))
     if taken.first() is not None:
-        raise Conflict(f"a tenant with slug '{slug}' exists", [])
+        raise Conflict(f"a tenant with slug '{slug}' exists", [FieldError("slug", "taken by another tenant")])
     tenant = TenantView(id=new_id(), slug=slug, name=name.strip(), created_at=utcnow())
     await uow.conn.execute(
         access_tenant.insert().values(id=tenant.id, slug=slug, name=tenant.name, created_at=tenant.created_at)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from supplyline import __version__
 from supplyline.api import health, problems
 from supplyline.api.middleware import BodyLimit, Correlation, Metrics
-from supplyline.api.v1 import events, tenants
+from supplyline.api.v1 import events, imports, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -61,6 +61,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     for spec in svc.catalog:
         v1.include_router(resource_router(spec))
     v1.include_router(events.router)
+    v1.include_router(imports.router)
     app.include_router(v1)
     app.include_router(health.router)
 

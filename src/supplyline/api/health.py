@@ -27,7 +27,11 @@ async def readyz(svc: Services = Depends(services)) -> Response:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
         current, head = await current_revision(svc.read_engine), head_revision()
-        checks["schema"] = "ok" if current == head else f"at {current}, expected {head}"
+        if current == head:
+            checks["schema"] = "ok"
+        else:
+            at = f"at revision {current}" if current else "not migrated"
+            checks["schema"] = f"{at}, expected {head}: run 'supplyline db upgrade'"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())

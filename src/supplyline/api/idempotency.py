@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
@@ -49,35 +49,41 @@ async def write(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
     ).hexdigest()
     t = access_idempotency_key
+    this = (t.c.principal == principal) & (t.c.key == key)
+    claimed = False
     try:
         async with svc.uow(correlation_id.get()) as uow:
             if key is not None:
-                stmt = select(t).where(t.c.principal == principal, t.c.key == key)
-                found = (await uow.conn.execute(stmt)).mappings().first()
+                found = (await uow.conn.execute(select(t).where(this))).mappings().first()
                 if found is not None:
                     return _replay(found, fingerprint)
-            body = await action(uow)
-            extra = headers(body) if headers else {}
-            if key is not None:
+                # Claim the key before acting: a concurrent retry now waits on this row and then
+                # replays, instead of running the action too and meeting its natural keys (409).
                 await uow.conn.execute(
                     t.insert().values(
                         principal=principal,
                         key=key,
                         fingerprint=fingerprint,
-                        status_code=status_code,
-                        body=body,
-                        headers=extra,
+                        status_code=0,
+                        body=None,
+                        headers=None,
                         created_at=utcnow(),
                     )
                 )
+                claimed = True
+            body = await action(uow)
+            extra = headers(body) if headers else {}
+            if key is not None:
+                await uow.conn.execute(
+                    update(t).where(this).values(status_code=status_code, body=body, headers=extra)
+                )
             await uow.commit()
     except IntegrityError:
-        if key is None:
+        if key is None or claimed:
             raise
         # Another request with the same key committed first: answer as it did.
         async with svc.read_engine.connect() as conn:
-            stmt = select(t).where(t.c.principal == principal, t.c.key == key)
-            found = (await conn.execute(stmt)).mappings().first()
+            found = (await conn.execute(select(t).where(this))).mappings().first()
         if found is None:
             raise Conflict("a concurrent request with this Idempotency-Key failed") from None
         return _replay(found, fingerprint)

@@ -18,12 +18,12 @@ from supplyline.kernel.ids import new_id
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+    """Refuse bodies over ``limit`` bytes with 413, whether or not Content-Length is sent.
+
+    The body is read (up to the limit) before the app runs: refused from inside the app, the
+    framework would turn the failure into a 400 while parsing the body.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -37,29 +37,32 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                first = message  # the client went away: let the app see the disconnect
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
                 await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                first = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return first
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
@@ -100,6 +103,26 @@ class Correlation:
             correlation_id.reset(token)
 
 
+def route_template(scope: Scope) -> str:
+    """The full template of the matched route (``/v1/sites/{id}``), or "unmatched".
+
+    A route included through a router with a prefix knows only its own part (``/sites/{id}``):
+    the prefix is the part of the requested path in front of what the route matched. Our
+    prefixes hold no parameters, so the label set stays bounded.
+    """
+    route: Any = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "unmatched"
+    matched = template
+    for name, value in (scope.get("path_params") or {}).items():
+        matched = matched.replace("{" + name + "}", str(value))
+    path: str = scope.get("path", "")
+    if path.endswith(matched):
+        return path[: len(path) - len(matched)] + template
+    return template
+
+
 class Metrics:
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
@@ -132,8 +155,7 @@ class Metrics:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route: Any = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = route_template(scope)
             method = scope.get("method", "")
             self.requests.labels(method, path, str(status)).inc()
             self.latency.labels(method, path).observe(time.perf_counter() - start)

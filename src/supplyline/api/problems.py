@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,8 +62,10 @@ def problem(
     )
 
 
-def _loc_to_field(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc]
+def _loc_to_field(err: dict[str, Any]) -> str:
+    if err.get("type") == "json_invalid":
+        return "body"  # the location is a character offset, not a field
+    parts = [str(p) for p in err["loc"]]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
     return ".".join(parts) or "body"
@@ -69,33 +73,54 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
 
 def _reason(err: dict[str, Any]) -> str:
     if err.get("type") == "json_invalid":
-        return f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+        at = f" at character {err['loc'][-1]}" if isinstance(err["loc"][-1], int) else ""
+        return f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')}{at})"
     if err.get("type") == "extra_forbidden":
         return "unknown field"
     return str(err.get("msg", "invalid"))
 
 
+@functools.lru_cache(maxsize=512)
+def _template_regex(template: str) -> re.Pattern[str]:
+    """``/v1/sites/{id}`` -> a pattern that matches the concrete paths of that template."""
+    literals = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in literals))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path answers to (the router only names those of the first route it tried)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(request.url.path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        return problem(exc.status, exc.title, exc.detail, instance=request.url.path, errors=exc.errors)
+        # RFC 9110: a 401 names the scheme the client should authenticate with.
+        headers = {"WWW-Authenticate": 'Bearer realm="supplyline"'} if exc.status == 401 else None
+        return problem(
+            exc.status, exc.title, exc.detail, instance=request.url.path, errors=exc.errors, headers=headers
+        )
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errors = [FieldError(_loc_to_field(e["loc"]), _reason(e)) for e in exc.errors()]
+        errors = [FieldError(_loc_to_field(e), _reason(e)) for e in exc.errors()]
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
         return problem(422, "Invalid input", detail, instance=request.url.path, errors=errors)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return problem(
-            exc.status_code,
-            title,
-            str(exc.detail),
-            instance=request.url.path,
-            headers=dict(exc.headers or {}),
-        )
+        detail, headers = str(exc.detail), dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                detail = f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
+        return problem(exc.status_code, title, detail, instance=request.url.path, headers=headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -1,1 +1,1 @@
-"""The supplyline command line."""
+"""The ``supplyline`` command line: serve, demo, db, admin, events, import, bench."""

@@ -25,9 +25,21 @@ def schema_errors(schema: dict[str, Any], value: Any, field: str) -> list[FieldE
     """All the ways ``value`` misses ``schema``, each named by its path under ``field``."""
     validator = jsonschema.Draft202012Validator(schema)
     out = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path)
-        out.append(FieldError(f"{field}.{path}" if path else field, err.message))
+    seen_required: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    for err in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
+        parts = [field, *(str(p) for p in err.absolute_path)]
+        if err.validator == "required" and isinstance(err.instance, dict):
+            # One error per missing property, each named by the property it is about.
+            key = (tuple(parts), tuple(map(str, err.validator_value)))
+            if key not in seen_required:
+                seen_required.add(key)
+                for name in err.validator_value:
+                    if name not in err.instance:
+                        out.append(
+                            FieldError(".".join([*parts, str(name)]), f"{name!r} is a required property")
+                        )
+            continue
+        out.append(FieldError(".".join(parts), err.message))
     return out
 
 

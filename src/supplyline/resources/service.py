@@ -132,7 +132,7 @@ class ResourceService:
                 for j, c in enumerate(v[child.field])
             ]
             errors += await self._check_child_refs(uow.conn, scope, child.refs, child_rows, len(values))
-        errors += await self._check_unique(uow.conn, scope, spec, values, None)
+        taken = await self._check_unique(uow.conn, scope, spec, values, None)
         if spec.validate is not None:
             for i, v in enumerate(values):
                 try:
@@ -140,8 +140,7 @@ class ResourceService:
                 except Invalid as exc:
                     pre = f"{i}." if len(values) > 1 else ""
                     errors += [FieldError(pre + e.field, e.reason) for e in exc.errors]
-        if errors:
-            raise Invalid.many(errors)
+        _refuse(errors, taken)
         now = utcnow()
         rows = [
             {
@@ -192,7 +191,8 @@ class ResourceService:
         if row["archived_at"] is not None:
             raise Conflict(f"{spec.entity} {id_} is archived and cannot change")
         current = await self._current_values(uow.conn, spec, row)
-        merged = self._coerce(spec, {**current, **changes})
+        patched = {k: merge_patch(current.get(k), v) for k, v in changes.items()}
+        merged = self._coerce(spec, {**current, **patched})
         changed = [k for k in changes if merged[k] != current[k]]
         if not changed:
             return (await self._render(uow.conn, spec, [row]))[0]
@@ -202,15 +202,15 @@ class ResourceService:
             if child.field in changed:
                 rows = [(0, f"{child.field}.{j}.", c) for j, c in enumerate(merged[child.field])]
                 errors += await self._check_child_refs(uow.conn, scope, child.refs, rows, 1)
+        taken: list[FieldError] = []
         if any(k in changed for key in spec.natural_keys for k in key):
-            errors += await self._check_unique(uow.conn, scope, spec, [merged], id_)
+            taken = await self._check_unique(uow.conn, scope, spec, [merged], row["id"])
         if spec.validate is not None:
             try:
                 await spec.validate(uow.conn, scope, merged, row)
             except Invalid as exc:
                 errors += exc.errors
-        if errors:
-            raise Invalid.many(errors)
+        _refuse(errors, taken)
         col_changes = {k: merged[k] for k in changed if k in spec.columns}
         new_row = {**row, **col_changes, "updated_at": utcnow(), "version": row["version"] + 1}
         t = spec.table
@@ -222,7 +222,7 @@ class ResourceService:
         for child in spec.children:
             if child.field in changed:
                 await uow.conn.execute(delete(child.table).where(child.table.c[child.parent_fk] == id_))
-                await self._write_children(uow.conn, row["tenant_id"], child, [id_], [merged])
+                await self._write_children(uow.conn, row["tenant_id"], child, [row["id"]], [merged])
         rec = (await self._render(uow.conn, spec, [new_row]))[0]
         uow.publish(self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed}))
         return rec
@@ -451,6 +451,30 @@ class ResourceService:
                     field = f"{i}.{key[-1]}" if multi else key[-1]
                     errors.append(FieldError(field, f"{spec.entity} {r['id']} already has {_show(key, k)}"))
         return errors
+
+
+def _refuse(errors: list[FieldError], taken: list[FieldError]) -> None:
+    """Invalid input is a 422 (naming the taken keys too); a taken natural key alone is a 409."""
+    if errors:
+        raise Invalid.many(errors + taken)
+    if taken:
+        raise Conflict(f"{taken[0].field}: {taken[0].reason}", taken)
+
+
+def merge_patch(current: Any, change: Any) -> Any:
+    """JSON merge patch (RFC 7396) below the top level: objects merge key by key, null removes.
+
+    A top-level null still means "set to null", so a required field cannot be removed silently.
+    """
+    if not isinstance(change, dict) or not isinstance(current, dict):
+        return change
+    out = dict(current)
+    for key, value in change.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
 
 
 def _show(key: tuple[str, ...], values: tuple[Any, ...]) -> str:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from supplyline.api.deps import JSON, PLATFORM, READ, services
 from supplyline.bootstrap import Services
 from supplyline.eventlog.projections import entity_counts
-from supplyline.kernel.errors import NotFound
+from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
 
@@ -62,7 +62,10 @@ async def list_events(
     svc: Services = Depends(services),
 ) -> Response:
     if cursor:
-        after = int(decode_cursor(cursor, "events"))
+        position = decode_cursor(cursor, "events")
+        if not isinstance(position, int):
+            raise Invalid("cursor", "not a cursor issued for this list")
+        after = position
     async with svc.read_engine.connect() as conn:
         events = await svc.events.read(
             conn,

@@ -47,8 +47,9 @@ def _page_model(spec: ResourceSpec) -> type[BaseModel]:
 
 def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
     out = []
+    properties = spec.fields.model_json_schema()["properties"]
     for name in spec.filters:
-        schema = spec.fields.model_json_schema()["properties"].get(name, {"type": "string"})
+        schema = properties.get(name, {"type": "string"})
         out.append(
             {
                 "name": name,
@@ -68,12 +69,14 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     Read = spec.read_model
     name = spec.name
     IdPath = Path(description=f"The {spec.entity}'s id")
+    words = spec.entity.replace("_", " ")
+    a_thing = f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
 
     @router.post(
         "",
         status_code=201,
         response_model=Read,
-        summary=f"Create a {spec.entity}",
+        summary=f"Create {a_thing}",
         responses={409: {"description": "A natural key is taken"}},
     )
     async def create(
@@ -118,7 +121,7 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
             )
         return JSON({"items": page.items, "next_cursor": page.next_cursor})
 
-    @router.get("/{id}", response_model=Read, summary=f"Get a {spec.entity}")
+    @router.get("/{id}", response_model=Read, summary=f"Get {a_thing}")
     async def get(id: uuid.UUID = IdPath, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
         async with svc.read_engine.connect() as conn:
             rec = await svc.resources.get(conn, scope, name, id)
@@ -127,8 +130,9 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     @router.patch(
         "/{id}",
         response_model=Read,
-        summary=f"Change a {spec.entity}",
-        description="Merge-patch: fields sent are changed, absent fields stay. "
+        summary=f"Change {a_thing}",
+        description="JSON merge patch (RFC 7396): fields sent change, absent fields stay, objects "
+        "such as attributes merge key by key (null removes a key); lists are replaced whole. "
         "Send If-Match with the ETag you read to refuse lost updates (412).",
     )
     async def patch(
@@ -147,7 +151,7 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     @router.post(
         "/{id}/archive",
         response_model=Read,
-        summary=f"Archive a {spec.entity}",
+        summary=f"Archive {a_thing}",
         description="Archived records leave lists (unless include_archived) but stay readable.",
     )
     async def archive(

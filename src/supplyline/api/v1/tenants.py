@@ -13,7 +13,6 @@ from starlette.responses import Response
 from supplyline import access
 from supplyline.api import idempotency
 from supplyline.api.deps import ADMIN, JSON, PLATFORM, services
-from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -143,9 +142,9 @@ async def list_api_keys(scope: Scope = ADMIN, svc: Services = Depends(services))
     summary="Revoke an API key now (admin)",
 )
 async def revoke_api_key(
-    key_id: uuid.UUID, scope: Scope = ADMIN, svc: Services = Depends(services)
+    request: Request, key_id: uuid.UUID, scope: Scope = ADMIN, svc: Services = Depends(services)
 ) -> Response:
-    async with svc.uow(correlation_id.get()) as uow:
-        key = await access.revoke_api_key(uow, scope, key_id)
-        await uow.commit()
-    return JSON(_jsonable(key))
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        return _jsonable(await access.revoke_api_key(uow, scope, key_id))
+
+    return await idempotency.write(request, svc, scope, action, status_code=200)

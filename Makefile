@@ -1,0 +1,58 @@
+# Developer entry points. Needs only python3 (with venv and pip) and network access to PyPI.
+#   make demo    virtualenv + dependencies, local SQLite database, demo tenant, API server
+#   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest
+#   make lint    the static checks of `make test`, without the tests
+#   make bench   the import benchmark: one JSON object on stdout
+#   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Dependencies are installed again only when pyproject.toml is newer than this stamp.
+STAMP  := $(VENV)/.installed-dev
+HERE   := $(abspath $(VENV))
+
+# The stamp records which directory the venv was installed for; a venv that has been moved or
+# copied (its scripts name their interpreter by absolute path) is not trusted.
+ifneq ($(wildcard $(STAMP)),)
+ifneq ($(file < $(STAMP)),$(HERE))
+$(shell rm -f $(STAMP))
+endif
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint bench clean
+
+help:
+	@echo "make demo | test | lint | bench | clean"
+
+$(STAMP): pyproject.toml
+	@if $(BIN)/python -c '' 2>/dev/null && \
+	    case "$$(head -n1 $(BIN)/pip 2>/dev/null)" in "#!$(HERE)/bin/python"*) true;; *) false;; esac; \
+	then :; else \
+	    echo "$(PYTHON) -m venv --clear $(VENV)"; $(PYTHON) -m venv --clear $(VENV); \
+	fi
+	$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+	@echo '$(HERE)' > $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/supplyline demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	@$(BIN)/supplyline bench import --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +

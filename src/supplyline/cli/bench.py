@@ -1,0 +1,56 @@
+"""``supplyline bench``: throughput measurements, run by hand or by ``make bench``.
+
+Timings belong here and never in unit tests, where a slow CI machine would make them flaky.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from supplyline.bench.import_bench import run_import_bench
+from supplyline.cli.common import console, err_console, print_json
+
+app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_bench(
+    json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+) -> None:
+    """Time a bulk import into a fresh SQLite database in a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="supplyline-bench-") as tmp:
+        if json_:
+            result = asyncio.run(run_import_bench(Path(tmp)))
+        else:
+            with err_console.status("Running the import benchmark..."):
+                result = asyncio.run(run_import_bench(Path(tmp)))
+    if json_:
+        print_json(result)
+        return
+    console.print(_table(result))
+
+
+def _table(result: dict[str, Any]) -> Table:
+    table = Table(title="Import benchmark", show_header=False, title_justify="left")
+    table.add_column("measure", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(escape(str(key)), escape(_fmt(value)))
+    return table
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,113 @@
+"""``supplyline db``: move the schema between migrations and say where it stands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from alembic.util.exc import CommandError
+
+from supplyline.cli.common import (
+    CliError,
+    console,
+    database_label,
+    load_settings,
+    open_services,
+    print_json,
+    run,
+    schema_revision,
+)
+from supplyline.db.migrate import current_revision, downgrade, head_revision, upgrade
+
+app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+@app.command("upgrade")
+def upgrade_cmd(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    json_: JsonFlag = False,
+) -> None:
+    """Upgrade the schema (by default to the newest revision this version knows)."""
+    settings = load_settings()
+
+    async def main() -> tuple[str | None, str | None]:
+        async with open_services(settings) as services:
+            before = await schema_revision(services)
+            try:
+                await upgrade(services.engine, revision)
+            except CommandError as exc:
+                raise CliError(f"cannot upgrade to '{revision}': {exc}") from None
+            return before, await current_revision(services.engine)
+
+    before, after = run(main)
+    if json_:
+        print_json(
+            {"database": database_label(settings), "from": before, "to": after, "head": head_revision()}
+        )
+        return
+    if before == after:
+        console.print(f"The database at {database_label(settings)} is already at revision {after}.")
+    else:
+        console.print(
+            f"Upgraded the database at {database_label(settings)} "
+            f"from {before or 'empty'} to revision [bold]{after}[/]."
+        )
+
+
+@app.command("downgrade")
+def downgrade_cmd(
+    revision: Annotated[
+        str, typer.Option(help="Target revision; 'base' removes every table (and all data).")
+    ],
+    json_: JsonFlag = False,
+) -> None:
+    """Downgrade the schema to an earlier revision. Data in dropped tables is lost."""
+    settings = load_settings()
+
+    async def main() -> tuple[str | None, str | None]:
+        async with open_services(settings) as services:
+            before = await schema_revision(services)
+            try:
+                await downgrade(services.engine, revision)
+            except CommandError as exc:
+                raise CliError(f"cannot downgrade to '{revision}': {exc}") from None
+            return before, await current_revision(services.engine)
+
+    before, after = run(main)
+    if json_:
+        print_json(
+            {"database": database_label(settings), "from": before, "to": after, "head": head_revision()}
+        )
+        return
+    console.print(
+        f"Downgraded the database at {database_label(settings)} "
+        f"from {before or 'empty'} to {after or 'empty (base)'}."
+    )
+
+
+@app.command("current")
+def current_cmd(json_: JsonFlag = False) -> None:
+    """Show the schema revision of the database and whether it is at head."""
+    settings = load_settings()
+
+    async def main() -> str | None:
+        async with open_services(settings) as services:
+            return await schema_revision(services)
+
+    current = run(main)
+    head = head_revision()
+    if json_:
+        print_json(
+            {
+                "database": database_label(settings),
+                "current": current,
+                "head": head,
+                "at_head": current == head,
+            }
+        )
+        return
+    state = "[green]up to date[/]" if current == head else "[yellow]run 'supplyline db upgrade'[/]"
+    console.print(f"Database: {database_label(settings)}", highlight=False)
+    console.print(f"Revision: {current or 'none (empty database)'}  (head: {head}) {state}")

@@ -1,0 +1,138 @@
+"""``supplyline serve`` and ``supplyline demo``: check the schema, then run the API under uvicorn.
+
+The server is started with the app factory (``supplyline.api.app:serve_app``), which reads the
+same SUPPLYLINE_* environment as this process, so the CLI and the server agree on settings.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from supplyline.cli.common import (
+    CliError,
+    base_url,
+    check_schema,
+    console,
+    embedded,
+    fail,
+    load_settings,
+    open_services,
+    run,
+)
+from supplyline.demo import CREDENTIALS_FILE, DemoInfo, demo_api_key, seed_demo
+from supplyline.settings import Settings
+
+APP_FACTORY = "supplyline.api.app:serve_app"
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Ask the OS before uvicorn does, so a busy port gets a sentence rather than a log line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def ensure_port(host: str, port: int) -> None:
+    if not _port_free(host, port):
+        fail(f"cannot listen on {host}:{port}: the address is in use; set SUPPLYLINE_PORT or pass --port.")
+
+
+def start_server(settings: Settings, host: str, port: int) -> None:
+    """Run uvicorn in the foreground until Ctrl-C or SIGTERM."""
+    import uvicorn  # imported here: only these two commands need it
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+
+
+def prepare_database(settings: Settings) -> str | None:
+    """Schema at head or refuse; only the embedded SQLite default is upgraded on its own."""
+
+    async def main() -> str | None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        async with open_services(settings) as services:
+            return await check_schema(services, auto_upgrade=embedded(settings))
+
+    return run(main)
+
+
+HostOpt = Annotated[str | None, typer.Option(help="Interface to bind (default: SUPPLYLINE_HOST).")]
+PortOpt = Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: SUPPLYLINE_PORT).")]
+
+
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Serve the HTTP API (and run the event consumers) until interrupted."""
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    ensure_port(host, port)
+    upgraded = prepare_database(settings)
+    if upgraded:
+        console.print(upgraded, highlight=False)
+    url = base_url(settings.model_copy(update={"host": host, "port": port}))
+    console.print(f"Serving supplyline at [bold]{url}[/] (API docs at {url}/docs); Ctrl-C stops it.")
+    start_server(settings, host, port)
+
+
+def demo(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and print the key, then exit.")] = False,
+) -> None:
+    """Set up a local database, seed a demo tenant (once), and serve the API with its key."""
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    if not no_serve:
+        ensure_port(host, port)
+    upgraded = prepare_database(settings)
+    if upgraded:
+        console.print(upgraded, highlight=False)
+    credentials = settings.data_dir / CREDENTIALS_FILE
+
+    async def main() -> tuple[DemoInfo, str]:
+        async with open_services(settings) as services:
+            info = await seed_demo(services)
+            try:
+                return info, await demo_api_key(services, info, credentials)
+            except OSError as exc:
+                raise CliError(f"cannot save the demo credentials in {credentials}: {exc}") from None
+
+    info, token = run(main)
+    url = base_url(settings.model_copy(update={"host": host, "port": port}))
+    _show_demo(info, token, url, str(credentials))
+    if not no_serve:
+        start_server(settings, host, port)
+
+
+def _show_demo(info: DemoInfo, token: str, url: str, credentials: str) -> None:
+    what = "Seeded" if info.created else "Reusing"
+    records = sum(info.counts.values())
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row("Tenant", escape(f"{info.name} ({info.slug}), {records} records"))
+    grid.add_row("API", f"{url}/v1  (docs: {url}/docs)")
+    grid.add_row("API key", f"[bold]{token}[/]")
+    grid.add_row("Saved in", escape(credentials))
+    console.print(Panel.fit(grid, title=f"{what} the demo tenant"), soft_wrap=True)
+    console.print("Try it:", style="bold")
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer {token}' '{url}/v1/shipments'",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )

@@ -1,0 +1,174 @@
+"""One more record of every resource on top of ``tests.factories.world``, and problem checks.
+
+``SAMPLES`` is keyed by the URL segment of each resource; tests use it to exercise every
+resource the same way and to fail when a resource is added that they do not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.factories import post
+
+Body = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Sample:
+    body: Body  # a new record, given the world
+    patch: dict[str, Any]  # a change of one mutable field
+    filter: tuple[str, Body]  # a list filter that selects the new record: (name, world -> value)
+
+
+def _const(value: Any) -> Body:
+    return lambda w: value
+
+
+SAMPLES: dict[str, Sample] = {
+    "organizations": Sample(
+        lambda w: {"code": "CUS1", "name": "Good Shop", "kind": "customer"},
+        {"name": "Better Shop"},
+        ("kind", _const("customer")),
+    ),
+    "regions": Sample(
+        lambda w: {"code": "NA", "name": "North America"},
+        {"description": "US and Canada"},
+        ("code", _const("NA")),
+    ),
+    "sites": Sample(
+        lambda w: {"code": "DP-1", "name": "Depot 1", "kind": "depot", "region_id": w["region"]["id"]},
+        {"name": "Depot One"},
+        ("kind", _const("depot")),
+    ),
+    "zones": Sample(
+        lambda w: {
+            "site_id": w["dc"]["id"],
+            "code": "Z-CHILL",
+            "name": "Chilled",
+            "kind": "chilled",
+            "storage_min_c": 2,
+            "storage_max_c": 8,
+        },
+        {"name": "Chilled room"},
+        ("site_id", lambda w: w["dc"]["id"]),
+    ),
+    "asset-types": Sample(
+        lambda w: {"code": "pallet", "name": "Pallet", "kind": "pallet"},
+        {"name": "Euro pallet"},
+        ("kind", _const("pallet")),
+    ),
+    "assets": Sample(
+        lambda w: {
+            "code": "TRL-2",
+            "name": "Reefer 2",
+            "asset_type_id": w["trailer_type"]["id"],
+            "site_id": w["store"]["id"],
+            "attributes": {"setpoint_c": -18},
+        },
+        {"status": "maintenance"},
+        ("site_id", lambda w: w["store"]["id"]),
+    ),
+    "device-profiles": Sample(
+        lambda w: {"code": "gw-1", "name": "Gateway", "device_kind": "gateway"},
+        {"vendor": "Acme"},
+        ("device_kind", _const("gateway")),
+    ),
+    "devices": Sample(
+        lambda w: {
+            "code": "trk-002",
+            "kind": "tracker",
+            "device_profile_id": w["profile"]["id"],
+            "asset_id": w["trailer"]["id"],
+        },
+        {"status": "inactive"},
+        ("asset_id", lambda w: w["trailer"]["id"]),
+    ),
+    "products": Sample(
+        lambda w: {"sku": "VAC-02", "gtin": "4006381333931", "name": "Vaccine 2", "unit": "each"},
+        {"name": "Vaccine 2x"},
+        ("sku", _const("VAC-02")),
+    ),
+    "lots": Sample(
+        lambda w: {"product_id": w["product"]["id"], "lot_code": "L-2", "quantity": 50, "unit": "each"},
+        {"quantity": 40},
+        ("product_id", lambda w: w["product"]["id"]),
+    ),
+    "orders": Sample(
+        lambda w: {
+            "number": "SO-1",
+            "kind": "sales",
+            "organization_id": w["carrier"]["id"],
+            "from_site_id": w["dc"]["id"],
+            "lines": [
+                {"product_id": w["product"]["id"], "lot_id": w["lot"]["id"], "quantity": 10, "unit": "each"}
+            ],
+        },
+        {"status": "allocated"},
+        ("kind", _const("sales")),
+    ),
+    "shipments": Sample(
+        lambda w: {
+            "number": "SH-1",
+            "origin_site_id": w["dc"]["id"],
+            "destination_site_id": w["store"]["id"],
+            "carrier_organization_id": w["carrier"]["id"],
+            "lots": [{"lot_id": w["lot"]["id"], "quantity": 10, "unit": "each"}],
+            "devices": [{"device_id": w["tracker"]["id"]}],
+            "assets": [{"asset_id": w["trailer"]["id"]}],
+        },
+        {"status": "in_transit"},
+        ("origin_site_id", lambda w: w["dc"]["id"]),
+    ),
+    "inventory-positions": Sample(
+        lambda w: {
+            "site_id": w["dc"]["id"],
+            "product_id": w["product"]["id"],
+            "lot_id": w["lot"]["id"],
+            "on_hand": 100,
+            "allocated": 20,
+            "held": 5,
+            "unit": "each",
+        },
+        {"on_hand": 90},
+        ("site_id", lambda w: w["dc"]["id"]),
+    ),
+}
+
+
+async def create_all_samples(client: httpx.AsyncClient, headers: dict[str, str], w: dict[str, Any]) -> None:
+    """Add one record of every resource to the world, under the resource's name."""
+    for name, sample in SAMPLES.items():
+        w[name] = await post(client, headers, name, sample.body(w))
+
+
+def assert_problem(
+    r: httpx.Response, status: int, field: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """An RFC 9457 problem with this status; with ``field``, one of its errors names it."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json", r.headers
+    body: dict[str, Any] = r.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:supplyline:problem:")
+    assert body["title"] and body["detail"]
+    if field is not None:
+        errors = body["errors"]
+        assert all(set(e) == {"field", "reason"} and e["reason"] for e in errors), errors
+        named = [e for e in errors if e["field"] == field]
+        assert named, f"no error names {field!r}: {errors}"
+        if reason is not None:
+            assert any(reason in e["reason"] for e in named), named
+    return body
+
+
+async def events_of(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
+    r = await client.get("/v1/events", params={"limit": 1000, **params}, headers=headers)
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items

@@ -1,0 +1,120 @@
+"""Idempotency-Key on every POST: a retry gets the first answer and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.api.samples import SAMPLES, assert_problem, events_of
+from tests.conftest import PLATFORM_HEADERS, TenantCtx
+from tests.factories import post, world
+
+SITE = {"code": "S1", "name": "Site 1", "kind": "store"}
+
+
+def _key(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+async def _sites(client: httpx.AsyncClient, tenant: TenantCtx) -> list[dict[str, Any]]:
+    r = await client.get("/v1/sites", params={"include_archived": "true"}, headers=tenant.headers)
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+async def test_a_retry_gets_the_first_answer(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = _key(tenant.headers, "create-s1")
+    first = await client.post("/v1/sites", json=SITE, headers=h)
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    again = await client.post("/v1/sites", json=SITE, headers=h)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["etag"] == first.headers["etag"]
+    assert [s["id"] for s in await _sites(client, tenant)] == [first.json()["id"]]
+    events = await events_of(client, tenant.headers, type="supplyline.site.created.v1")
+    assert [e["subject"] for e in events] == [f"sites/{first.json()['id']}"]
+
+
+async def test_a_key_is_bound_to_its_request(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = _key(tenant.headers, "k1")
+    first = await post(client, h, "sites", SITE)
+    r = await client.post("/v1/sites", json={**SITE, "name": "Other"}, headers=h)
+    assert_problem(r, 422, "Idempotency-Key", "different request")
+    r = await client.post("/v1/regions", json={"code": "EU", "name": "Europe"}, headers=h)
+    assert_problem(r, 422, "Idempotency-Key")
+    assert [s["id"] for s in await _sites(client, tenant)] == [first["id"]]
+    assert (await client.get("/v1/regions", headers=tenant.headers)).json()["items"] == []
+    # A request that failed stored nothing: the key is still free.
+    h2 = _key(tenant.headers, "k2")
+    assert_problem(await client.post("/v1/sites", json={**SITE, "kind": "castle"}, headers=h2), 422)
+    r = await client.post("/v1/sites", json={**SITE, "code": "S2"}, headers=h2)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert_problem(
+        await client.post("/v1/sites", json=SITE, headers=_key(h, "x" * 256)), 422, "Idempotency-Key"
+    )
+
+
+async def test_keys_are_per_principal(
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    mine = await post(client, _key(tenant.headers, "same"), "sites", SITE)
+    r = await client.post("/v1/sites", json=SITE, headers=_key(other_tenant.headers, "same"))
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert r.json()["id"] != mine["id"] and r.json()["tenant_id"] == str(other_tenant.id)
+    # Another key of the same tenant is another principal: its request runs (and meets the code).
+    r = await client.post("/v1/api-keys", json={"name": "ops", "role": "operator"}, headers=tenant.headers)
+    operator = {"Authorization": f"Bearer {r.json()['token']}"}
+    r = await client.post("/v1/sites", json=SITE, headers=_key(operator, "same"))
+    assert_problem(r, 409, "code")
+
+
+async def test_concurrent_retries_create_once(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = _key(tenant.headers, "race")
+    answers = await asyncio.gather(*(client.post("/v1/sites", json=SITE, headers=h) for _ in range(3)))
+    assert [r.status_code for r in answers] == [201, 201, 201], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum("idempotent-replayed" in r.headers for r in answers) == 2
+    assert len(await _sites(client, tenant)) == 1
+    assert len(await events_of(client, tenant.headers, type="supplyline.site.created.v1")) == 1
+
+
+async def test_every_post_honours_the_key(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    """Walk every POST of the OpenAPI document; one this test cannot call fails it."""
+    w = await world(client, tenant.headers)
+    paths = [p for p, ops in (await client.get("/openapi.json")).json()["paths"].items() if "post" in ops]
+    created: dict[str, str] = {}
+    calls: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = []
+    for name in SAMPLES:
+        calls.append((f"/v1/{name}", f"/v1/{name}", SAMPLES[name].body(w), tenant.headers))
+    for name in SAMPLES:
+        calls.append((f"/v1/{name}/{{id}}/archive", f"/v1/{name}/{{{name}}}/archive", None, tenant.headers))
+    calls.append(("/v1/api-keys", "/v1/api-keys", {"name": "ci", "role": "viewer"}, tenant.headers))
+    calls.append(("/v1/api-keys/{key_id}/revoke", "/v1/api-keys/{api-keys}/revoke", None, tenant.headers))
+    calls.append(("/v1/tenants", "/v1/tenants", {"slug": "initech", "name": "Initech"}, PLATFORM_HEADERS))
+    imported = {"regions": [{"code": "APAC", "name": "Asia Pacific"}]}
+    calls.append(("/v1/imports", "/v1/imports", imported, tenant.headers))
+    assert sorted(paths) == sorted(template for template, *_ in calls), "a POST this test does not call"
+
+    for n, (_, path, body, headers) in enumerate(calls):
+        url = path.format_map(created)
+        h = _key(headers, f"key-{n}")
+        before = await _log_size(client, tenant)
+        first = await client.post(url, json=body, headers=h)
+        assert first.status_code in (200, 201), (url, first.text)
+        middle = await _log_size(client, tenant)
+        again = await client.post(url, json=body, headers=h)
+        assert (again.status_code, again.json()) == (first.status_code, first.json()), url
+        assert again.headers.get("idempotent-replayed") == "true", url
+        assert await _log_size(client, tenant) == middle > before, url
+        if first.status_code == 201 and "id" in first.json():
+            created[path.removeprefix("/v1/")] = first.json()["id"]
+
+
+async def _log_size(client: httpx.AsyncClient, tenant: TenantCtx) -> int:
+    """Events of the tenant plus tenants on the platform: every POST adds to one of them."""
+    tenants = await client.get("/v1/tenants", headers=PLATFORM_HEADERS)
+    return len(await events_of(client, tenant.headers)) + len(tenants.json())

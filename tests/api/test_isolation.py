@@ -1,0 +1,143 @@
+"""Tenant isolation: every GET of the OpenAPI document, called with another tenant's key.
+
+The test walks /openapi.json, so a new endpoint is covered the day it is added; one it does
+not know how to call (a path parameter it cannot fill) fails it until it is taught.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from supplyline.bootstrap import Services
+from tests.api.samples import SAMPLES, assert_problem, create_all_samples
+from tests.conftest import PLATFORM_HEADERS, TenantCtx
+from tests.factories import post, world
+
+# Refuse every tenant key: they are the platform's, not a tenant's.
+PLATFORM_ONLY = {"/v1/tenants", "/v1/consumers"}
+# Hold no tenant data by design; called anyway, and checked for none.
+NO_TENANT_DATA = {"/healthz", "/readyz", "/metrics", "/v1/event-types", "/v1/event-types/{type}"}
+PARAMS = {"/v1/event-types/{type}": {"type": "supplyline.site.created.v1"}}
+ITEM = re.compile(r"^/v1/(?P<name>[a-z-]+)/\{id\}$")
+
+
+async def _tenant_a(client: httpx.AsyncClient, tenant: TenantCtx) -> tuple[dict[str, Any], set[str]]:
+    """A's records (every resource), and strings that must never reach another tenant."""
+    w = await world(client, tenant.headers)
+    await create_all_samples(client, tenant.headers, w)
+    await client.post(f"/v1/sites/{w['store']['id']}/archive", headers=tenant.headers)
+    r = await client.post("/v1/api-keys", json={"name": "a-viewer", "role": "viewer"}, headers=tenant.headers)
+    w["api-key"] = r.json()
+    marked = {"code": "A-ONLY-7F3A", "name": "A-SECRET-NAME", "kind": "plant"}
+    w["marked"] = await post(client, tenant.headers, "sites", marked)
+    # Ids and keys cannot be guessed; the factory's codes are public (they are API doc examples).
+    secrets = {str(tenant.id), tenant.token, tenant.token.split("_")[1], w["api-key"]["prefix"]}
+    secrets |= {rec["id"] for rec in w.values()} | {marked["code"], marked["name"]}
+    return w, secrets
+
+
+def _leaks(text: str, secrets: set[str]) -> list[str]:
+    return sorted(s for s in secrets if s in text)
+
+
+async def test_every_get_is_confined_to_the_caller(
+    client: httpx.AsyncClient,
+    services: Services,
+    tenant: TenantCtx,
+    other_tenant: TenantCtx,
+    subtests: pytest.Subtests,
+) -> None:
+    a, b = tenant, other_tenant
+    w, secrets = await _tenant_a(client, a)
+    theirs = await post(client, b.headers, "sites", {"code": "B-ONLY", "name": "B's", "kind": "store"})
+    await services.consumers.catch_up("entity-index")
+    schema = (await client.get("/openapi.json")).json()
+    assert not _leaks(str(schema), secrets)
+    gets = [path for path, ops in schema["paths"].items() if "get" in ops]
+    assert len(gets) >= len(SAMPLES) * 2
+
+    for path in gets:
+        with subtests.test(msg=path):
+            item = ITEM.match(path)
+            if path in PLATFORM_ONLY:
+                for key in (a, b):
+                    assert_problem(await client.get(path, headers=key.headers), 403)
+                assert (await client.get(path, headers=PLATFORM_HEADERS)).status_code == 200
+            elif path in NO_TENANT_DATA:
+                url = path.format_map(PARAMS.get(path, {}))
+                for headers in (b.headers, {}):
+                    r = await client.get(url, headers=headers)
+                    assert r.status_code in (200, 401, 503), r.text
+                    assert not _leaks(r.text, secrets)
+            elif item is not None and item["name"] in SAMPLES:
+                rec = w[item["name"]]
+                url = path.format(id=rec["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                r = await client.get(url, headers=a.headers)
+                assert r.status_code == 200 and r.json()["id"] == rec["id"]
+            else:
+                assert "{" not in path, f"no way to call {path}: teach this test its path parameters"
+                r = await client.get(path, headers=b.headers)
+                assert r.status_code == 200, r.text
+                assert not _leaks(r.text, secrets), r.text
+                if path.removeprefix("/v1/") in SAMPLES:
+                    ids = [i["id"] for i in r.json()["items"]]
+                    assert ids == ([theirs["id"]] if path == "/v1/sites" else [])
+                    mine = await client.get(path, params={"include_archived": "true"}, headers=a.headers)
+                    assert w[path.removeprefix("/v1/")]["id"] in mine.text
+                else:
+                    assert (await client.get(path, headers=a.headers)).status_code == 200
+
+    r = await client.get("/v1/stats", headers=b.headers)
+    one = {"active": 1, "archived": 0}
+    assert r.json() == {"entities": {"api_key": one, "site": one, "tenant": one}}
+    r = await client.get("/v1/stats", headers=a.headers)
+    assert r.json()["entities"]["site"] == {"active": 3, "archived": 1}
+    assert r.json()["entities"]["api_key"] == {"active": 2, "archived": 0}
+
+
+async def test_filters_and_events_with_another_tenants_ids(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    w, secrets = await _tenant_a(client, tenant)
+    h = other_tenant.headers
+    for spec in services.catalog:
+        for ref in spec.refs:
+            if ref.field in spec.filters:
+                r = await client.get(f"/v1/{spec.name}", params={ref.field: w[ref.target]["id"]}, headers=h)
+                assert r.status_code == 200 and r.json()["items"] == [], (spec.name, ref.field)
+    for rec_name in SAMPLES:
+        subject = f"{rec_name}/{w[rec_name]['id']}"
+        r = await client.get("/v1/events", params={"subject": subject}, headers=h)
+        assert r.json()["items"] == []
+    r = await client.get("/v1/events", params={"type": "supplyline.site.created.v1"}, headers=h)
+    assert r.json()["items"] == [] and not _leaks(r.text, secrets)
+
+
+async def test_writes_cannot_reach_another_tenant(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    w, _ = await _tenant_a(client, tenant)
+    h = other_tenant.headers
+    for name, sample in SAMPLES.items():
+        url = f"/v1/{name}/{w[name]['id']}"
+        assert_problem(await client.patch(url, json=sample.patch, headers=h), 404)
+        assert_problem(await client.patch(url, json=sample.patch, headers={**h, "If-Match": '"1"'}), 404)
+        assert_problem(await client.post(f"{url}/archive", headers=h), 404)
+        r = await client.get(url, headers=tenant.headers)
+        assert r.json()["version"] == 1 and r.json()["archived_at"] is None
+        # Nor can B point its own records at A's: to B they do not exist.
+        r = await client.post(f"/v1/{name}", json=sample.body(w), headers=h)
+        spec = services.catalog[name]
+        if spec.refs or any(c.refs for c in spec.children):
+            body = assert_problem(r, 422)
+            assert any("in this tenant" in e["reason"] for e in body["errors"])
+        else:
+            assert r.status_code == 201, r.text
+    assert_problem(await client.post(f"/v1/api-keys/{w['api-key']['id']}/revoke", headers=h), 404)
+    r = await client.get("/v1/sites", headers={"Authorization": f"Bearer {w['api-key']['token']}"})
+    assert r.status_code == 200

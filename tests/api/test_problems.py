@@ -1,0 +1,169 @@
+"""Every error is RFC 9457 application/problem+json and names the field and the reason."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+
+from supplyline.api import create_app
+from supplyline.kernel.pagination import encode_cursor
+from tests.api.samples import assert_problem
+from tests.conftest import Backend, TenantCtx, make_services, new_tenant
+from tests.factories import post, world
+
+SITE = {"code": "S1", "name": "Site 1", "kind": "store"}
+
+
+async def test_bodies_that_do_not_fit_the_model(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = tenant.headers
+    r = await client.post("/v1/sites", json={**SITE, "latitude": "north"}, headers=h)
+    body = assert_problem(r, 422, "latitude", "valid number")
+    assert body["title"] == "Invalid input" and "latitude" in body["detail"]
+    assert body["instance"] == "/v1/sites"
+    assert_problem(await client.post("/v1/sites", json={**SITE, "colour": "red"}, headers=h), 422, "colour")
+    r = await client.post("/v1/sites", json={"name": "no code"}, headers=h)
+    body = assert_problem(r, 422, "code", "required")
+    assert {e["field"] for e in body["errors"]} == {"code", "kind"}
+    assert_problem(await client.post("/v1/sites", json={**SITE, "kind": "castle"}, headers=h), 422, "kind")
+    r = await client.post("/v1/sites", json={**SITE, "address": {"country": "France"}}, headers=h)
+    assert_problem(r, 422, "address.country")
+    r = await client.post("/v1/sites", json={**SITE, "timezone": "Mars/Olympus"}, headers=h)
+    assert_problem(r, 422, "timezone", "IANA")
+    assert_problem(await client.post("/v1/sites", json=[SITE], headers=h), 422, "body")
+    r = await client.post(
+        "/v1/sites", content=b'{"code": "S1",', headers={**h, "content-type": "application/json"}
+    )
+    assert_problem(r, 422, "body", "not valid JSON")
+    r = await client.patch(
+        "/v1/sites/01900000-0000-7000-8000-000000000000", json={"colour": "red"}, headers=h
+    )
+    assert_problem(r, 422, "colour", "unknown field")
+    assert (await client.get("/v1/sites", headers=h)).json()["items"] == []
+
+
+async def test_unknown_references(
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    theirs = await post(client, other_tenant.headers, "sites", SITE)
+    for site_id in (theirs["id"], str(uuid.uuid4())):
+        zone = {"site_id": site_id, "code": "Z1", "name": "Zone"}
+        r = await client.post("/v1/zones", json=zone, headers=tenant.headers)
+        assert_problem(r, 422, "site_id", "no site")
+    mine = await post(client, tenant.headers, "sites", SITE)
+    r = await client.patch(
+        f"/v1/sites/{mine['id']}", json={"region_id": str(uuid.uuid4())}, headers=tenant.headers
+    )
+    assert_problem(r, 422, "region_id")
+
+
+async def test_duplicates_are_conflicts_naming_the_key(
+    client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    first = await post(client, tenant.headers, "sites", SITE)
+    body = assert_problem(await client.post("/v1/sites", json=SITE, headers=tenant.headers), 409, "code")
+    assert first["id"] in body["errors"][0]["reason"]
+    # Natural keys are per tenant.
+    await post(client, other_tenant.headers, "sites", SITE)
+    # Renaming onto a taken code is a conflict too.
+    other = await post(client, tenant.headers, "sites", {**SITE, "code": "S2"})
+    r = await client.patch(f"/v1/sites/{other['id']}", json={"code": "S1"}, headers=tenant.headers)
+    assert_problem(r, 409, "code")
+    # A composite key names its last part; the same zone code on another site is fine.
+    zone = {"site_id": first["id"], "code": "Z1", "name": "Zone"}
+    await post(client, tenant.headers, "zones", zone)
+    assert_problem(await client.post("/v1/zones", json=zone, headers=tenant.headers), 409, "code")
+    await post(client, tenant.headers, "zones", {**zone, "site_id": other["id"]})
+    # A request that is both invalid and a duplicate is invalid first.
+    r = await client.post("/v1/sites", json={**SITE, "region_id": str(uuid.uuid4())}, headers=tenant.headers)
+    assert_problem(r, 422, "region_id")
+
+
+async def test_list_parameters(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = tenant.headers
+    r = await client.get("/v1/sites", params={"colour": "red"}, headers=h)
+    assert_problem(r, 422, "colour", "not a filter of sites")
+    assert_problem(await client.get("/v1/sites", params={"kind": "castle"}, headers=h), 422, "kind")
+    assert_problem(await client.get("/v1/sites", params={"region_id": "x"}, headers=h), 422, "region_id")
+    assert_problem(await client.get("/v1/sites", params={"limit": 0}, headers=h), 422, "limit")
+    r = await client.get("/v1/sites", params={"include_archived": "maybe"}, headers=h)
+    assert_problem(r, 422, "include_archived")
+    for cursor in ("garbage", "!!", encode_cursor(str(uuid.uuid4()), "zones"), encode_cursor("x", "sites")):
+        r = await client.get("/v1/sites", params={"cursor": cursor}, headers=h)
+        assert_problem(r, 422, "cursor")
+    for cursor in ("garbage", encode_cursor("x", "events")):
+        assert_problem(await client.get("/v1/events", params={"cursor": cursor}, headers=h), 422, "cursor")
+
+
+async def test_paths_methods_and_ids(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    h = tenant.headers
+    assert_problem(await client.get("/v1/sites/not-a-uuid", headers=h), 422, "id")
+    missing = "01900000-0000-7000-8000-000000000000"
+    for method, path in [
+        ("GET", f"/v1/sites/{missing}"),
+        ("PATCH", f"/v1/sites/{missing}"),
+        ("POST", f"/v1/sites/{missing}/archive"),
+        ("GET", "/v1/nothing-here"),
+        ("GET", "/v2/sites"),
+        ("GET", "/v1/event-types/supplyline.nothing.v1"),
+    ]:
+        r = await client.request(method, path, json={"name": "x"} if method == "PATCH" else None, headers=h)
+        assert_problem(r, 404)
+    r = await client.delete(f"/v1/sites/{missing}", headers=h)
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "GET, PATCH"
+    r = await client.put("/v1/sites", json=SITE, headers=h)
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "GET, POST"
+
+
+async def test_nothing_unhandled_leaks(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    """Odd but possible inputs get a problem, never a 500."""
+    h = tenant.headers
+    w = await world(client, h)
+    r = await client.post("/v1/sites", content=b"code=S1", headers={**h, "content-type": "text/plain"})
+    assert_problem(r, 422)
+    r = await client.post("/v1/sites", json={**SITE, "code": "x" * 65}, headers=h)
+    assert_problem(r, 422, "code")
+    r = await client.post("/v1/sites", json=SITE, headers={**h, "Idempotency-Key": ""})
+    assert_problem(r, 422, "Idempotency-Key")
+    r = await client.get("/v1/events", params={"after": -1}, headers=h)
+    assert_problem(r, 422, "after")
+    r = await client.patch(f"/v1/lots/{w['lot']['id']}", json={"quantity": -1}, headers=h)
+    assert_problem(r, 422, "quantity")
+
+
+async def test_oversized_bodies(backend: Backend, tmp_path: Path) -> None:
+    svc = make_services(backend, tmp_path, max_body_bytes=2048)
+    tenant = await new_tenant(svc, "tiny")
+    transport = httpx.ASGITransport(app=create_app(svc, run_consumers=False))
+    try:
+        await _oversized(httpx.AsyncClient(transport=transport, base_url="http://test"), tenant)
+    finally:
+        await svc.close()
+
+
+async def _oversized(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    async with client:
+        big = {**SITE, "attributes": {"notes": "x" * 4000}}
+        r = await client.post("/v1/sites", json=big, headers=tenant.headers)
+        body = assert_problem(r, 413)
+        assert "2048" in body["detail"]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"code": "S1", "name": "Site", "kind": "store", "attributes": {"notes": "'
+            for _ in range(10):
+                yield b"x" * 1000
+            yield b'"}}'
+
+        # Without Content-Length (chunked), the limit holds all the same.
+        headers = {**tenant.headers, "content-type": "application/json"}
+        r = await client.post("/v1/sites", content=chunks(), headers=headers)
+        assert "content-length" not in r.request.headers
+        assert_problem(r, 413)
+        # A body just under the limit goes through.
+        ok = {**SITE, "attributes": {"notes": "x" * 1500}}
+        assert (await client.post("/v1/sites", json=ok, headers=tenant.headers)).status_code == 201
+        assert len((await client.get("/v1/sites", headers=tenant.headers)).json()["items"]) == 1
