@@ -124,8 +124,10 @@ async def test_patch_rules(client: httpx.AsyncClient, tenant: TenantCtx) -> None
     merge = {**tenant.headers, "content-type": "application/merge-patch+json"}
     r = await client.patch(dc, content=b'{"attributes": {"dock_doors": null, "ramp": true}}', headers=merge)
     assert r.json()["attributes"] == {"ramp": True} and r.json()["version"] == 3
+    r = await client.patch(dc, json={"kind": "depot"}, headers={**tenant.headers, "If-Match": "*"})
+    assert r.status_code == 200 and r.json()["version"] == 4
     events = await events_of(client, tenant.headers, subject=f"sites/{w['dc']['id']}")
-    assert [e["type"].split(".")[2] for e in events] == ["created", "updated", "updated"]
+    assert [e["type"].split(".")[2] for e in events] == ["created", "updated", "updated", "updated"]
 
     assert_problem(await client.patch(dc, json={"name": None}, headers=tenant.headers), 422, "name")
     r = await client.patch(dc, json={"latitude": None}, headers=tenant.headers)
@@ -139,7 +141,7 @@ async def test_patch_rules(client: httpx.AsyncClient, tenant: TenantCtx) -> None
     assert_problem(r, 422, "site_id")
     r = await client.patch(f"/v1/orders/{w['lot']['id']}", json={"status": "open"}, headers=tenant.headers)
     assert_problem(r, 404)
-    assert (await client.get(dc, headers=tenant.headers)).json()["version"] == 3
+    assert (await client.get(dc, headers=tenant.headers)).json()["version"] == 4
 
 
 # (target resource, world key) archived, then (resource, field) refused for pointing at it.

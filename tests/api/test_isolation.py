@@ -59,6 +59,7 @@ async def test_every_get_is_confined_to_the_caller(
     assert not _leaks(str(schema), secrets)
     gets = [path for path, ops in schema["paths"].items() if "get" in ops]
     assert len(gets) >= len(SAMPLES) * 2
+    assert set(gets) >= PLATFORM_ONLY | NO_TENANT_DATA, "the allow-lists name a path that is gone"
 
     for path in gets:
         with subtests.test(msg=path):
@@ -138,6 +139,13 @@ async def test_writes_cannot_reach_another_tenant(
             assert any("in this tenant" in e["reason"] for e in body["errors"])
         else:
             assert r.status_code == 201, r.text
+    # Nor move a record into A by naming A's tenant.
+    mine = {"code": "B-1", "name": "B", "kind": "store", "tenant_id": str(tenant.id)}
+    assert_problem(await client.post("/v1/sites", json=mine, headers=h), 422, "tenant_id", "unknown field")
+    del mine["tenant_id"]
+    site = await post(client, h, "sites", mine)
+    r = await client.patch(f"/v1/sites/{site['id']}", json={"tenant_id": str(tenant.id)}, headers=h)
+    assert_problem(r, 422, "tenant_id")
     assert_problem(await client.post(f"/v1/api-keys/{w['api-key']['id']}/revoke", headers=h), 404)
     r = await client.get("/v1/sites", headers={"Authorization": f"Bearer {w['api-key']['token']}"})
     assert r.status_code == 200

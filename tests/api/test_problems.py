@@ -48,10 +48,13 @@ async def test_unknown_references(
     client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
     theirs = await post(client, other_tenant.headers, "sites", SITE)
+    answers = []
     for site_id in (theirs["id"], str(uuid.uuid4())):
         zone = {"site_id": site_id, "code": "Z1", "name": "Zone"}
         r = await client.post("/v1/zones", json=zone, headers=tenant.headers)
         assert_problem(r, 422, "site_id", "no site")
+        answers.append(r.text.replace(site_id, "<id>"))
+    assert answers[0] == answers[1], "another tenant's id must look like an id that does not exist"
     mine = await post(client, tenant.headers, "sites", SITE)
     r = await client.patch(
         f"/v1/sites/{mine['id']}", json={"region_id": str(uuid.uuid4())}, headers=tenant.headers
@@ -133,6 +136,20 @@ async def test_nothing_unhandled_leaks(client: httpx.AsyncClient, tenant: Tenant
     assert_problem(r, 422, "after")
     r = await client.patch(f"/v1/lots/{w['lot']['id']}", json={"quantity": -1}, headers=h)
     assert_problem(r, 422, "quantity")
+    # NaN and Infinity are not JSON, though Python's parser takes them (and PostgreSQL then fails).
+    raw = {**h, "content-type": "application/json"}
+    site = b'{"code": "S9", "name": "n", "kind": "store", "attributes": {"t": [NaN]}}'
+    profile = b'{"code": "P9", "name": "n", "device_kind": "tracker", "metrics": [%s]}' % (
+        b'{"metric": "t", "unit": "C", "max": Infinity}'
+    )
+    for method, url, body, field in [
+        ("POST", "/v1/sites", site, "attributes"),
+        ("POST", "/v1/device-profiles", profile, "metrics.0.max"),
+        ("PATCH", f"/v1/lots/{w['lot']['id']}", b'{"quantity": Infinity}', "quantity"),
+        ("PATCH", f"/v1/sites/{w['dc']['id']}", b'{"attributes": {"t": -Infinity}}', "attributes"),
+    ]:
+        r = await client.request(method, url, content=body, headers=raw)
+        assert_problem(r, 422, field, "finite" if field != "attributes" else "NaN or Infinity")
 
 
 async def test_oversized_bodies(backend: Backend, tmp_path: Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 import zoneinfo
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 Name = Field(min_length=1, max_length=200)
@@ -20,8 +21,33 @@ DeviceKind = Literal["tracker", "sensor", "gateway"]
 DeviceStatus = Literal["provisioned", "active", "inactive", "retired"]
 
 
+def _first_non_finite(value: Any, path: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "the value"
+    children = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, item in children:
+        found = _first_non_finite(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def _json_numbers(value: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN or Infinity: Python's parser lets them in, PostgreSQL's jsonb refuses them."""
+    found = _first_non_finite(value, "")
+    if found:
+        raise ValueError(f"{found} is NaN or Infinity, which JSON cannot carry")
+    return value
+
+
+# A free-form JSON object (custom attributes, a JSON Schema).
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_numbers)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class OrganizationIn(Strict):
@@ -29,7 +55,7 @@ class OrganizationIn(Strict):
     name: str = Name
     kind: OrganizationKind
     contact_email: EmailStr | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
 
 class RegionIn(Strict):
@@ -59,7 +85,7 @@ class SiteIn(Strict):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180, validate_default=True)
     timezone: str = "UTC"
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -108,7 +134,7 @@ class AssetTypeIn(Strict):
     code: str = Code
     name: str = Name
     kind: AssetKind
-    attributes_schema: dict[str, Any] = Field(
+    attributes_schema: JsonObject = Field(
         default_factory=lambda: {"type": "object"},
         description="JSON Schema (2020-12) that every asset of this type's attributes must meet.",
     )
@@ -126,7 +152,7 @@ class AssetIn(Strict):
     maintainer_organization_id: uuid.UUID | None = None
     serial_number: str | None = Field(default=None, max_length=128)
     status: AssetStatus = "active"
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
 
 class MetricSpec(Strict):
@@ -170,4 +196,4 @@ class DeviceIn(Strict):
     )
     serial_number: str | None = Field(default=None, max_length=128)
     status: DeviceStatus = "active"
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)

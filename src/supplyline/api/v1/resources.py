@@ -29,7 +29,7 @@ def _etag(rec: dict[str, Any]) -> dict[str, str]:
 
 def _if_match(request: Request) -> int | None:
     value = request.headers.get("if-match")
-    if value is None:
+    if value is None or value.strip() == "*":  # "*": any current version (RFC 9110)
         return None
     try:
         return int(value.strip().removeprefix("W/").strip('"'))
