@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
+    idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
     log_level: str = "info"
 

@@ -113,11 +113,18 @@ async def test_every_post_honours_the_key(
         assert first.status_code in (200, 201), (url, first.text)
         middle = await _log_size(services)
         again = await client.post(url, json=body, headers=h)
-        assert (again.status_code, again.json()) == (first.status_code, first.json()), url
+        assert (again.status_code, again.json()) == (first.status_code, _secretless(first.json())), url
         assert again.headers.get("idempotent-replayed") == "true", url
         assert await _log_size(services) == middle > before, url
         if first.status_code == 201 and "id" in first.json():
             created[path.removeprefix("/v1/")] = first.json()["id"]
+
+
+def _secretless(body: dict[str, Any]) -> dict[str, Any]:
+    """A replay carries everything of the first answer except an issued key's token."""
+    if "admin_key" in body:
+        return {**body, "admin_key": {**body["admin_key"], "token": None}}
+    return {**body, "token": None} if "token" in body else body
 
 
 async def _log_size(services: Services) -> int:
@@ -126,3 +133,48 @@ async def _log_size(services: Services) -> int:
         events = (await conn.execute(select(func.count()).select_from(eventlog_event))).scalar_one()
         tenants = (await conn.execute(select(func.count()).select_from(access_tenant))).scalar_one()
     return int(events) + int(tenants)
+
+
+async def test_issued_secrets_are_never_stored_and_a_replay_omits_them(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    from supplyline.access.tables import access_idempotency_key
+
+    body = {"name": "ci robot", "role": "operator"}
+    first = await client.post("/v1/api-keys", json=body, headers=_key(tenant.headers, "issue-1"))
+    assert first.status_code == 201
+    token = first.json()["token"]
+    assert token.startswith("sl_")
+    again = await client.post("/v1/api-keys", json=body, headers=_key(tenant.headers, "issue-1"))
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["token"] is None
+    assert again.json()["id"] == first.json()["id"]
+    tenant_body = {"slug": "initech", "name": "Initech"}
+    created = await client.post("/v1/tenants", json=tenant_body, headers=_key(PLATFORM_HEADERS, "t-1"))
+    admin_token = created.json()["admin_key"]["token"]
+    async with services.read_engine.connect() as conn:
+        stored = [str(r.body) for r in await conn.execute(select(access_idempotency_key.c.body))]
+    assert stored and not any(token in s or admin_token in s for s in stored)
+
+
+async def test_records_expire_after_the_ttl(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from supplyline.access.tables import access_idempotency_key as t
+    from supplyline.kernel.clock import utcnow
+
+    h = _key(tenant.headers, "old-key")
+    first = await client.post("/v1/sites", json=SITE, headers=h)
+    assert first.status_code == 201
+    hours = services.settings.idempotency_ttl_hours
+    async with services.engine.begin() as conn:
+        await conn.execute(update(t).values(created_at=utcnow() - timedelta(hours=hours, minutes=1)))
+    # Past the TTL the key is new again: the same body runs again (and meets the taken code).
+    again = await client.post("/v1/sites", json=SITE, headers=h)
+    assert again.status_code == 409
+    other = await client.post("/v1/sites", json={**SITE, "code": "S2"}, headers=h)
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers

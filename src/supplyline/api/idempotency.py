@@ -1,17 +1,20 @@
 """Idempotency-Key on every POST: a retry gets the first answer, a different body is refused.
 
 The record is written in the same transaction as the change, so a crash can never leave a
-change without its record (which would let a retry apply it twice).
+change without its record (which would let a retry apply it twice). Records expire after
+SUPPLYLINE_IDEMPOTENCY_TTL_HOURS. Secrets (API key tokens) are never stored: a replay of a
+key-issuing request answers with the key and ``token: null``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
@@ -40,7 +43,9 @@ async def write(
     *,
     status_code: int = 201,
     headers: Callable[[dict[str, Any]], dict[str, str]] | None = None,
+    redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Response:
+    """Run ``action`` once per (caller, Idempotency-Key); ``redact`` strips what must not be kept."""
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 255:
         raise Invalid("Idempotency-Key", "must be 1 to 255 characters")
@@ -55,6 +60,10 @@ async def write(
         async with svc.uow(correlation_id.get()) as uow:
             if key is not None:
                 found = (await uow.conn.execute(select(t).where(this))).mappings().first()
+                expired = utcnow() - timedelta(hours=svc.settings.idempotency_ttl_hours)
+                if found is not None and found["created_at"] < expired:
+                    await uow.conn.execute(delete(t).where(this))
+                    found = None
                 if found is not None:
                     return _replay(found, fingerprint)
                 # Claim the key before acting: a concurrent retry now waits on this row and then
@@ -75,7 +84,9 @@ async def write(
             extra = headers(body) if headers else {}
             if key is not None:
                 await uow.conn.execute(
-                    update(t).where(this).values(status_code=status_code, body=body, headers=extra)
+                    update(t)
+                    .where(this)
+                    .values(status_code=status_code, body=redact(body) if redact else body, headers=extra)
                 )
             await uow.commit()
     except IntegrityError:

@@ -2,68 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.kernel.errors import FieldError, Invalid
+from supplyline.kernel.errors import FieldError
 from supplyline.kernel.scope import Scope
 from supplyline.logistics import model as m
 from supplyline.logistics import tables as t
 from supplyline.resources import Child, Ref, ResourceSpec, scoped
+from supplyline.resources.lookup import rows_by_id
+
+Errors = list[tuple[int, FieldError]]
+Values = Sequence[dict[str, Any]]
+Rows = Sequence[dict[str, Any] | None]
+WRONG_LOT = "the lot is of another product than product_id"
 
 
-async def _lot_products(conn: AsyncConnection, scope: Scope, lot_ids: set[Any]) -> dict[Any, Any]:
-    if not lot_ids:
-        return {}
-    lot = t.logistics_lot
-    stmt = scoped(select(lot.c.id, lot.c.product_id), lot, scope).where(lot.c.id.in_(lot_ids))
-    return {r.id: r.product_id for r in await conn.execute(stmt)}
-
-
-async def _check_order(
-    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
-) -> None:
-    lines = values["lines"]
-    products = await _lot_products(conn, scope, {ln["lot_id"] for ln in lines if ln["lot_id"]})
-    errors = [
-        FieldError(f"lines.{i}.lot_id", "the lot is of another product than product_id")
-        for i, ln in enumerate(lines)
-        if ln["lot_id"] in products and products[ln["lot_id"]] != ln["product_id"]
+async def _check_order(conn: AsyncConnection, scope: Scope, values: Values, rows: Rows) -> Errors:
+    lots = await rows_by_id(conn, scope, t.logistics_lot, (ln["lot_id"] for v in values for ln in v["lines"]))
+    return [
+        (i, FieldError(f"lines.{j}.lot_id", WRONG_LOT))
+        for i, v in enumerate(values)
+        for j, ln in enumerate(v["lines"])
+        if ln["lot_id"] in lots and lots[ln["lot_id"]]["product_id"] != ln["product_id"]
     ]
-    if errors:
-        raise Invalid.many(errors)
 
 
-async def _check_position(
-    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
-) -> None:
-    errors: list[FieldError] = []
-    if values["lot_id"] is not None:
-        products = await _lot_products(conn, scope, {values["lot_id"]})
-        if values["lot_id"] in products and products[values["lot_id"]] != values["product_id"]:
-            errors.append(FieldError("lot_id", "the lot is of another product than product_id"))
-    else:
-        # NULL never equals NULL in a unique constraint, so the lot-less position is checked here.
-        p = t.logistics_inventory
-        stmt = scoped(select(p.c.id), p, scope).where(
-            p.c.site_id == values["site_id"],
-            p.c.product_id == values["product_id"],
-            p.c.lot_id.is_(None),
-        )
-        if row is not None:
-            stmt = stmt.where(p.c.id != row["id"])
-        other = (await conn.execute(stmt)).scalar()
-        if other is not None:
-            errors.append(
-                FieldError(
-                    "lot_id",
-                    f"inventory position {other} already holds this product without a lot at this site",
-                )
-            )
-    if errors:
-        raise Invalid.many(errors)
+async def _check_position(conn: AsyncConnection, scope: Scope, values: Values, rows: Rows) -> Errors:
+    errors: Errors = []
+    lots = await rows_by_id(conn, scope, t.logistics_lot, (v["lot_id"] for v in values))
+    for i, v in enumerate(values):
+        if v["lot_id"] in lots and lots[v["lot_id"]]["product_id"] != v["product_id"]:
+            errors.append((i, FieldError("lot_id", WRONG_LOT)))
+    # NULL never equals NULL in a unique constraint, so lot-less positions are checked here.
+    lotless = [(i, v) for i, v in enumerate(values) if v["lot_id"] is None]
+    if not lotless:
+        return errors
+    p = t.logistics_inventory
+    stmt = scoped(select(p.c.id, p.c.site_id, p.c.product_id), p, scope).where(
+        p.c.lot_id.is_(None),
+        p.c.site_id.in_({v["site_id"] for _, v in lotless}),
+        p.c.product_id.in_({v["product_id"] for _, v in lotless}),
+    )
+    taken = {(r.site_id, r.product_id): r.id for r in await conn.execute(stmt)}
+    for i, v in lotless:
+        pair = (v["site_id"], v["product_id"])
+        current = rows[i]
+        other = taken.get(pair)
+        if other is not None and (current is None or other != current["id"]):
+            reason = f"inventory position {other} already holds this product without a lot at this site"
+            errors.append((i, FieldError("lot_id", reason)))
+        taken.setdefault(pair, current["id"] if current else f"item {i}")
+    return errors
 
 
 def _sellable(rec: dict[str, Any]) -> dict[str, Any]:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.kernel.errors import FieldError, Invalid
+from supplyline.kernel.errors import FieldError
 from supplyline.kernel.scope import Scope
 from supplyline.registry import model as m
 from supplyline.registry import tables as t
-from supplyline.resources import Ref, ResourceSpec, scoped
-
-
-async def _one(conn: AsyncConnection, scope: Scope, table: Any, id_: Any) -> dict[str, Any] | None:
-    row = await conn.execute(scoped(select(table), table, scope).where(table.c.id == id_))
-    found = row.mappings().first()
-    return dict(found) if found else None
+from supplyline.resources import Ref, ResourceSpec
+from supplyline.resources.lookup import rows_by_id
 
 
 def schema_errors(schema: dict[str, Any], value: Any, field: str) -> list[FieldError]:
@@ -43,57 +38,75 @@ def schema_errors(schema: dict[str, Any], value: Any, field: str) -> list[FieldE
     return out
 
 
-async def _check_asset_type(
-    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
-) -> None:
-    try:
-        jsonschema.Draft202012Validator.check_schema(values["attributes_schema"])
-    except jsonschema.SchemaError as exc:
-        raise Invalid("attributes_schema", f"not a valid JSON Schema: {exc.message}") from None
+Errors = list[tuple[int, FieldError]]
+Values = Sequence[dict[str, Any]]
+Rows = Sequence[dict[str, Any] | None]
 
 
-async def _check_asset(
-    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
-) -> None:
-    errors: list[FieldError] = []
-    asset_type = await _one(conn, scope, t.registry_asset_type, values["asset_type_id"])
-    if asset_type is not None:
-        errors += schema_errors(asset_type["attributes_schema"], values["attributes"], "attributes")
-    if values["zone_id"] is not None:
-        zone = await _one(conn, scope, t.registry_zone, values["zone_id"])
-        if zone is not None and zone["site_id"] != values["site_id"]:
-            errors.append(FieldError("zone_id", "the zone belongs to another site than site_id"))
-    if row is not None and values["parent_id"] is not None:
-        # Walk up from the new parent; meeting this asset again would make a cycle.
-        seen, cursor = set(), values["parent_id"]
-        while cursor is not None and cursor not in seen:
-            if cursor == row["id"]:
-                errors.append(FieldError("parent_id", "an asset cannot be its own ancestor"))
-                break
-            seen.add(cursor)
-            parent = await _one(conn, scope, t.registry_asset, cursor)
-            cursor = parent["parent_id"] if parent else None
-    if errors:
-        raise Invalid.many(errors)
+async def _check_asset_type(conn: AsyncConnection, scope: Scope, values: Values, rows: Rows) -> Errors:
+    errors: Errors = []
+    for i, v in enumerate(values):
+        try:
+            jsonschema.Draft202012Validator.check_schema(v["attributes_schema"])
+        except jsonschema.SchemaError as exc:
+            errors.append((i, FieldError("attributes_schema", f"not a valid JSON Schema: {exc.message}")))
+    return errors
 
 
-async def _check_device(
-    conn: AsyncConnection, scope: Scope, values: dict[str, Any], row: dict[str, Any] | None
-) -> None:
-    errors: list[FieldError] = []
-    profile = await _one(conn, scope, t.registry_device_profile, values["device_profile_id"])
-    if profile is not None and profile["device_kind"] != values["kind"]:
-        errors.append(
-            FieldError("kind", f"the profile is for {profile['device_kind']}s, not {values['kind']}s")
-        )
-    if values["gateway_id"] is not None:
-        if row is not None and values["gateway_id"] == row["id"]:
-            errors.append(FieldError("gateway_id", "a device cannot be its own gateway"))
-        gateway = await _one(conn, scope, t.registry_device, values["gateway_id"])
+async def _check_asset(conn: AsyncConnection, scope: Scope, values: Values, rows: Rows) -> Errors:
+    errors: Errors = []
+    types = await rows_by_id(conn, scope, t.registry_asset_type, (v["asset_type_id"] for v in values))
+    zones = await rows_by_id(conn, scope, t.registry_zone, (v["zone_id"] for v in values))
+    for i, v in enumerate(values):
+        asset_type = types.get(v["asset_type_id"])
+        if asset_type is not None:
+            errors += [
+                (i, e) for e in schema_errors(asset_type["attributes_schema"], v["attributes"], "attributes")
+            ]
+        zone = zones.get(v["zone_id"])
+        if zone is not None and zone["site_id"] != v["site_id"]:
+            errors.append((i, FieldError("zone_id", "the zone belongs to another site than site_id")))
+    for i, (v, row) in enumerate(zip(values, rows, strict=True)):
+        if (
+            row is not None
+            and v["parent_id"] is not None
+            and await _is_ancestor(conn, scope, row["id"], v["parent_id"])
+        ):
+            errors.append((i, FieldError("parent_id", "an asset cannot be its own ancestor")))
+    return errors
+
+
+async def _is_ancestor(conn: AsyncConnection, scope: Scope, asset_id: Any, start: Any) -> bool:
+    """Walk up from ``start``; meeting ``asset_id`` means re-parenting would make a cycle."""
+    seen, cursor = set(), start
+    while cursor is not None and cursor not in seen:
+        if cursor == asset_id:
+            return True
+        seen.add(cursor)
+        parent = (await rows_by_id(conn, scope, t.registry_asset, [cursor])).get(cursor)
+        cursor = parent["parent_id"] if parent else None
+    return False
+
+
+async def _check_device(conn: AsyncConnection, scope: Scope, values: Values, rows: Rows) -> Errors:
+    errors: Errors = []
+    profiles = await rows_by_id(
+        conn, scope, t.registry_device_profile, (v["device_profile_id"] for v in values)
+    )
+    gateways = await rows_by_id(conn, scope, t.registry_device, (v["gateway_id"] for v in values))
+    for i, (v, row) in enumerate(zip(values, rows, strict=True)):
+        profile = profiles.get(v["device_profile_id"])
+        if profile is not None and profile["device_kind"] != v["kind"]:
+            reason = f"the profile is for {profile['device_kind']}s, not {v['kind']}s"
+            errors.append((i, FieldError("kind", reason)))
+        if v["gateway_id"] is None:
+            continue
+        if row is not None and v["gateway_id"] == row["id"]:
+            errors.append((i, FieldError("gateway_id", "a device cannot be its own gateway")))
+        gateway = gateways.get(v["gateway_id"])
         if gateway is not None and gateway["kind"] != "gateway":
-            errors.append(FieldError("gateway_id", f"device {gateway['code']} is not a gateway"))
-    if errors:
-        raise Invalid.many(errors)
+            errors.append((i, FieldError("gateway_id", f"device {gateway['code']} is not a gateway")))
+    return errors
 
 
 ORGANIZATIONS = ResourceSpec(

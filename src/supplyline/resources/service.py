@@ -134,12 +134,9 @@ class ResourceService:
             errors += await self._check_child_refs(uow.conn, scope, child.refs, child_rows, len(values))
         taken = await self._check_unique(uow.conn, scope, spec, values, None)
         if spec.validate is not None:
-            for i, v in enumerate(values):
-                try:
-                    await spec.validate(uow.conn, scope, v, None)
-                except Invalid as exc:
-                    pre = f"{i}." if len(values) > 1 else ""
-                    errors += [FieldError(pre + e.field, e.reason) for e in exc.errors]
+            found = await spec.validate(uow.conn, scope, values, [None] * len(values))
+            multi = len(values) > 1
+            errors += [FieldError(f"{i}.{e.field}" if multi else e.field, e.reason) for i, e in found]
         _refuse(errors, taken)
         now = utcnow()
         rows = [
@@ -206,10 +203,7 @@ class ResourceService:
         if any(k in changed for key in spec.natural_keys for k in key):
             taken = await self._check_unique(uow.conn, scope, spec, [merged], row["id"])
         if spec.validate is not None:
-            try:
-                await spec.validate(uow.conn, scope, merged, row)
-            except Invalid as exc:
-                errors += exc.errors
+            errors += [e for _, e in await spec.validate(uow.conn, scope, [merged], [row])]
         _refuse(errors, taken)
         col_changes = {k: merged[k] for k in changed if k in spec.columns}
         new_row = {**row, **col_changes, "updated_at": utcnow(), "version": row["version"] + 1}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -13,11 +13,16 @@ from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.kernel.errors import FieldError
 from supplyline.kernel.events import EventType
 from supplyline.kernel.scope import Scope
 
-# (conn, scope, merged values, current row or None) -> None; raises Invalid to refuse.
-Validator = Callable[[AsyncConnection, Scope, dict[str, Any], dict[str, Any] | None], Awaitable[None]]
+# (conn, scope, values of each record, its current row or None when new) -> errors by index.
+# Batch-shaped so that checking a 1,000-row import costs one query per table, not per row.
+Validator = Callable[
+    [AsyncConnection, Scope, Sequence[dict[str, Any]], Sequence[dict[str, Any] | None]],
+    Awaitable[list[tuple[int, FieldError]]],
+]
 Derive = Callable[[dict[str, Any]], dict[str, Any]]
 
 

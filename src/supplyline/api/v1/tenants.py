@@ -52,7 +52,9 @@ class ApiKey(BaseModel):
 
 
 class IssuedKey(ApiKey):
-    token: str = Field(description="The secret; shown once, never again.")
+    token: str | None = Field(
+        description="The secret, shown once. A replay (Idempotency-Key) answers null: secrets are not stored."
+    )
 
 
 class TenantCreated(BaseModel):
@@ -69,6 +71,13 @@ def _jsonable(obj: Any) -> dict[str, Any]:
 
 def _issued(created: access.CreatedKey) -> dict[str, Any]:
     return {**_jsonable(created.key), "token": created.token}
+
+
+def _without_token(body: dict[str, Any]) -> dict[str, Any]:
+    """What an idempotency record may keep of a key-issuing answer: everything but the secret."""
+    if "admin_key" in body:
+        return {**body, "admin_key": {**body["admin_key"], "token": None}}
+    return {**body, "token": None}
 
 
 @router.post(
@@ -88,7 +97,7 @@ async def create_tenant(
         tenant, key = await access.create_tenant(uow, scope, body.slug, body.name)
         return {"tenant": _jsonable(tenant), "admin_key": _issued(key)}
 
-    return await idempotency.write(request, svc, scope, action)
+    return await idempotency.write(request, svc, scope, action, redact=_without_token)
 
 
 @router.get(
@@ -120,7 +129,7 @@ async def create_api_key(
         key = await access.create_api_key(uow, scope, body.name, body.role, body.expires_at)
         return _issued(key)
 
-    return await idempotency.write(request, svc, scope, action)
+    return await idempotency.write(request, svc, scope, action, redact=_without_token)
 
 
 @router.get(
