@@ -113,7 +113,7 @@ async def test_positions_follow_commit_order(services: Services, tenant: TenantC
 
     head = 0
     async with services.read_engine.connect() as conn:
-        head = len(await services.events.read(conn, limit=10_000))
+        head = len(await services.events.read(conn, limit=10_000, tenant_id=None))
 
     async def second_writer() -> None:
         async with services.uow() as uow:
@@ -126,12 +126,12 @@ async def test_positions_follow_commit_order(services: Services, tenant: TenantC
         task = asyncio.create_task(second_writer())
         await asyncio.sleep(0.3)
         async with services.read_engine.connect() as conn:
-            seen = await services.events.read(conn, after=0, limit=10_000)
+            seen = await services.events.read(conn, after=0, limit=10_000, tenant_id=None)
         assert len(seen) == head, "an event became visible while an earlier one was uncommitted"
         await first.commit()
     await task
     async with services.read_engine.connect() as conn:
-        seen = await services.events.read(conn, after=0, limit=10_000)
+        seen = await services.events.read(conn, after=0, limit=10_000, tenant_id=None)
     subjects = [e.subject for e in seen[head:]]
     assert subjects == ["regions/1", "regions/2"]
     assert seen[-1].position > seen[-2].position

@@ -95,7 +95,7 @@ class ConsumerRunner:
         try:
             async with self.engine.begin() as conn:
                 position = await self._position(conn, name)
-                events = await self.log.read(conn, after=position, limit=self.batch_size)
+                events = await self.log.read(conn, after=position, limit=self.batch_size, tenant_id=None)
                 if not events:
                     return 0
                 for ev in events:

@@ -72,7 +72,7 @@ class EventLog:
         after: int = 0,
         limit: int = 500,
         *,
-        tenant_id: uuid.UUID | None = None,
+        tenant_id: uuid.UUID | None,
         types: Sequence[str] = (),
         subject: str | None = None,
         correlation_id: str | None = None,
@@ -89,9 +89,18 @@ class EventLog:
         return stmt.order_by(eventlog_event.c.position).limit(limit)
 
     async def read(
-        self, conn: AsyncConnection, after: int = 0, limit: int = 500, **filters: Any
+        self,
+        conn: AsyncConnection,
+        after: int = 0,
+        limit: int = 500,
+        *,
+        tenant_id: uuid.UUID | None,
+        **filters: Any,
     ) -> list[StoredEvent]:
-        rows = (await conn.execute(self.query(after, limit, **filters))).mappings().all()
+        """Events after ``after`` in log order. ``tenant_id`` is required so that no caller
+        reads across tenants by omission; only platform code passes None (all tenants)."""
+        stmt = self.query(after, limit, tenant_id=tenant_id, **filters)
+        rows = (await conn.execute(stmt)).mappings().all()
         return [to_stored(r) for r in rows]
 
 
