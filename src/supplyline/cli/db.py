@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
 from alembic.util.exc import CommandError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from supplyline.cli.common import (
     CliError,
@@ -24,35 +26,46 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
 
-@app.command("upgrade")
-def upgrade_cmd(
-    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
-    json_: JsonFlag = False,
-) -> None:
-    """Upgrade the schema (by default to the newest revision this version knows)."""
+def _migrate(
+    verb: str, move: Callable[[AsyncEngine, str], Awaitable[None]], revision: str
+) -> tuple[str | None, str | None]:
+    """Move the schema to ``revision``; returns the revisions before and after."""
     settings = load_settings()
 
     async def main() -> tuple[str | None, str | None]:
         async with open_services(settings) as services:
             before = await schema_revision(services)
             try:
-                await upgrade(services.engine, revision)
+                await move(services.engine, revision)
             except CommandError as exc:
-                raise CliError(f"cannot upgrade to '{revision}': {exc}") from None
+                raise CliError(f"cannot {verb} to '{revision}': {exc}") from None
             return before, await current_revision(services.engine)
 
-    before, after = run(main)
+    return run(main)
+
+
+def _report(settings_label: str, before: str | None, after: str | None, json_: bool) -> bool:
+    """Print the JSON form when asked; True when it did."""
     if json_:
-        print_json(
-            {"database": database_label(settings), "from": before, "to": after, "head": head_revision()}
-        )
+        print_json({"database": settings_label, "from": before, "to": after, "head": head_revision()})
+    return json_
+
+
+@app.command("upgrade")
+def upgrade_cmd(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    json_: JsonFlag = False,
+) -> None:
+    """Upgrade the schema (by default to the newest revision this version knows)."""
+    label = database_label(load_settings())
+    before, after = _migrate("upgrade", upgrade, revision)
+    if _report(label, before, after, json_):
         return
     if before == after:
-        console.print(f"The database at {database_label(settings)} is already at revision {after}.")
+        console.print(f"The database at {label} is already at revision {after}.")
     else:
         console.print(
-            f"Upgraded the database at {database_label(settings)} "
-            f"from {before or 'empty'} to revision [bold]{after}[/]."
+            f"Upgraded the database at {label} from {before or 'empty'} to revision [bold]{after}[/]."
         )
 
 
@@ -64,26 +77,12 @@ def downgrade_cmd(
     json_: JsonFlag = False,
 ) -> None:
     """Downgrade the schema to an earlier revision. Data in dropped tables is lost."""
-    settings = load_settings()
-
-    async def main() -> tuple[str | None, str | None]:
-        async with open_services(settings) as services:
-            before = await schema_revision(services)
-            try:
-                await downgrade(services.engine, revision)
-            except CommandError as exc:
-                raise CliError(f"cannot downgrade to '{revision}': {exc}") from None
-            return before, await current_revision(services.engine)
-
-    before, after = run(main)
-    if json_:
-        print_json(
-            {"database": database_label(settings), "from": before, "to": after, "head": head_revision()}
-        )
+    label = database_label(load_settings())
+    before, after = _migrate("downgrade", downgrade, revision)
+    if _report(label, before, after, json_):
         return
     console.print(
-        f"Downgraded the database at {database_label(settings)} "
-        f"from {before or 'empty'} to {after or 'empty (base)'}."
+        f"Downgraded the database at {label} from {before or 'empty'} to {after or 'empty (base)'}."
     )
 
 

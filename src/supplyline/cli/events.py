@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -182,19 +182,6 @@ def replay(
     )
 
 
-def _status_json(s: ConsumerStatus) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "position": s.position,
-        "head": s.head,
-        "lag": s.lag,
-        "attempts": s.attempts,
-        "failing_position": s.failing_position,
-        "last_error": s.last_error,
-        "updated_at": s.updated_at.isoformat() if s.updated_at else None,
-    }
-
-
 @app.command("consumers")
 def consumers(json_: JsonFlag = False) -> None:
     """Show each consumer's position, lag behind the head of the log, and any failure."""
@@ -207,7 +194,7 @@ def consumers(json_: JsonFlag = False) -> None:
 
     statuses = run(main)
     if json_:
-        print_json({"items": [_status_json(s) for s in statuses]})
+        print_json({"items": [s.as_dict() for s in statuses]})
         return
     table = Table(title="Event consumers")
     for col in ("consumer", "position", "head", "lag", "failing at", "attempts", "last error"):

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -56,6 +56,19 @@ class ConsumerStatus:
     @property
     def lag(self) -> int:
         return max(0, self.head - self.position)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form shared by the API and the CLI."""
+        return {
+            "name": self.name,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "attempts": self.attempts,
+            "failing_position": self.failing_position,
+            "last_error": self.last_error,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
 
 
 class ConsumerRunner:

@@ -127,18 +127,5 @@ async def stats(scope: Scope = READ, svc: Services = Depends(services)) -> Respo
     summary="Event consumers: position, lag and failures (platform admin)",
 )
 async def consumers(scope: Scope = PLATFORM, svc: Services = Depends(services)) -> Response:
-    out = []
-    for s in await svc.consumers.status():
-        out.append(
-            {
-                "name": s.name,
-                "position": s.position,
-                "head": s.head,
-                "lag": s.lag,
-                "attempts": s.attempts,
-                "failing_position": s.failing_position,
-                "last_error": s.last_error,
-                "updated_at": s.updated_at.isoformat() if s.updated_at else None,
-            }
-        )
+    out = [s.as_dict() for s in await svc.consumers.status()]
     return JSON({"items": out})
