@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from supplyline import access, logistics, registry
+from supplyline import access, logistics, registry, telemetry
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
@@ -26,8 +26,10 @@ class Services:
     catalog: ResourceCatalog
     resources: ResourceService
     consumers: ConsumerRunner
+    telemetry: telemetry.TelemetryServices
 
     async def close(self) -> None:
+        await self.telemetry.stop()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
@@ -54,18 +56,31 @@ def build_services(
     catalog.check()
     event_types = EventTypeRegistry()
     event_types.register_all(access.EVENT_TYPES)
+    event_types.register_all(telemetry.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     consumers: list[Consumer] = [EntityIndexProjection(), *(extra_consumers or [])]
+    uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)
     return Services(
         settings=settings,
         engine=engine,
         read_engine=read_engine,
         dialect=dialect,
-        uow=UnitOfWorkFactoryImpl(engine, events.append, events.on_commit),
+        uow=uow,
         event_types=event_types,
         events=events,
         catalog=catalog,
         resources=ResourceService(catalog),
         consumers=ConsumerRunner(engine, events, consumers),
+        telemetry=telemetry.build_telemetry(
+            engine,
+            read_engine,
+            uow,
+            secret_key=settings.secret_key,
+            data_dir=settings.data_dir,
+            max_batch=settings.telemetry_max_batch,
+            overlap_hours=settings.credential_overlap_hours,
+            skew_threshold_s=settings.clock_skew_threshold_s,
+            silent_after_s=settings.silent_after_s,
+        ),
     )

@@ -23,9 +23,22 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key that encrypts device signing secrets; generated into data_dir when unset.",
+    )
+    telemetry_max_batch: int = Field(default=5000, ge=1, description="Readings per ingest request.")
+    credential_overlap_hours: float = Field(
+        default=24, ge=0, description="How long a rotated device credential keeps working."
+    )
+    clock_skew_threshold_s: float = Field(default=300, ge=1)
+    silent_after_s: float = Field(
+        default=900, ge=1, description="A device unheard for this long went silent."
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
     log_level: str = "info"
+    access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
 
     @property
     def resolved_database_url(self) -> str:

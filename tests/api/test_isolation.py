@@ -23,6 +23,14 @@ PLATFORM_ONLY = {"/v1/tenants", "/v1/consumers"}
 NO_TENANT_DATA = {"/healthz", "/readyz", "/metrics", "/v1/event-types", "/v1/event-types/{type}"}
 PARAMS = {"/v1/event-types/{type}": {"type": "supplyline.site.created.v1"}}
 ITEM = re.compile(r"^/v1/(?P<name>[a-z-]+)/\{id\}$")
+# A device's own sub-resources: another tenant must get 404 for A's device.
+DEVICE_ITEM = re.compile(r"^/v1/devices/\{id\}/(telemetry|credentials)$")
+# Telemetry reads name their device (or asset, shipment, lot, site) in the query string.
+DEVICE_QUERY = {
+    "/v1/telemetry": {"metric": "temperature_c"},
+    "/v1/telemetry/latest": {},
+    "/v1/telemetry/context": {"at": "2026-11-22T10:00:00Z"},
+}
 
 
 async def _tenant_a(client: httpx.AsyncClient, tenant: TenantCtx) -> tuple[dict[str, Any], set[str]]:
@@ -74,6 +82,17 @@ async def test_every_get_is_confined_to_the_caller(
                     r = await client.get(url, headers=headers)
                     assert r.status_code in (200, 401, 503), r.text
                     assert not _leaks(r.text, secrets)
+            elif DEVICE_ITEM.match(path):
+                url = path.format(id=w["tracker"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
+            elif path in DEVICE_QUERY:
+                params = {"device": w["tracker"]["id"], **DEVICE_QUERY[path]}
+                r = await client.get(path, params=params, headers=b.headers)
+                assert r.status_code in (404, 422), r.text
+                assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
+                r = await client.get(path, params=params, headers=a.headers)
+                assert r.status_code == 200, r.text
             elif item is not None and item["name"] in SAMPLES:
                 rec = w[item["name"]]
                 url = path.format(id=rec["id"])

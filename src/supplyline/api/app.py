@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from supplyline import __version__
 from supplyline.api import health, problems
 from supplyline.api.middleware import BodyLimit, Correlation, Metrics
-from supplyline.api.v1 import events, imports, tenants
+from supplyline.api.v1 import events, imports, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -35,6 +35,8 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(svc.consumers.run(stop)) if run else None
+        if run:
+            await svc.telemetry.start()
         try:
             yield
         finally:
@@ -62,6 +64,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
         v1.include_router(resource_router(spec))
     v1.include_router(events.router)
     v1.include_router(imports.router)
+    v1.include_router(telemetry.router)
     app.include_router(v1)
     app.include_router(health.router)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,30 +16,46 @@ from rich.markup import escape
 from rich.table import Table
 
 from supplyline.bench.import_bench import run_import_bench
+from supplyline.bench.ingest_bench import run_ingest_bench
 from supplyline.cli.common import console, err_console, print_json
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
 
-@app.command("import")
-def import_bench(
-    json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
-) -> None:
-    """Time a bulk import into a fresh SQLite database in a temporary directory."""
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]
+
+
+def _run(title: str, bench: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]], json_: bool) -> None:
+    """Run one benchmark in a fresh temporary directory and print its figures."""
     with tempfile.TemporaryDirectory(prefix="supplyline-bench-") as tmp:
         if json_:
-            result = asyncio.run(run_import_bench(Path(tmp)))
+            result = asyncio.run(bench(Path(tmp)))
         else:
-            with err_console.status("Running the import benchmark..."):
-                result = asyncio.run(run_import_bench(Path(tmp)))
+            with err_console.status(f"Running the {title.lower()}..."):
+                result = asyncio.run(bench(Path(tmp)))
     if json_:
         print_json(result)
         return
-    console.print(_table(result))
+    console.print(_table(title, result))
 
 
-def _table(result: dict[str, Any]) -> Table:
-    table = Table(title="Import benchmark", show_header=False, title_justify="left")
+@app.command("import")
+def import_bench(json_: JsonFlag = False) -> None:
+    """Time a bulk import into a fresh SQLite database in a temporary directory."""
+    _run("Import benchmark", run_import_bench, json_)
+
+
+@app.command("ingest")
+def ingest_bench(
+    json_: JsonFlag = False,
+    rounds: Annotated[int, typer.Option(help="Batches per gateway (10 gateways x 1,000 readings).")] = 30,
+) -> None:
+    """HTTP ingestion through the real server on SQLite against raw executemany (same run)."""
+    _run("Ingest benchmark", lambda tmp: run_ingest_bench(tmp, rounds=rounds), json_)
+
+
+def _table(title: str, result: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("measure", style="bold")
     table.add_column("value", justify="right")
     for key, value in result.items():

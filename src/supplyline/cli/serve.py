@@ -58,6 +58,7 @@ def start_server(settings: Settings, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
         proxy_headers=False,
     )
 

@@ -33,15 +33,22 @@ async def upsert(
     keys: Sequence[str],
     update: Sequence[str],
     where: Any = None,
+    increment: Sequence[str] = (),
 ) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, optionally guarded."""
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, optionally guarded.
+
+    ``increment`` columns add the new row's value to the stored one (counters).
+    """
     if not rows:
         return
     if conn.dialect.name == "postgresql":
         pg = postgresql.insert(table)
         stmt_pg = pg.on_conflict_do_update(
             index_elements=list(keys),
-            set_={c: pg.excluded[c] for c in update},
+            set_={
+                **{c: pg.excluded[c] for c in update},
+                **{c: table.c[c] + pg.excluded[c] for c in increment},
+            },
             where=where,
         )
         await conn.execute(stmt_pg, list(rows))
@@ -49,7 +56,10 @@ async def upsert(
     lite = sqlite.insert(table)
     stmt_lite = lite.on_conflict_do_update(
         index_elements=list(keys),
-        set_={c: lite.excluded[c] for c in update},
+        set_={
+            **{c: lite.excluded[c] for c in update},
+            **{c: table.c[c] + lite.excluded[c] for c in increment},
+        },
         where=where,
     )
     await conn.execute(stmt_lite, list(rows))

@@ -6,7 +6,9 @@ import supplyline.access.tables
 import supplyline.eventlog.projections
 import supplyline.eventlog.tables
 import supplyline.logistics.tables
-import supplyline.registry.tables  # noqa: F401
+import supplyline.registry.tables
+import supplyline.telemetry.mapping_tables
+import supplyline.telemetry.tables  # noqa: F401
 from supplyline.kernel.schema import metadata
 
 __all__ = ["metadata"]

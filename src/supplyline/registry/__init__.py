@@ -1,5 +1,6 @@
 """Registry: organisations, the site hierarchy, asset types and assets, device profiles and devices."""
 
+from supplyline.registry.queries import assets_at_site, device_ids, devices_of_assets
 from supplyline.registry.resources import RESOURCES
 
-__all__ = ["RESOURCES"]
+__all__ = ["RESOURCES", "assets_at_site", "device_ids", "devices_of_assets"]

@@ -1,0 +1,283 @@
+"""``supplyline bench ingest``: the real server on loopback, SQLite, signed gateway batches.
+
+Figures, all measured in one run so the machine's noise hits both sides alike:
+- readings_per_s, p50_ms, p99_ms: 10 gateways post signed batches for 10,000 devices;
+- raw_rows_per_s: the conventional layout's limit, plain sqlite3 executemany of the same
+  readings (one row each, index on (device_id, ts), same batch size and sync mode); ratio is
+  ours over it;
+- single_readings_per_s, single_p99_ms: 32 devices posting one signed reading per request;
+- bytes_per_point: database size over stored metric values, after compaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.fernet import Fernet
+
+from supplyline import access
+from supplyline.bench.loadgen import drive, percentile, request_bytes
+from supplyline.bootstrap import Services, build_services
+from supplyline.db import create_engine
+from supplyline.db.migrate import upgrade
+from supplyline.kernel.scope import Scope
+from supplyline.settings import Settings
+from supplyline.telemetry.credentials import issue_credential, sign
+
+METRICS = ("temperature_c", "humidity_pct", "battery_v", "door_open")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _setup(svc: Services, gateways: int, devices: int, singles: int) -> dict[str, Any]:
+    """A tenant with gateways, devices behind them and credentials; returns codes and secrets."""
+    async with svc.uow() as uow:
+        _, key = await access.create_tenant(uow, Scope.platform(), "bench", "Bench")
+        await uow.commit()
+    scope = Scope.system(key.key.tenant_id)  # type: ignore[arg-type]
+    metrics = [
+        {"metric": m, "unit": u, "min": lo, "max": hi}
+        for m, u, lo, hi in (
+            ("temperature_c", "C", -40, 60),
+            ("humidity_pct", "%", 0, 100),
+            ("battery_v", "V", 0, 5),
+            ("door_open", "bool", 0, 1),
+        )
+    ]
+    per = devices // gateways
+    async with svc.uow() as uow:
+        res = svc.resources
+        tracker = await res.create(
+            uow,
+            scope,
+            "device-profiles",
+            {"code": "tracker", "name": "Tracker", "device_kind": "sensor", "metrics": metrics},
+        )
+        gw_profile = await res.create(
+            uow, scope, "device-profiles", {"code": "gw", "name": "Gateway", "device_kind": "gateway"}
+        )
+        gws = await res.create_many(
+            uow,
+            scope,
+            "devices",
+            [
+                {"code": f"gw-{g}", "kind": "gateway", "device_profile_id": gw_profile["id"]}
+                for g in range(gateways)
+            ],
+        )
+        rows = [
+            {
+                "code": f"s-{g}-{i}",
+                "kind": "sensor",
+                "device_profile_id": tracker["id"],
+                "gateway_id": gws[g]["id"],
+            }
+            for g in range(gateways)
+            for i in range(per)
+        ]
+        created = []
+        for start in range(0, len(rows), 1000):
+            created += await res.create_many(uow, scope, "devices", rows[start : start + 1000])
+        creds = {}
+        for dev in [*gws, *created[:singles]]:
+            cred = await issue_credential(
+                uow, scope, dev["id"], svc.telemetry.box, overlap=svc.telemetry.overlap
+            )
+            creds[dev["code"]] = (cred.token, cred.secret)
+        await uow.commit()
+    return {"per": per, "creds": creds, "singles": [d["code"] for d in created[:singles]]}
+
+
+def _reading(code: str, seq: int, ts: int) -> dict[str, Any]:
+    return {
+        "device": code,
+        "seq": seq,
+        "ts": ts,
+        "metrics": {
+            "temperature_c": 4.0 + (seq % 7) * 0.1,
+            "humidity_pct": 60.0 + seq % 5,
+            "battery_v": 3.6,
+            "door_open": False,
+        },
+    }
+
+
+def _batches(
+    setup: dict[str, Any], gateways: int, rounds: int, host: str
+) -> tuple[list[bytes], list[list[Any]]]:
+    base = int(time.time() * 1000) - rounds * 1000
+    requests, rows = [], []
+    for k in range(rounds):
+        for g in range(gateways):
+            token, secret = setup["creds"][f"gw-{g}"]
+            readings = [_reading(f"s-{g}-{i}", k, base + k * 1000) for i in range(setup["per"])]
+            body = orjson.dumps({"readings": readings})
+            headers = {"Authorization": f"Bearer {token}", "X-Signature": sign(secret, body)}
+            requests.append(request_bytes(host, "/v1/telemetry", body, headers))
+            rows.append(
+                [(g * setup["per"] + i, r["ts"], *r["metrics"].values()) for i, r in enumerate(readings)]
+            )
+    return requests, rows
+
+
+def _singles(setup: dict[str, Any], count: int, host: str) -> list[bytes]:
+    out, base = [], int(time.time() * 1000)
+    codes = setup["singles"]
+    for n in range(count):
+        code = codes[n % len(codes)]
+        token, secret = setup["creds"][code]
+        body = orjson.dumps(_reading(code, 1_000_000 + n, base + n))
+        out.append(
+            request_bytes(
+                host,
+                "/v1/telemetry",
+                body,
+                {"Authorization": f"Bearer {token}", "X-Signature": sign(secret, body)},
+            )
+        )
+    return out
+
+
+def _reference(path: Path, batches: list[list[Any]], sync: str) -> float:
+    """The conventional layout's limit: one row per reading, (device_id, ts) index."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={sync}")
+    db.execute(
+        "CREATE TABLE reading (device_id INTEGER, ts INTEGER, temperature_c REAL, humidity_pct REAL,"
+        " battery_v REAL, door_open REAL)"
+    )
+    db.execute("CREATE INDEX ix_reading ON reading (device_id, ts)")
+    start = time.perf_counter()
+    for rows in batches:
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO reading VALUES (?, ?, ?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return sum(len(b) for b in batches) / elapsed
+
+
+def _db_bytes(path: Path) -> int:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_count = db.execute("PRAGMA page_count").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    return int((page_count - free) * size)
+
+
+async def run_ingest_bench(
+    work_dir: Path,
+    *,
+    devices: int = 10_000,
+    gateways: int = 10,
+    rounds: int = 30,
+    connections: int = 4,
+    singles: int = 32,
+    single_requests: int = 4000,
+) -> dict[str, Any]:
+    db_path = work_dir / "bench.db"
+    url = f"sqlite:///{db_path}"
+    key = Fernet.generate_key().decode()
+    settings = Settings(database_url=url, data_dir=work_dir, secret_key=key)
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    svc = build_services(settings)
+    try:
+        setup = await _setup(svc, gateways, devices, singles)
+        base_bytes = _db_bytes(db_path)
+    finally:
+        await svc.close()
+    port = _free_port()
+    host = f"127.0.0.1:{port}"
+    batch_requests, rows = _batches(setup, gateways, rounds, host)
+    single_requests_bytes = _singles(setup, single_requests, host)
+    env = {
+        **os.environ,
+        "SUPPLYLINE_DATABASE_URL": url,
+        "SUPPLYLINE_DATA_DIR": str(work_dir),
+        "SUPPLYLINE_SECRET_KEY": key,
+        "SUPPLYLINE_PORT": str(port),
+        "SUPPLYLINE_LOG_LEVEL": "warning",
+        "SUPPLYLINE_ACCESS_LOG": "false",
+        "SUPPLYLINE_TELEMETRY_MAX_BATCH": "5000",
+    }
+    # A real server process: Popen only spawns it; readiness is awaited in _wait_ready.
+    server = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "supplyline", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await _wait_ready("127.0.0.1", port, server)
+        wall, lat, status = await drive("127.0.0.1", port, batch_requests, connections)
+        bad = [s for s in status if s != 200]
+        s_wall, s_lat, s_status = await drive("127.0.0.1", port, single_requests_bytes, 32)
+        bad += [s for s in s_status if s != 200]
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if bad:
+        raise RuntimeError(f"{len(bad)} requests failed, e.g. HTTP {bad[0]}")
+    svc = build_services(settings)
+    try:
+        await svc.telemetry.compactor.drain()
+    finally:
+        await svc.close()
+    readings = sum(len(b) for b in rows)
+    points = (readings + single_requests) * len(METRICS)
+    sync = "FULL"
+    raw = _reference(work_dir / "reference.db", rows, sync)
+    ours = readings / wall
+    return {
+        "readings_per_s": round(ours),
+        "p50_ms": round(percentile(lat, 50) * 1000, 1),
+        "p99_ms": round(percentile(lat, 99) * 1000, 1),
+        "raw_rows_per_s": round(raw),
+        "ratio": round(ours / raw, 3),
+        "bytes_per_point": round((_db_bytes(db_path) - base_bytes) / points, 1),
+        "single_readings_per_s": round(single_requests / s_wall),
+        "single_p99_ms": round(percentile(s_lat, 99) * 1000, 1),
+        "readings": readings,
+        "devices": devices,
+        "batch": setup["per"],
+        "connections": connections,
+        "sync": sync,
+        "backend": "sqlite",
+    }
+
+
+async def _wait_ready(host: str, port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            err = server.stderr.read().decode() if server.stderr else ""
+            raise RuntimeError(f"the server exited: {err[-2000:]}")
+        try:
+            _, w = await asyncio.open_connection(host, port)
+            w.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server did not start within 30 s")

@@ -1,0 +1,87 @@
+"""Read-side questions other capabilities ask of logistics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.scope import Scope
+from supplyline.logistics.tables import logistics_shipment, logistics_shipment_device, logistics_shipment_lot
+from supplyline.resources import scoped
+
+
+@dataclass(frozen=True)
+class TrackerWindow:
+    """A device carried by a shipment between two instants (None: open-ended)."""
+
+    shipment_id: uuid.UUID
+    device_id: uuid.UUID
+    start: datetime | None
+    end: datetime | None
+
+
+async def tracker_windows(
+    conn: AsyncConnection, scope: Scope, shipment_ids: Sequence[uuid.UUID]
+) -> list[TrackerWindow]:
+    """When each tracker travelled with each shipment: its assignment, else the trip's times."""
+    s, sd = logistics_shipment, logistics_shipment_device
+    stmt = scoped(
+        select(
+            sd.c.shipment_id,
+            sd.c.device_id,
+            sd.c.assigned_at,
+            sd.c.unassigned_at,
+            s.c.actual_departure_at,
+            s.c.actual_arrival_at,
+        ).join(s, s.c.id == sd.c.shipment_id),
+        s,
+        scope,
+    ).where(sd.c.shipment_id.in_(list(shipment_ids)))
+    return [
+        TrackerWindow(
+            r.shipment_id,
+            r.device_id,
+            r.assigned_at or r.actual_departure_at,
+            r.unassigned_at or r.actual_arrival_at,
+        )
+        for r in await conn.execute(stmt)
+    ]
+
+
+async def shipments_with_lot(conn: AsyncConnection, scope: Scope, lot_id: uuid.UUID) -> list[uuid.UUID]:
+    s, sl = logistics_shipment, logistics_shipment_lot
+    stmt = scoped(select(sl.c.shipment_id).join(s, s.c.id == sl.c.shipment_id), s, scope).where(
+        sl.c.lot_id == lot_id
+    )
+    return sorted({r.shipment_id for r in await conn.execute(stmt)})
+
+
+async def shipment_context(
+    conn: AsyncConnection, scope: Scope, device_id: uuid.UUID, at: datetime
+) -> list[tuple[uuid.UUID, list[uuid.UUID]]]:
+    """Shipments (with their lots) that carried ``device_id`` at ``at``."""
+    s, sd, sl = logistics_shipment, logistics_shipment_device, logistics_shipment_lot
+    stmt = scoped(
+        select(
+            sd.c.shipment_id,
+            sd.c.assigned_at,
+            sd.c.unassigned_at,
+            s.c.actual_departure_at,
+            s.c.actual_arrival_at,
+        ).join(s, s.c.id == sd.c.shipment_id),
+        s,
+        scope,
+    ).where(sd.c.device_id == device_id)
+    out = []
+    for r in await conn.execute(stmt):
+        start = r.assigned_at or r.actual_departure_at
+        end = r.unassigned_at or r.actual_arrival_at
+        if (start is None or start <= at) and (end is None or at <= end):
+            lots = await conn.execute(select(sl.c.lot_id).where(sl.c.shipment_id == r.shipment_id))
+            out.append((r.shipment_id, [x.lot_id for x in lots]))
+    return out

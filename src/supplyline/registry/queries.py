@@ -1,0 +1,52 @@
+"""Read-side questions other capabilities ask of the registry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.kernel.scope import Scope
+from supplyline.registry.tables import registry_asset, registry_device
+from supplyline.resources import scoped
+
+
+async def devices_of_assets(
+    conn: AsyncConnection, scope: Scope, asset_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Devices attached to these assets or to assets inside them (a pallet on a trailer)."""
+    a, d = registry_asset, registry_device
+    found, frontier = set(asset_ids), list(asset_ids)
+    while frontier:
+        rows = await conn.execute(scoped(select(a.c.id), a, scope).where(a.c.parent_id.in_(frontier)))
+        frontier = [r.id for r in rows if r.id not in found]
+        found.update(frontier)
+    rows = await conn.execute(scoped(select(d.c.id), d, scope).where(d.c.asset_id.in_(list(found))))
+    return [r.id for r in rows]
+
+
+async def assets_at_site(conn: AsyncConnection, scope: Scope, site_id: uuid.UUID) -> list[uuid.UUID]:
+    a = registry_asset
+    rows = await conn.execute(scoped(select(a.c.id), a, scope).where(a.c.site_id == site_id))
+    return [r.id for r in rows]
+
+
+async def device_ids(conn: AsyncConnection, scope: Scope, refs: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Devices named by id or by code, as a caller wrote them."""
+    d = registry_device
+    ids = []
+    for ref in refs:
+        try:
+            ids.append(uuid.UUID(ref))
+        except ValueError:
+            continue
+    rows = await conn.execute(
+        scoped(select(d.c.id, d.c.code), d, scope).where(or_(d.c.code.in_(list(refs)), d.c.id.in_(ids)))
+    )
+    out: dict[str, uuid.UUID] = {}
+    for r in rows:
+        out[r.code] = r.id
+        out[str(r.id)] = r.id
+    return {ref: out[ref] for ref in refs if ref in out}

@@ -1,0 +1,6 @@
+"""Telemetry: device credentials, signed ingestion, normalisation, storage and queries."""
+
+from supplyline.telemetry.events import EVENT_TYPES
+from supplyline.telemetry.service import TelemetryServices, build_telemetry
+
+__all__ = ["EVENT_TYPES", "TelemetryServices", "build_telemetry"]

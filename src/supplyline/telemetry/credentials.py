@@ -1,0 +1,285 @@
+"""Device credentials: an access token (stored hashed) and an HMAC signing secret.
+
+The signing secret must be read back to verify signatures, so it is stored encrypted with the
+server key rather than hashed. Rotation issues a new credential and lets the old one work for
+an overlap window, so devices in the field can move over without a gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
+from supplyline.kernel.events import NewEvent
+from supplyline.kernel.ids import new_id
+from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.uow import UnitOfWork
+from supplyline.registry.tables import registry_device
+from supplyline.resources import scoped
+from supplyline.telemetry.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED
+from supplyline.telemetry.tables import telemetry_credential
+
+TOKEN_RE = re.compile(r"^sld_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+class SecretBox:
+    """Encrypts signing secrets at rest with the server key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_settings(cls, secret_key: str | None, data_dir: Path) -> SecretBox:
+        if secret_key:
+            return cls(secret_key.encode())
+        path = data_dir / "secret.key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+        return cls(path.read_bytes().strip())
+
+    def seal(self, secret: bytes) -> bytes:
+        return self._fernet.encrypt(secret)
+
+    def open(self, sealed: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(sealed)
+        except InvalidToken:
+            raise RuntimeError("a device secret does not decrypt: SUPPLYLINE_SECRET_KEY changed?") from None
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    id: uuid.UUID
+    device_id: uuid.UUID
+    token: str  # shown once
+    secret: str  # hex; shown once; the device signs with it
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    id: uuid.UUID
+    device_id: uuid.UUID
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    """Who sent a message: the device (or gateway) and the secrets it may sign with."""
+
+    tenant_id: uuid.UUID
+    device_id: uuid.UUID
+    code: str
+    kind: str
+    secrets: tuple[bytes, ...]
+
+    def signed(self, body: bytes, signature: str | None) -> bool:
+        if not signature:
+            return False
+        given = signature.removeprefix("sha256=").strip().lower()
+        return any(
+            hmac.compare_digest(hmac.new(s, body, hashlib.sha256).hexdigest(), given) for s in self.secrets
+        )
+
+
+def sign(secret: bytes | str, body: bytes) -> str:
+    """The signature a device sends: ``sha256=<hex HMAC-SHA256 of the exact payload bytes>``."""
+    key = bytes.fromhex(secret) if isinstance(secret, str) else secret
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def _device(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID) -> Any:
+    d = registry_device
+    row = (await conn.execute(scoped(select(d), d, scope).where(d.c.id == device_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no device {device_id}")
+    return row
+
+
+async def issue_credential(
+    uow: UnitOfWork, scope: Scope, device_id: uuid.UUID, box: SecretBox, *, overlap: timedelta
+) -> IssuedCredential:
+    """A new credential; credentials already active keep working for ``overlap``, then stop."""
+    scope.require(Permission.WRITE)
+    device = await _device(uow.conn, scope, device_id)
+    if device["archived_at"] is not None or device["status"] == "retired":
+        raise Invalid("device_id", "the device is archived or retired")
+    now = utcnow()
+    t = telemetry_credential
+    await uow.conn.execute(
+        update(t)
+        .where(
+            t.c.device_id == device_id,
+            t.c.revoked_at.is_(None),
+            or_(t.c.expires_at.is_(None), t.c.expires_at > now + overlap),
+        )
+        .values(expires_at=now + overlap)
+    )
+    prefix = secrets.token_hex(6)
+    token = f"sld_{prefix}_{secrets.token_urlsafe(32)}"
+    secret = secrets.token_bytes(32)
+    cred_id = new_id()
+    await uow.conn.execute(
+        t.insert().values(
+            id=cred_id,
+            tenant_id=device["tenant_id"],
+            device_id=device_id,
+            prefix=prefix,
+            token_hash=_hash(token),
+            secret_enc=box.seal(secret),
+            created_at=now,
+            expires_at=None,
+            revoked_at=None,
+        )
+    )
+    uow.publish(
+        NewEvent(
+            type=CREDENTIAL_ISSUED.type,
+            tenant_id=device["tenant_id"],
+            subject=f"devices/{device_id}",
+            source="/supplyline/telemetry",
+            data={
+                "device_id": str(device_id),
+                "credential_id": str(cred_id),
+                "prefix": prefix,
+                "previous_expire_at": (now + overlap).isoformat(),
+            },
+        )
+    )
+    return IssuedCredential(cred_id, device_id, token, secret.hex(), now)
+
+
+async def revoke_credentials(uow: UnitOfWork, scope: Scope, device_id: uuid.UUID) -> int:
+    """Revoke every credential of a device at once; messages signed with them are refused."""
+    scope.require(Permission.WRITE)
+    device = await _device(uow.conn, scope, device_id)
+    t = telemetry_credential
+    result = await uow.conn.execute(
+        update(t).where(t.c.device_id == device_id, t.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    count = int(result.rowcount or 0)
+    uow.publish(
+        NewEvent(
+            type=CREDENTIAL_REVOKED.type,
+            tenant_id=device["tenant_id"],
+            subject=f"devices/{device_id}",
+            source="/supplyline/telemetry",
+            data={"device_id": str(device_id), "revoked": count},
+        )
+    )
+    return count
+
+
+async def list_credentials(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID) -> list[CredentialView]:
+    scope.require(Permission.READ)
+    await _device(conn, scope, device_id)
+    t = telemetry_credential
+    rows = await conn.execute(scoped(select(t), t, scope).where(t.c.device_id == device_id).order_by(t.c.id))
+    return [
+        CredentialView(r.id, r.device_id, r.prefix, r.created_at, r.expires_at, r.revoked_at) for r in rows
+    ]
+
+
+class Credentials:
+    """The hot-path view: token or (tenant, device code) -> identity, cached for ``ttl`` seconds.
+
+    Revocation through this process invalidates the cache at once; other processes see it
+    within ``ttl``.
+    """
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox, ttl: float = 2.0) -> None:
+        self.engine = engine
+        self.box = box
+        self.ttl = ttl
+        self._by_prefix: dict[str, tuple[float, bytes, DeviceIdentity]] = {}
+        self._by_device: dict[tuple[uuid.UUID, str], tuple[float, DeviceIdentity]] = {}
+
+    def invalidate(self) -> None:
+        self._by_prefix.clear()
+        self._by_device.clear()
+
+    async def identify(self, token: str) -> DeviceIdentity:
+        match = TOKEN_RE.match(token)
+        if match is None:
+            raise Unauthorized("malformed device token")
+        prefix = match[1]
+        hit = self._by_prefix.get(prefix)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            loaded = await self._load_token(prefix)
+            if loaded is None:
+                raise Unauthorized("unknown device token")
+            hit = (time.monotonic(), *loaded)
+            self._by_prefix[prefix] = hit
+        if not hmac.compare_digest(hit[1], _hash(token)):
+            raise Unauthorized("unknown device token")
+        return hit[2]  # with no secrets when revoked or expired: the caller counts and refuses
+
+    async def for_device(self, tenant_id: uuid.UUID, code: str) -> DeviceIdentity | None:
+        """The identity of a device named on a topic (MQTT), or None if it has no live credential."""
+        key = (tenant_id, code)
+        hit = self._by_device.get(key)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            identity = await self._load_device(tenant_id, code)
+            if identity is None:
+                return None
+            hit = (time.monotonic(), identity)
+            self._by_device[key] = hit
+        return hit[1] if hit[1].secrets else None
+
+    async def _load_token(self, prefix: str) -> tuple[bytes, DeviceIdentity] | None:
+        t, d = telemetry_credential, registry_device
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(t.c.device_id, t.c.token_hash).where(t.c.prefix == prefix))
+            ).first()
+            if row is None:
+                return None
+            device = (await conn.execute(select(d).where(d.c.id == row.device_id))).mappings().one()
+            identity = await self._identity(conn, device)
+        return row.token_hash, identity
+
+    async def _load_device(self, tenant_id: uuid.UUID, code: str) -> DeviceIdentity | None:
+        d = registry_device
+        async with self.engine.connect() as conn:
+            stmt = select(d).where(d.c.tenant_id == tenant_id, d.c.code == code)
+            device = (await conn.execute(stmt)).mappings().first()
+            return None if device is None else await self._identity(conn, device)
+
+    async def _identity(self, conn: AsyncConnection, device: Any) -> DeviceIdentity:
+        t, now = telemetry_credential, utcnow()
+        live: tuple[bytes, ...] = ()
+        if device["archived_at"] is None and device["status"] != "retired":
+            rows = await conn.execute(
+                select(t.c.secret_enc).where(
+                    t.c.device_id == device["id"],
+                    t.c.revoked_at.is_(None),
+                    or_(t.c.expires_at.is_(None), t.c.expires_at > now),
+                )
+            )
+            live = tuple(self.box.open(r.secret_enc) for r in rows)
+        return DeviceIdentity(device["tenant_id"], device["id"], device["code"], device["kind"], live)

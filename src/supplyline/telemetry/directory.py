@@ -1,0 +1,105 @@
+"""Devices and profiles of a tenant as the ingest hot path needs them, cached in memory.
+
+A miss (a device created a moment ago) reloads the tenant, at most once a second, so an
+unknown device cannot turn every message into a database query.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from supplyline.registry.tables import registry_device, registry_device_profile
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    id: uuid.UUID
+    metrics: tuple[dict[str, Any], ...]  # MetricSpec dicts: metric, unit, min, max
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: uuid.UUID
+    code: str
+    kind: str
+    gateway_id: uuid.UUID | None
+    profile_id: uuid.UUID
+    asset_id: uuid.UUID | None
+    active: bool
+
+
+@dataclass
+class _Tenant:
+    loaded_at: float = 0.0
+    devices: dict[str, DeviceInfo] = field(default_factory=dict)
+    by_id: dict[uuid.UUID, DeviceInfo] = field(default_factory=dict)
+    profiles: dict[uuid.UUID, ProfileInfo] = field(default_factory=dict)
+
+
+class DeviceDirectory:
+    def __init__(self, engine: AsyncEngine, ttl: float = 30.0, min_reload: float = 1.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self.min_reload = min_reload
+        self._tenants: dict[uuid.UUID, _Tenant] = {}
+
+    def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
+        if tenant_id is None:
+            self._tenants.clear()
+        else:
+            self._tenants.pop(tenant_id, None)
+
+    async def device(self, tenant_id: uuid.UUID, code: str) -> DeviceInfo | None:
+        tenant = await self._tenant(tenant_id)
+        info = tenant.devices.get(code)
+        if info is None and time.monotonic() - tenant.loaded_at > self.min_reload:
+            tenant = await self._reload(tenant_id)
+            info = tenant.devices.get(code)
+        return info
+
+    async def devices(self, tenant_id: uuid.UUID) -> dict[str, DeviceInfo]:
+        return (await self._tenant(tenant_id)).devices
+
+    async def by_id(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> DeviceInfo | None:
+        return (await self._tenant(tenant_id)).by_id.get(device_id)
+
+    async def profile(self, tenant_id: uuid.UUID, profile_id: uuid.UUID) -> ProfileInfo | None:
+        return (await self._tenant(tenant_id)).profiles.get(profile_id)
+
+    async def _tenant(self, tenant_id: uuid.UUID) -> _Tenant:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None or time.monotonic() - tenant.loaded_at > self.ttl:
+            tenant = await self._reload(tenant_id)
+        return tenant
+
+    async def _reload(self, tenant_id: uuid.UUID) -> _Tenant:
+        d, p = registry_device, registry_device_profile
+        tenant = _Tenant(loaded_at=time.monotonic())
+        async with self.engine.connect() as conn:
+            for r in await conn.execute(select(p.c.id, p.c.metrics).where(p.c.tenant_id == tenant_id)):
+                tenant.profiles[r.id] = ProfileInfo(r.id, tuple(r.metrics or ()))
+            cols = (
+                d.c.id,
+                d.c.code,
+                d.c.kind,
+                d.c.gateway_id,
+                d.c.device_profile_id,
+                d.c.asset_id,
+                d.c.status,
+                d.c.archived_at,
+            )
+            for row in await conn.execute(select(*cols).where(d.c.tenant_id == tenant_id)):
+                active = row.archived_at is None and row.status in ("active", "provisioned")
+                info = DeviceInfo(
+                    row.id, row.code, row.kind, row.gateway_id, row.device_profile_id, row.asset_id, active
+                )
+                tenant.devices[row.code] = info
+                tenant.by_id[row.id] = info
+        self._tenants[tenant_id] = tenant
+        return tenant

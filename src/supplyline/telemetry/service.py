@@ -1,0 +1,75 @@
+"""The telemetry parts wired together; the composition root builds one of these."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from supplyline.kernel.uow import UnitOfWorkFactory
+from supplyline.telemetry.compactor import Compactor
+from supplyline.telemetry.credentials import Credentials, SecretBox
+from supplyline.telemetry.directory import DeviceDirectory
+from supplyline.telemetry.ingest import TelemetryIngest
+from supplyline.telemetry.writer import TelemetryWriter
+
+
+@dataclass
+class TelemetryServices:
+    box: SecretBox
+    credentials: Credentials
+    directory: DeviceDirectory
+    writer: TelemetryWriter
+    ingest: TelemetryIngest
+    compactor: Compactor
+    overlap: timedelta
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self, *, compact_every: float = 2.0) -> None:
+        """Start the writer and the background compactor (the server does this at start-up)."""
+        await self.writer.start()
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self.compactor.run(self._stop, compact_every)))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            await task
+        self._tasks.clear()
+        await self.writer.stop()
+
+    def invalidate(self) -> None:
+        """Forget cached devices, profiles and credentials (after they change)."""
+        self.credentials.invalidate()
+        self.directory.invalidate()
+        self.ingest.invalidate()
+
+
+def build_telemetry(
+    engine: AsyncEngine,
+    read_engine: AsyncEngine,
+    uow: UnitOfWorkFactory,
+    *,
+    secret_key: str | None,
+    data_dir: Path,
+    max_batch: int,
+    overlap_hours: float,
+    skew_threshold_s: float,
+    silent_after_s: float = 900,
+) -> TelemetryServices:
+    box = SecretBox.from_settings(secret_key, data_dir)
+    directory = DeviceDirectory(read_engine)
+    writer = TelemetryWriter(uow)
+    return TelemetryServices(
+        box=box,
+        credentials=Credentials(read_engine, box),
+        directory=directory,
+        writer=writer,
+        ingest=TelemetryIngest(directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s),
+        compactor=Compactor(uow, silent_after_s=silent_after_s),
+        overlap=timedelta(hours=overlap_hours),
+    )
