@@ -37,7 +37,7 @@ class Services:
 
 def resource_specs() -> list[ResourceSpec]:
     """Every resource of the canonical model; plug-ins will append theirs here."""
-    return [*registry.RESOURCES, *logistics.RESOURCES]
+    return [*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES]
 
 
 def build_services(

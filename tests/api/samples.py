@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from supplyline.telemetry.resources import PayloadMappingIn
+from supplyline.telemetry.vendors import builtin_mapping_documents
 from tests.factories import post
 
 Body = Callable[[dict[str, Any]], dict[str, Any]]
@@ -122,6 +124,14 @@ SAMPLES: dict[str, Sample] = {
         },
         {"status": "in_transit"},
         ("origin_site_id", lambda w: w["dc"]["id"]),
+    ),
+    "payload-mappings": Sample(
+        # As stored: the spec normalised, defaults filled in.
+        lambda w: PayloadMappingIn.model_validate(builtin_mapping_documents()["acme-reefer@1"]).model_dump(
+            mode="json"
+        ),
+        {"name": "Acme reefer, renamed"},
+        ("code", _const("acme-reefer")),
     ),
     "inventory-positions": Sample(
         lambda w: {

@@ -97,7 +97,7 @@ async def test_openapi_lists_every_resource_with_summaries(
     paths: dict[str, dict[str, Any]] = r.json()["paths"]
     names = {
         "organizations", "regions", "sites", "zones", "asset-types", "assets", "device-profiles",
-        "devices", "products", "lots", "orders", "shipments", "inventory-positions",
+        "devices", "products", "lots", "orders", "shipments", "inventory-positions", "payload-mappings",
     }  # fmt: skip
     assert names == set(SAMPLES) == {spec.name for spec in services.catalog}
     for name in names:

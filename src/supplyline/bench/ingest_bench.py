@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -119,17 +120,31 @@ def _reading(code: str, seq: int, ts: int) -> dict[str, Any]:
 def _batches(
     setup: dict[str, Any], gateways: int, rounds: int, host: str
 ) -> tuple[list[bytes], list[list[Any]]]:
+    """Signed gateway batches, and the same readings as rows for the reference.
+
+    Devices get ids in random order (as registration would hand them out) and each batch lists
+    its readings in random order, so both sides see devices interleaved as in the field.
+    """
+    rng = random.Random(7)  # noqa: S311 - a repeatable shuffle, not a secret
+    per = setup["per"]
+    ids = list(range(gateways * per))
+    rng.shuffle(ids)
     base = int(time.time() * 1000) - rounds * 1000
     requests, rows = [], []
     for k in range(rounds):
         for g in range(gateways):
             token, secret = setup["creds"][f"gw-{g}"]
-            readings = [_reading(f"s-{g}-{i}", k, base + k * 1000) for i in range(setup["per"])]
+            order = list(range(per))
+            rng.shuffle(order)
+            readings = [_reading(f"s-{g}-{i}", k, base + k * 1000) for i in order]
             body = orjson.dumps({"readings": readings})
             headers = {"Authorization": f"Bearer {token}", "X-Signature": sign(secret, body)}
             requests.append(request_bytes(host, "/v1/telemetry", body, headers))
             rows.append(
-                [(g * setup["per"] + i, r["ts"], *r["metrics"].values()) for i, r in enumerate(readings)]
+                [
+                    (ids[g * per + i], r["ts"], *r["metrics"].values())
+                    for i, r in zip(order, readings, strict=True)
+                ]
             )
     return requests, rows
 

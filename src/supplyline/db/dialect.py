@@ -34,15 +34,19 @@ async def upsert(
     update: Sequence[str],
     where: Any = None,
     increment: Sequence[str] = (),
+    newer: str | None = None,
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, optionally guarded.
 
-    ``increment`` columns add the new row's value to the stored one (counters).
+    ``increment`` columns add the new row's value to the stored one (counters); ``newer`` names a
+    column that must grow for the update to happen (a log position: replays change nothing).
     """
     if not rows:
         return
     if conn.dialect.name == "postgresql":
         pg = postgresql.insert(table)
+        if newer is not None:
+            where = table.c[newer] < pg.excluded[newer]
         stmt_pg = pg.on_conflict_do_update(
             index_elements=list(keys),
             set_={
@@ -54,6 +58,8 @@ async def upsert(
         await conn.execute(stmt_pg, list(rows))
         return
     lite = sqlite.insert(table)
+    if newer is not None:
+        where = table.c[newer] < lite.excluded[newer]
     stmt_lite = lite.on_conflict_do_update(
         index_elements=list(keys),
         set_={

@@ -29,7 +29,8 @@ class Consumer(Protocol):
 
     def accepts(self, event_type: str) -> bool: ...
 
-    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None: ...
+    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
+        """Apply one event. A consumer may also offer ``handle_batch(conn, events)``, used instead."""
 
     async def reset(self, conn: AsyncConnection) -> None:
         """Forget the projection, before a replay from the start."""
@@ -111,10 +112,16 @@ class ConsumerRunner:
                 events = await self.log.read(conn, after=position, limit=self.batch_size, tenant_id=None)
                 if not events:
                     return 0
-                for ev in events:
-                    failed_at = ev.position
-                    if consumer.accepts(ev.type):
-                        await consumer.handle(conn, ev)
+                batch = getattr(consumer, "handle_batch", None)
+                if batch is not None:
+                    # A consumer that can take many events at once saves a statement per event.
+                    failed_at = events[0].position
+                    await batch(conn, [ev for ev in events if consumer.accepts(ev.type)])
+                else:
+                    for ev in events:
+                        failed_at = ev.position
+                        if consumer.accepts(ev.type):
+                            await consumer.handle(conn, ev)
                 await conn.execute(
                     update(eventlog_consumer)
                     .where(eventlog_consumer.c.name == name)

@@ -58,27 +58,31 @@ class EntityIndexProjection:
         return _parse(event_type) is not None
 
     async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
-        parsed = _parse(event.type)
-        if parsed is None or event.tenant_id is None:
-            return
-        entity, action = parsed
-        t = eventlog_entity_index
+        await self.handle_batch(conn, [event])
+
+    async def handle_batch(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
+        """Only the newest event per subject matters; one statement for the whole batch."""
+        newest: dict[tuple[Any, str], dict[str, Any]] = {}
+        for event in events:
+            parsed = _parse(event.type)
+            if parsed is None or event.tenant_id is None:
+                continue
+            entity, action = parsed
+            newest[(event.tenant_id, event.subject)] = {
+                "tenant_id": event.tenant_id,
+                "subject": event.subject,
+                "entity": entity,
+                "last_type": event.type,
+                "last_position": event.position,
+                "archived": action == "archived",
+            }
         await upsert(
             conn,
-            t,
-            [
-                {
-                    "tenant_id": event.tenant_id,
-                    "subject": event.subject,
-                    "entity": entity,
-                    "last_type": event.type,
-                    "last_position": event.position,
-                    "archived": action == "archived",
-                }
-            ],
+            eventlog_entity_index,
+            list(newest.values()),
             keys=("tenant_id", "subject"),
             update=("entity", "last_type", "last_position", "archived"),
-            where=t.c.last_position < event.position,
+            newer="last_position",
         )
 
     async def reset(self, conn: AsyncConnection) -> None:

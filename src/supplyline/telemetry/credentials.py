@@ -7,6 +7,7 @@ an overlap window, so devices in the field can move over without a gap.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -113,7 +114,12 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def _device(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID) -> Any:
+async def _device(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID | str) -> Any:
+    """The scope's device, given its id as a UUID or as the string records carry."""
+    try:
+        device_id = uuid.UUID(str(device_id))
+    except ValueError:
+        raise NotFound(f"no device {device_id}") from None
     d = registry_device
     row = (await conn.execute(scoped(select(d), d, scope).where(d.c.id == device_id))).mappings().first()
     if row is None:
@@ -127,6 +133,7 @@ async def issue_credential(
     """A new credential; credentials already active keep working for ``overlap``, then stop."""
     scope.require(Permission.WRITE)
     device = await _device(uow.conn, scope, device_id)
+    device_id = device["id"]
     if device["archived_at"] is not None or device["status"] == "retired":
         raise Invalid("device_id", "the device is archived or retired")
     now = utcnow()
@@ -178,6 +185,7 @@ async def revoke_credentials(uow: UnitOfWork, scope: Scope, device_id: uuid.UUID
     """Revoke every credential of a device at once; messages signed with them are refused."""
     scope.require(Permission.WRITE)
     device = await _device(uow.conn, scope, device_id)
+    device_id = device["id"]
     t = telemetry_credential
     result = await uow.conn.execute(
         update(t).where(t.c.device_id == device_id, t.c.revoked_at.is_(None)).values(revoked_at=utcnow())
@@ -218,6 +226,9 @@ class Credentials:
         self.ttl = ttl
         self._by_prefix: dict[str, tuple[float, bytes, DeviceIdentity]] = {}
         self._by_device: dict[tuple[uuid.UUID, str], tuple[float, DeviceIdentity]] = {}
+        # One load per prefix at a time: a burst of requests from a new device waits for it.
+        self._loading: dict[str, asyncio.Future[tuple[bytes, DeviceIdentity] | None]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def invalidate(self) -> None:
         self._by_prefix.clear()
@@ -229,12 +240,18 @@ class Credentials:
             raise Unauthorized("malformed device token")
         prefix = match[1]
         hit = self._by_prefix.get(prefix)
-        if hit is None or time.monotonic() - hit[0] > self.ttl:
-            loaded = await self._load_token(prefix)
+        if hit is None:
+            loaded = await self._load_once(prefix)
             if loaded is None:
                 raise Unauthorized("unknown device token")
             hit = (time.monotonic(), *loaded)
             self._by_prefix[prefix] = hit
+        elif time.monotonic() - hit[0] > self.ttl and prefix not in self._loading:
+            # Stale while revalidating: a revocation made by another process takes effect
+            # within about ttl seconds, and no request waits on the database for it.
+            task = asyncio.get_running_loop().create_task(self._refresh(prefix))
+            self._refreshing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._refreshing.discard)
         if not hmac.compare_digest(hit[1], _hash(token)):
             raise Unauthorized("unknown device token")
         return hit[2]  # with no secrets when revoked or expired: the caller counts and refuses
@@ -250,6 +267,35 @@ class Credentials:
             hit = (time.monotonic(), identity)
             self._by_device[key] = hit
         return hit[1] if hit[1].secrets else None
+
+    async def _refresh(self, prefix: str) -> None:
+        try:
+            loaded = await self._load_once(prefix)
+        except Exception:
+            return  # keep serving what is cached; the next request tries again
+        if loaded is None:
+            self._by_prefix.pop(prefix, None)
+        else:
+            self._by_prefix[prefix] = (time.monotonic(), *loaded)
+
+    async def _load_once(self, prefix: str) -> tuple[bytes, DeviceIdentity] | None:
+        pending = self._loading.get(prefix)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[tuple[bytes, DeviceIdentity] | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._loading[prefix] = future
+        try:
+            loaded = await self._load_token(prefix)
+            future.set_result(loaded)
+            return loaded
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody logs it as lost
+            raise
+        finally:
+            del self._loading[prefix]
 
     async def _load_token(self, prefix: str) -> tuple[bytes, DeviceIdentity] | None:
         t, d = telemetry_credential, registry_device

@@ -6,6 +6,7 @@ unknown device cannot turn every message into a database query.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class _Tenant:
     devices: dict[str, DeviceInfo] = field(default_factory=dict)
     by_id: dict[uuid.UUID, DeviceInfo] = field(default_factory=dict)
     profiles: dict[uuid.UUID, ProfileInfo] = field(default_factory=dict)
+    children: dict[uuid.UUID, frozenset[str]] = field(default_factory=dict)  # gateway -> device codes
 
 
 class DeviceDirectory:
@@ -48,6 +50,8 @@ class DeviceDirectory:
         self.ttl = ttl
         self.min_reload = min_reload
         self._tenants: dict[uuid.UUID, _Tenant] = {}
+        # One reload per tenant at a time; requests meanwhile use what is cached.
+        self._reloading: dict[uuid.UUID, asyncio.Task[_Tenant]] = {}
 
     def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
         if tenant_id is None:
@@ -69,16 +73,35 @@ class DeviceDirectory:
     async def by_id(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> DeviceInfo | None:
         return (await self._tenant(tenant_id)).by_id.get(device_id)
 
+    async def publishable(self, tenant_id: uuid.UUID, device_id: uuid.UUID, code: str) -> frozenset[str]:
+        """Codes a device may publish for: itself, and the devices behind it if it is a gateway."""
+        children = (await self._tenant(tenant_id)).children.get(device_id, frozenset())
+        return children | {code}
+
     async def profile(self, tenant_id: uuid.UUID, profile_id: uuid.UUID) -> ProfileInfo | None:
         return (await self._tenant(tenant_id)).profiles.get(profile_id)
 
     async def _tenant(self, tenant_id: uuid.UUID) -> _Tenant:
         tenant = self._tenants.get(tenant_id)
-        if tenant is None or time.monotonic() - tenant.loaded_at > self.ttl:
-            tenant = await self._reload(tenant_id)
+        if tenant is None:
+            return await self._reload(tenant_id)
+        if time.monotonic() - tenant.loaded_at > self.ttl and tenant_id not in self._reloading:
+            # Stale while revalidating: refresh in the background, answer from the cache now.
+            self._start_reload(tenant_id)
         return tenant
 
+    def _start_reload(self, tenant_id: uuid.UUID) -> asyncio.Task[_Tenant]:
+        task = self._reloading.get(tenant_id)
+        if task is None:
+            task = asyncio.create_task(self._load(tenant_id))
+            self._reloading[tenant_id] = task
+            task.add_done_callback(lambda _: self._reloading.pop(tenant_id, None))
+        return task
+
     async def _reload(self, tenant_id: uuid.UUID) -> _Tenant:
+        return await asyncio.shield(self._start_reload(tenant_id))
+
+    async def _load(self, tenant_id: uuid.UUID) -> _Tenant:
         d, p = registry_device, registry_device_profile
         tenant = _Tenant(loaded_at=time.monotonic())
         async with self.engine.connect() as conn:
@@ -101,5 +124,10 @@ class DeviceDirectory:
                 )
                 tenant.devices[row.code] = info
                 tenant.by_id[row.id] = info
+            behind: dict[uuid.UUID, set[str]] = {}
+            for info in tenant.devices.values():
+                if info.gateway_id is not None:
+                    behind.setdefault(info.gateway_id, set()).add(info.code)
+            tenant.children = {gw: frozenset(codes) for gw, codes in behind.items()}
         self._tenants[tenant_id] = tenant
         return tenant

@@ -10,27 +10,26 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from supplyline.kernel.errors import Invalid, PayloadTooLarge, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.telemetry.canonical import parse_canonical
+from supplyline.telemetry.checks import check_columns
 from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.credentials import DeviceIdentity
 from supplyline.telemetry.directory import DeviceDirectory, DeviceInfo
 from supplyline.telemetry.events import CLOCK_SKEW_DETECTED, IMPLAUSIBLE_VALUE
-from supplyline.telemetry.metrics import plausibility
+from supplyline.telemetry.fastpath import decode_fast
+from supplyline.telemetry.metrics import Metric, metric_set
 from supplyline.telemetry.model import MappingError, NormalizedReading
 from supplyline.telemetry.writer import Rejection, Submission, TelemetryWriter
-
-Flag = tuple[str, float, str]  # metric, value, reason
-Checker = Callable[[dict[str, float]], list[Flag]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class TelemetryIngest:
         self.writer = writer
         self.max_batch = max_batch
         self.skew_threshold_ms = int(skew_threshold_s * 1000)
-        self._checkers: dict[tuple[uuid.UUID, uuid.UUID], Checker] = {}
+        self._metric_sets: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Metric]] = {}
         self._skew_reported: dict[uuid.UUID, float] = {}
 
     async def reject(self, identity: DeviceIdentity, reason: str, detail: str) -> None:
@@ -88,6 +87,21 @@ class TelemetryIngest:
         if not identity.signed(body, signature):
             await self.reject(identity, "bad_signature", "X-Signature does not match the payload")
             raise Unauthorized("the signature does not match the payload (HMAC-SHA256 of the exact body)")
+        result = IngestResult()
+        rejections: list[Rejection] = []
+        fast = decode_fast(body)
+        if fast is not None:
+            parsed = list(enumerate(fast))
+        else:
+            parsed = await self._parse_carefully(identity, body, result, rejections)
+        if len(parsed) + len(result.rejected) > self.max_batch:
+            raise PayloadTooLarge(f"{len(parsed)} readings in one message; the limit is {self.max_batch}")
+        return await self._store(identity, parsed, result, rejections)
+
+    async def _parse_carefully(
+        self, identity: DeviceIdentity, body: bytes, result: IngestResult, rejections: list[Rejection]
+    ) -> list[tuple[int, NormalizedReading]]:
+        """Reading by reading, so that each refusal names its reading and field."""
         try:
             items = _readings_of(orjson.loads(body))
         except (orjson.JSONDecodeError, Invalid) as exc:
@@ -96,65 +110,95 @@ class TelemetryIngest:
             if isinstance(exc, Invalid):
                 raise
             raise Invalid("body", detail) from None
-        if len(items) > self.max_batch:
-            raise PayloadTooLarge(f"{len(items)} readings in one message; the limit is {self.max_batch}")
-        return await self._store(identity, items)
-
-    async def _store(self, identity: DeviceIdentity, items: list[Any]) -> IngestResult:
-        tenant = identity.tenant_id
-        devices = await self.directory.devices(tenant)
-        result = IngestResult()
-        rejections: list[Rejection] = []
-        readings: list[tuple[NormalizedReading, DeviceInfo]] = []
-        flags: dict[tuple[uuid.UUID, str], list[Any]] = {}
-        skewed: dict[uuid.UUID, tuple[DeviceInfo, int]] = {}
-        now_ms = int(time.time() * 1000)
+        parsed = []
         for i, item in enumerate(items):
             try:
-                reading = parse_canonical(item)
+                parsed.append((i, parse_canonical(item)))
             except MappingError as exc:
                 code = item.get("device") if isinstance(item, dict) else None
                 self._refuse(
                     result, rejections, i, code if isinstance(code, str) else None, str(exc.detail), identity
                 )
+        return parsed
+
+    async def _store(
+        self,
+        identity: DeviceIdentity,
+        parsed: list[tuple[int, NormalizedReading]],
+        result: IngestResult,
+        rejections: list[Rejection],
+    ) -> IngestResult:
+        tenant = identity.tenant_id
+        devices = await self.directory.devices(tenant)
+        allowed = await self.directory.publishable(tenant, identity.device_id, identity.code)
+        kept: list[tuple[int, NormalizedReading, DeviceInfo]] = []
+        for i, reading in parsed:
+            code = reading.device
+            info = devices.get(code)
+            if info is not None and info.active and code in allowed:
+                kept.append((i, reading, info))
                 continue
-            info = devices.get(reading.device) or await self.directory.device(tenant, reading.device)
-            reason = _refusal(identity, reading, info)
+            info = info or await self.directory.device(tenant, code)
+            reason = _refusal(identity, reading, info, allowed)
             if reason is None and info is not None:
-                checker = await self._checker(tenant, info)
-                try:
-                    found = checker(reading.metrics)
-                except Invalid as exc:
-                    reason = exc.detail
-                else:
-                    for metric, value, why in found:
-                        entry = flags.setdefault((info.id, metric), [info, value, why, reading.ts_ms, 0])
-                        entry[4] += 1
-                    result.flagged += bool(found)
-            if reason is not None or info is None:
-                self._refuse(result, rejections, i, reading.device, reason or "unknown device", identity)
-                continue
-            if reading.ts_ms - now_ms > self.skew_threshold_ms:
-                skewed[info.id] = (info, reading.ts_ms - now_ms)
-            readings.append((reading, info))
+                kept.append((i, reading, info))
+            else:
+                self._refuse(result, rejections, i, code, reason or "unknown device", identity)
+        cols, infos = _columns(kept)
+        checked = check_columns(cols, *await self._profiles(tenant, cols, infos))
+        if checked.refused:
+            keep = np.ones(len(cols), dtype=np.bool_)
+            for row, reason in sorted(checked.refused.items()):
+                keep[row] = False
+                i, reading, _ = kept[row]
+                self._refuse(result, rejections, i, reading.device, reason, identity)
+            cols = cols.take(keep)
+        result.flagged = checked.flagged_rows
         events = [
-            _implausible(tenant, info, metric, value, why, ts, n)
-            for (_, metric), (info, value, why, ts, n) in flags.items()
+            _implausible(tenant, kept[row][2], metric, value, why, kept[row][1].ts_ms, n)
+            for row, metric, value, why, n in checked.flags
         ]
-        events += [_skew(tenant, info, ms) for info, ms in skewed.values() if self._first_skew(info.id)]
-        cols = _columns(readings)
-        keep = await self.writer.submit(
+        events += self._skews(tenant, cols, infos)
+        keep_mask = await self.writer.submit(
             Submission(
-                tenant,
-                cols,
-                events=events,
-                rejections=rejections,
-                codes={info.id: info.code for _, info in readings},
+                tenant, cols, events=events, rejections=rejections, codes={i.id: i.code for i in infos}
             )
         )
-        result.accepted = int(keep.sum())
-        result.duplicate = len(keep) - result.accepted
+        result.accepted = int(keep_mask.sum())
+        result.duplicate = len(keep_mask) - result.accepted
         return result
+
+    async def _profiles(
+        self, tenant: uuid.UUID, cols: Columns, infos: list[DeviceInfo]
+    ) -> tuple[dict[int, npt.NDArray[np.bool_]], dict[int, dict[str, Metric]]]:
+        """Which rows belong to which profile, and each profile's metrics."""
+        profile_ids = [info.profile_id for info in infos]
+        distinct = list(dict.fromkeys(profile_ids))
+        of_device = np.array([distinct.index(p) for p in profile_ids], dtype=np.int32)
+        rows = of_device[cols.device_idx] if len(cols) else np.zeros(0, np.int32)
+        profile_rows = {k: rows == k for k in range(len(distinct))}
+        return profile_rows, {k: await self._metric_set(tenant, p) for k, p in enumerate(distinct)}
+
+    async def _metric_set(self, tenant: uuid.UUID, profile_id: uuid.UUID) -> dict[str, Metric]:
+        key = (tenant, profile_id)
+        found = self._metric_sets.get(key)
+        if found is None:
+            profile = await self.directory.profile(tenant, profile_id)
+            found = metric_set(list(profile.metrics) if profile else [])
+            self._metric_sets[key] = found
+        return found
+
+    def _skews(self, tenant: uuid.UUID, cols: Columns, infos: list[DeviceInfo]) -> list[NewEvent]:
+        """A clock ahead of ours by more than the threshold, reported once an hour per device."""
+        ahead = cols.ts_ms - int(time.time() * 1000)
+        rows = np.flatnonzero(ahead > self.skew_threshold_ms)
+        events = []
+        for idx in np.unique(cols.device_idx[rows]).tolist():
+            device = cols.devices[idx]
+            if self._first_skew(device):
+                worst = int(ahead[rows][cols.device_idx[rows] == idx].max())
+                events.append(_skew(tenant, infos[idx], worst))
+        return events
 
     def _refuse(
         self,
@@ -168,15 +212,6 @@ class TelemetryIngest:
         result.rejected.append(RejectedReading(index, code, reason))
         rejections.append(Rejection(code or identity.code, reason.split(":")[0][:64], reason))
 
-    async def _checker(self, tenant: uuid.UUID, info: DeviceInfo) -> Checker:
-        key = (tenant, info.profile_id)
-        checker = self._checkers.get(key)
-        if checker is None:
-            profile = await self.directory.profile(tenant, info.profile_id)
-            checker = plausibility(list(profile.metrics) if profile else [])
-            self._checkers[key] = checker
-        return checker
-
     def _first_skew(self, device: uuid.UUID) -> bool:
         """Report a skewed clock once an hour per device, not on every message."""
         last = self._skew_reported.get(device)
@@ -186,7 +221,7 @@ class TelemetryIngest:
         return True
 
     def invalidate(self) -> None:
-        self._checkers.clear()
+        self._metric_sets.clear()
 
 
 def _readings_of(obj: Any) -> list[Any]:
@@ -205,30 +240,40 @@ def _readings_of(obj: Any) -> list[Any]:
     raise Invalid("body", 'expected a reading, a list of readings or {"readings": [...]}')
 
 
-def _refusal(identity: DeviceIdentity, reading: NormalizedReading, info: DeviceInfo | None) -> str | None:
+def _refusal(
+    identity: DeviceIdentity, reading: NormalizedReading, info: DeviceInfo | None, allowed: frozenset[str]
+) -> str | None:
     if info is None:
         return f"unknown device: no device '{reading.device}' in this tenant"
     if not info.active:
         return f"inactive device: '{reading.device}' is retired, inactive or archived"
-    if info.id != identity.device_id and not (
-        identity.kind == "gateway" and info.gateway_id == identity.device_id
-    ):
+    if reading.device not in allowed:
         return f"not authorised: '{identity.code}' may not publish for '{reading.device}'"
     return None
 
 
-def _columns(readings: list[tuple[NormalizedReading, DeviceInfo]]) -> Columns:
-    index: dict[uuid.UUID, int] = {}
-    dev = [index.setdefault(info.id, len(index)) for _, info in readings]
-    names = sorted({m for r, _ in readings for m in r.metrics})
+def _columns(kept: list[tuple[int, NormalizedReading, DeviceInfo]]) -> tuple[Columns, list[DeviceInfo]]:
+    """Columns of the kept readings, and the device of each device index (keyed by code:
+    str hashes are cached, UUID hashes are recomputed on every lookup)."""
+    index: dict[str, int] = {}
+    infos: list[DeviceInfo] = []
+    dev = []
+    for _, r, info in kept:
+        k = index.get(r.device)
+        if k is None:
+            k = index[r.device] = len(infos)
+            infos.append(info)
+        dev.append(k)
+    names = sorted({m for _, r, _ in kept for m in r.metrics})
     nan = math.nan
-    return Columns(
-        list(index),
+    cols = Columns(
+        [info.id for info in infos],
         np.array(dev, dtype=np.int32),
-        np.array([r.ts_ms for r, _ in readings], dtype=np.int64),
-        np.array([-1 if r.seq is None else r.seq for r, _ in readings], dtype=np.int64),
-        {m: np.array([r.metrics.get(m, nan) for r, _ in readings], dtype=np.float64) for m in names},
+        np.array([r.ts_ms for _, r, _ in kept], dtype=np.int64),
+        np.array([-1 if r.seq is None else r.seq for _, r, _ in kept], dtype=np.int64),
+        {m: np.array([r.metrics.get(m, nan) for _, r, _ in kept], dtype=np.float64) for m in names},
     )
+    return cols, infos
 
 
 def _at(ts_ms: int) -> str:

@@ -38,29 +38,32 @@ async def read_series(conn: AsyncConnection, req: SeriesRequest) -> dict[uuid.UU
     s, c, land = telemetry_device_state, telemetry_chunk, telemetry_landing
     devices = list(req.windows)
     numbers: dict[int, uuid.UUID] = {}
+    done: dict[uuid.UUID, int] = {}  # device -> landing rows already in its chunks
     for start in range(0, len(devices), 500):
-        stmt = select(s.c.device_no, s.c.device_id).where(
+        stmt = select(s.c.device_no, s.c.device_id, s.c.compacted_through).where(
             s.c.tenant_id == req.tenant_id, s.c.device_id.in_(devices[start : start + 500])
         )
-        numbers.update({r.device_no: r.device_id for r in await conn.execute(stmt)})
+        for r in await conn.execute(stmt):
+            numbers[r.device_no] = r.device_id
+            done[r.device_id] = r.compacted_through
     parts: dict[uuid.UUID, list[Series]] = {}
     for start in range(0, len(numbers), 500):
         nos = list(numbers)[start : start + 500]
         stmt = select(c.c.device_no, c.c.blob).where(
             c.c.tenant_id == req.tenant_id, c.c.device_no.in_(nos), c.c.end_ms >= lo, c.c.start_ms <= hi
         )
-        for r in await conn.execute(stmt):
-            parts.setdefault(numbers[r.device_no], []).append(decode_chunk(r.blob))
+        for chunk in await conn.execute(stmt):
+            parts.setdefault(numbers[chunk.device_no], []).append(decode_chunk(chunk.blob))
     tail = (
-        select(land.c.blob)
+        select(land.c.id, land.c.blob)
         .where(land.c.tenant_id == req.tenant_id, land.c.max_ts_ms >= lo, land.c.min_ts_ms <= hi)
         .order_by(land.c.id)
     )
     wanted = set(devices)
-    for r in await conn.execute(tail):
-        cols = decode_landing(r.blob)
+    for landed in await conn.execute(tail):
+        cols = decode_landing(landed.blob)
         for idx, device in enumerate(cols.devices):
-            if device in wanted:
+            if device in wanted and landed.id > done.get(device, 0):
                 sel = cols.device_idx == idx
                 parts.setdefault(device, []).append(
                     Series(cols.ts_ms[sel], {m: v[sel] for m, v in cols.metrics.items()})
@@ -122,18 +125,24 @@ async def latest(
     """Last value of each metric per device: compacted state, overridden by newer landing rows."""
     s, land = telemetry_device_state, telemetry_landing
     out: dict[uuid.UUID, dict[str, Any]] = {}
+    done: dict[uuid.UUID, int] = {}
     for start in range(0, len(devices), 500):
-        stmt = select(s.c.device_id, s.c.last_values, s.c.last_seen_at).where(
+        stmt = select(s.c.device_id, s.c.last_values, s.c.last_seen_at, s.c.compacted_through).where(
             s.c.tenant_id == tenant_id, s.c.device_id.in_(list(devices)[start : start + 500])
         )
         for r in await conn.execute(stmt):
             out[r.device_id] = {"last_seen_at": r.last_seen_at, "values": dict(r.last_values or {})}
+            done[r.device_id] = r.compacted_through
     wanted = set(devices)
-    stmt = select(land.c.blob, land.c.received_at).where(land.c.tenant_id == tenant_id).order_by(land.c.id)
+    stmt = (
+        select(land.c.id, land.c.blob, land.c.received_at)
+        .where(land.c.tenant_id == tenant_id)
+        .order_by(land.c.id)
+    )
     for row in await conn.execute(stmt):
         cols = decode_landing(row.blob)
         for idx, device in enumerate(cols.devices):
-            if device not in wanted:
+            if device not in wanted or row.id <= done.get(device, 0):
                 continue
             entry = out.setdefault(device, {"last_seen_at": row.received_at, "values": {}})
             entry["last_seen_at"] = max(entry["last_seen_at"], row.received_at)

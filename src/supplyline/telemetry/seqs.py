@@ -29,6 +29,18 @@ class SeqRanges:
     def add(self, seq: int) -> None:
         self._add_range(seq, seq)
 
+    def add_sorted(self, seqs: list[int]) -> None:
+        """Add ascending sequence numbers, run by run (a live device sends runs of +1)."""
+        if not seqs:
+            return
+        start = prev = seqs[0]
+        for seq in seqs[1:]:
+            if seq > prev + 1:
+                self._add_range(start, prev)
+                start = seq
+            prev = seq
+        self._add_range(start, prev)
+
     def _add_range(self, start: int, end: int) -> None:
         starts, ends = self.starts, self.ends
         if ends and start == ends[-1] + 1:

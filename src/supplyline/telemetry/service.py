@@ -70,6 +70,6 @@ def build_telemetry(
         directory=directory,
         writer=writer,
         ingest=TelemetryIngest(directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s),
-        compactor=Compactor(uow, silent_after_s=silent_after_s),
+        compactor=Compactor(uow, engine, silent_after_s=silent_after_s),
         overlap=timedelta(hours=overlap_hours),
     )

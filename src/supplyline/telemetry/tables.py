@@ -42,8 +42,9 @@ telemetry_device_state = Table(
     Column("last_values", JsonType, nullable=False),
     Column("skew_ms", BigInteger, nullable=True),
     Column("silent", Integer, nullable=False, default=0),
-    # The chunk still being filled (None: start a new one), so compaction appends to it.
-    Column("open_chunk_id", BigInteger, nullable=True),
+    # Landing rows up to this id are already in this device's chunks: queries and compaction
+    # skip the device's readings in them (compaction goes device slice by device slice).
+    Column("compacted_through", BigInteger, nullable=False, default=0),
     tenant_fk("device_id", "registry_device"),
     sqlite_autoincrement=True,
 )

@@ -155,7 +155,7 @@ def upgrade() -> None:
         ),
         sa.Column("skew_ms", sa.BigInteger(), nullable=True),
         sa.Column("silent", sa.Integer(), nullable=False),
-        sa.Column("open_chunk_id", sa.BigInteger(), nullable=True),
+        sa.Column("compacted_through", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "device_id"],
             ["registry_device.tenant_id", "registry_device.id"],
