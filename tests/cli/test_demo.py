@@ -24,6 +24,7 @@ EXPECTED = {
     "orders": 1,
     "shipments": 1,
     "inventory-positions": 5,
+    "payload-mappings": 0,
 }
 
 

@@ -26,6 +26,7 @@ EMPTY = {
     "products": 0,
     "lots": 0,
     "inventory_positions": 0,
+    "payload_mappings": 0,
 }
 
 
