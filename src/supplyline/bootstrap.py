@@ -49,7 +49,7 @@ def build_services(
 ) -> Services:
     url = settings.resolved_database_url
     dialect = normalize_url(url).dialect
-    engine = engine or create_engine(url)
+    engine = engine or create_engine(url, schema=settings.database_schema)
     if read_engine is None:
         read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
     catalog = ResourceCatalog(resource_specs())

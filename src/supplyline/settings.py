@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="Defaults to an embedded SQLite file in data_dir."
     )
+    database_schema: str | None = Field(
+        default=None,
+        description="PostgreSQL schema to work in (search_path); the server's default when unset.",
+    )
     admin_token: str | None = Field(
         default=None, description="A platform-admin bearer token, as an alternative to bootstrap."
     )
@@ -37,6 +41,13 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://host:1883: run the MQTT bridge (also inside serve)."
+    )
+    mqtt_group: str = Field(default="supplyline", description="MQTT 5 shared-subscription group.")
+    mqtt_client_id: str | None = Field(
+        default=None, description="Fixed per bridge instance: its session survives a restart."
+    )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
 

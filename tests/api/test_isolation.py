@@ -20,6 +20,8 @@ from tests.factories import post, world
 # Refuse every tenant key: they are the platform's, not a tenant's.
 PLATFORM_ONLY = {"/v1/tenants", "/v1/consumers"}
 # Hold no tenant data by design; called anyway, and checked for none.
+# Dead letters are filed under the tenant slug of their topic (tests/telemetry/test_mqtt.py
+# shows B does not see A's); with none here, the generic list check below applies.
 NO_TENANT_DATA = {"/healthz", "/readyz", "/metrics", "/v1/event-types", "/v1/event-types/{type}"}
 PARAMS = {"/v1/event-types/{type}": {"type": "supplyline.site.created.v1"}}
 ITEM = re.compile(r"^/v1/(?P<name>[a-z-]+)/\{id\}$")

@@ -210,6 +210,15 @@ async def list_tenants(conn: AsyncConnection, scope: Scope) -> list[TenantView]:
     return [TenantView(r["id"], r["slug"], r["name"], r["created_at"]) for r in rows.all()]
 
 
+async def get_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> TenantView:
+    row = (
+        (await conn.execute(select(access_tenant).where(access_tenant.c.id == tenant_id))).mappings().first()
+    )
+    if row is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    return TenantView(row["id"], row["slug"], row["name"], row["created_at"])
+
+
 async def get_tenant_by_slug(conn: AsyncConnection, slug: str) -> TenantView:
     row = (await conn.execute(select(access_tenant).where(access_tenant.c.slug == slug))).mappings().first()
     if row is None:

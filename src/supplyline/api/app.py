@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -12,10 +13,13 @@ from prometheus_client import CollectorRegistry
 from supplyline import __version__
 from supplyline.api import health, problems
 from supplyline.api.middleware import BodyLimit, Correlation, Metrics
-from supplyline.api.v1 import events, imports, telemetry, tenants
+from supplyline.api.v1 import deadletters, events, imports, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
+
+if TYPE_CHECKING:
+    from supplyline.telemetry.mqtt import MqttBridge
 
 DESCRIPTION = """
 Supply-chain IoT: sites, assets, devices, products, lots, orders, shipments and inventory,
@@ -37,9 +41,12 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
         task = asyncio.create_task(svc.consumers.run(stop)) if run else None
         if run:
             await svc.telemetry.start()
+        bridge = await _start_bridge(svc) if run and svc.settings.mqtt_url else None
         try:
             yield
         finally:
+            if bridge is not None:
+                await bridge.stop()
             stop.set()
             svc.events.notifier.notify()
             if task is not None:
@@ -65,6 +72,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(events.router)
     v1.include_router(imports.router)
     v1.include_router(telemetry.router)
+    v1.include_router(deadletters.router)
     app.include_router(v1)
     app.include_router(health.router)
 
@@ -73,6 +81,21 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.add_middleware(Metrics, registry=app.state.metrics)
     app.add_middleware(Correlation)
     return app
+
+
+async def _start_bridge(svc: Services) -> MqttBridge:
+    """The MQTT bridge inside the server, when SUPPLYLINE_MQTT_URL is set."""
+    from supplyline.telemetry.mqtt import build_bridge  # paho only when MQTT is configured
+
+    assert svc.settings.mqtt_url
+    bridge = build_bridge(
+        deadletters.messages(svc),
+        svc.settings.mqtt_url,
+        group=svc.settings.mqtt_group,
+        client_id=svc.settings.mqtt_client_id,
+    )
+    await bridge.start()
+    return bridge
 
 
 def serve_app() -> FastAPI:

@@ -230,21 +230,26 @@ async def run_ingest_bench(
         "SUPPLYLINE_DATA_DIR": str(work_dir),
         "SUPPLYLINE_SECRET_KEY": key,
         "SUPPLYLINE_PORT": str(port),
-        "SUPPLYLINE_LOG_LEVEL": "warning",
+        "SUPPLYLINE_LOG_LEVEL": os.environ.get("SUPPLYLINE_BENCH_LOG_LEVEL", "warning"),
         "SUPPLYLINE_ACCESS_LOG": "false",
         "SUPPLYLINE_TELEMETRY_MAX_BATCH": "5000",
     }
+    log_file = (work_dir / "server.log").open("wb")
     # A real server process: Popen only spawns it; readiness is awaited in _wait_ready.
     server = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "supplyline", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: a pipe nobody reads blocks the server once 64 KB of log is written.
+        stderr=log_file,
     )
     try:
         await _wait_ready("127.0.0.1", port, server)
         wall, lat, status = await drive("127.0.0.1", port, batch_requests, connections)
         bad = [s for s in status if s != 200]
+        # Let the server fold the batch backlog into chunks before timing single readings:
+        # that is a separate scenario, and how long the catch-up takes is reported on its own.
+        catchup = await _wait_compacted(db_path)
         s_wall, s_lat, s_status = await drive("127.0.0.1", port, single_requests_bytes, 32)
         bad += [s for s in s_status if s != 200]
     finally:
@@ -272,6 +277,7 @@ async def run_ingest_bench(
         "raw_rows_per_s": round(raw),
         "ratio": round(ours / raw, 3),
         "bytes_per_point": round((_db_bytes(db_path) - base_bytes) / points, 1),
+        "compaction_catchup_s": round(catchup, 1),
         "single_readings_per_s": round(single_requests / s_wall),
         "single_p99_ms": round(percentile(s_lat, 99) * 1000, 1),
         "readings": readings,
@@ -283,12 +289,26 @@ async def run_ingest_bench(
     }
 
 
+async def _wait_compacted(db_path: Path, limit_s: float = 180) -> float:
+    """Seconds until the server's compactor has emptied the landing table."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        db = sqlite3.connect(db_path)
+        try:
+            waiting = db.execute("SELECT count(*) FROM telemetry_landing").fetchone()[0]
+        finally:
+            db.close()
+        if not waiting:
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - start
+
+
 async def _wait_ready(host: str, port: int, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            err = server.stderr.read().decode() if server.stderr else ""
-            raise RuntimeError(f"the server exited: {err[-2000:]}")
+            raise RuntimeError("the server exited during start-up; see server.log in the work directory")
         try:
             _, w = await asyncio.open_connection(host, port)
             w.close()

@@ -178,7 +178,11 @@ class Compactor:
         while not stop.is_set():
             try:
                 if await self.due():
-                    await self.drain()
+                    started = asyncio.get_running_loop().time()
+                    moved = await self.drain()
+                    log.info(
+                        "compacted %d readings in %.2fs", moved, asyncio.get_running_loop().time() - started
+                    )
                 await self.check_silence()
             except Exception:
                 log.exception("telemetry compaction failed; retrying")

@@ -1,0 +1,75 @@
+"""Dead-lettered MQTT messages of the caller's tenant: list them, replay one once it can pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from supplyline import access
+from supplyline.api import idempotency
+from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.bootstrap import Services
+from supplyline.kernel.errors import Conflict
+from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
+from supplyline.telemetry.deadletters import TelemetryMessages, list_dead_letters, replay_dead_letter
+
+router = APIRouter(tags=["telemetry"])
+
+
+def messages(svc: Services) -> TelemetryMessages:
+    t = svc.telemetry
+    return TelemetryMessages(svc.engine, t.credentials, t.ingest)
+
+
+async def _slug(svc: Services, scope: Scope) -> str:
+    async with svc.read_engine.connect() as conn:
+        return (await access.get_tenant(conn, scope.require_tenant())).slug
+
+
+@router.get(
+    "/dead-letters",
+    summary="MQTT messages that were refused, with the reason",
+    description="Oldest first; pass the last id as `after` for the next page.",
+)
+async def list_(
+    limit: int = Query(100, ge=1, le=1000),
+    after: int | None = Query(None, ge=0, description="Only dead letters with a greater id"),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    items = await list_dead_letters(svc.read_engine, await _slug(svc, scope), limit=limit, after=after)
+    return JSON({"items": items, "next_after": items[-1]["id"] if len(items) == limit else None})
+
+
+@router.post(
+    "/dead-letters/{letter_id}/replay",
+    summary="Run a dead letter through ingestion again",
+    description=(
+        "On success `replayed_at` is set and its readings are stored; otherwise it stays with the "
+        "new `reason`. A dead letter is replayed at most once (409 after that)."
+    ),
+)
+async def replay(
+    letter_id: int, request: Request, scope: Scope = WRITE, svc: Services = Depends(services)
+) -> Response:
+    slug = await _slug(svc, scope)
+    # The readings commit through the telemetry writer, in its own transaction: it cannot run
+    # inside the idempotency record's transaction (on SQLite that would wait on itself). So the
+    # replay runs first and the record keeps its answer. A retry with the same key finds the
+    # letter replayed (409) and then gets the recorded answer; without a key it gets the 409.
+    body: dict[str, Any] = {}
+    refused: Conflict | None = None
+    try:
+        body = await replay_dead_letter(messages(svc), slug, letter_id)
+    except Conflict as exc:
+        refused = exc
+
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        if refused is not None:
+            raise refused
+        return body
+
+    return await idempotency.write(request, svc, scope, action, status_code=200)
