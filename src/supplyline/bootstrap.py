@@ -82,5 +82,6 @@ def build_services(
             overlap_hours=settings.credential_overlap_hours,
             skew_threshold_s=settings.clock_skew_threshold_s,
             silent_after_s=settings.silent_after_s,
+            retention_days=settings.telemetry_retention_days,
         ),
     )

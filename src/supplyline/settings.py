@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=24, ge=0, description="How long a rotated device credential keeps working."
     )
     clock_skew_threshold_s: float = Field(default=300, ge=1)
+    telemetry_retention_days: int = Field(
+        default=365, ge=1, description="Unless a retention policy says otherwise."
+    )
     silent_after_s: float = Field(
         default=900, ge=1, description="A device unheard for this long went silent."
     )

@@ -133,6 +133,11 @@ SAMPLES: dict[str, Sample] = {
         {"name": "Acme reefer, renamed"},
         ("code", _const("acme-reefer")),
     ),
+    "retention-policies": Sample(
+        lambda w: {"device_profile_id": w["profile"]["id"], "days": 90},
+        {"days": 120},
+        ("device_profile_id", lambda w: w["profile"]["id"]),
+    ),
     "inventory-positions": Sample(
         lambda w: {
             "site_id": w["dc"]["id"],

@@ -25,6 +25,7 @@ EXPECTED = {
     "shipments": 1,
     "inventory-positions": 5,
     "payload-mappings": 0,
+    "retention-policies": 0,
 }
 
 

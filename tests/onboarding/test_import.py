@@ -27,6 +27,7 @@ EMPTY = {
     "lots": 0,
     "inventory_positions": 0,
     "payload_mappings": 0,
+    "retention_policies": 0,
 }
 
 

@@ -8,6 +8,7 @@ import supplyline.eventlog.tables
 import supplyline.logistics.tables
 import supplyline.registry.tables
 import supplyline.telemetry.mapping_tables
+import supplyline.telemetry.retention
 import supplyline.telemetry.tables  # noqa: F401
 from supplyline.kernel.schema import metadata
 

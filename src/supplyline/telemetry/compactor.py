@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.uow import UnitOfWorkFactory
 from supplyline.telemetry.codec import Columns, Series, concat, decode_landing, encode_chunk
+from supplyline.telemetry.retention import purge
 from supplyline.telemetry.seqs import SeqRanges
 from supplyline.telemetry.status import mark_silent
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_landing
@@ -68,7 +69,12 @@ class Compactor:
         silent_after_s: float = 900,
         min_readings: int = 200_000,
         max_age_s: float = 30.0,
+        retention_days: int = 365,
+        purge_every_s: float = 3600,
     ) -> None:
+        self.retention_days = retention_days
+        self.purge_every_s = purge_every_s
+        self._last_purge = -purge_every_s
         self.uow = uow
         self.engine = engine
         self.chunk_points = chunk_points
@@ -158,6 +164,13 @@ class Compactor:
             total += n
         return total
 
+    async def purge(self) -> int:
+        """Delete telemetry past its retention (policies per tenant and device profile)."""
+        async with self.uow() as uow:
+            count = await purge(uow, self.retention_days)
+            await uow.commit()
+        return count
+
     async def check_silence(self) -> int:
         async with self.uow() as uow:
             count = await mark_silent(uow, self.silent_after_s)
@@ -184,6 +197,12 @@ class Compactor:
                         "compacted %d readings in %.2fs", moved, asyncio.get_running_loop().time() - started
                     )
                 await self.check_silence()
+                now = asyncio.get_running_loop().time()
+                if now - self._last_purge >= self.purge_every_s:
+                    self._last_purge = now
+                    purged = await self.purge()
+                    if purged:
+                        log.info("purged %d readings past retention", purged)
             except Exception:
                 log.exception("telemetry compaction failed; retrying")
             with contextlib.suppress(TimeoutError):

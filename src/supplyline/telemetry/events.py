@@ -55,6 +55,11 @@ class ClockSkewDetected(_Event):
     skew_s: float
 
 
+class TelemetryPurged(_Event):
+    readings: int
+    at: datetime
+
+
 CREDENTIAL_ISSUED = EventType(
     "device.credential_issued", 1, CredentialIssued, "A device got a new credential."
 )
@@ -75,7 +80,12 @@ CLOCK_SKEW_DETECTED = EventType(
     "device.clock_skew_detected", 1, ClockSkewDetected, "A device's clock is off."
 )
 
+TELEMETRY_PURGED = EventType(
+    "telemetry.purged", 1, TelemetryPurged, "Telemetry past its retention was deleted."
+)
+
 EVENT_TYPES = [
+    TELEMETRY_PURGED,
     CREDENTIAL_ISSUED,
     CREDENTIAL_REVOKED,
     DEVICE_FIRST_SEEN,

@@ -13,6 +13,7 @@ from supplyline.kernel.scope import Scope
 from supplyline.resources import ResourceSpec
 from supplyline.telemetry.mapping import PayloadMappingSpec, mapping_errors
 from supplyline.telemetry.mapping_tables import telemetry_payload_mapping
+from supplyline.telemetry.retention import RETENTION_POLICIES
 
 
 class PayloadMappingIn(BaseModel):
@@ -65,4 +66,4 @@ PAYLOAD_MAPPINGS = ResourceSpec(
     description="How a vendor's payload maps to canonical readings: field paths, units, time format.",
 )
 
-RESOURCES = [PAYLOAD_MAPPINGS]
+RESOURCES = [PAYLOAD_MAPPINGS, RETENTION_POLICIES]

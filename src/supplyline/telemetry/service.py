@@ -60,6 +60,7 @@ def build_telemetry(
     overlap_hours: float,
     skew_threshold_s: float,
     silent_after_s: float = 900,
+    retention_days: int = 365,
 ) -> TelemetryServices:
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
@@ -70,6 +71,6 @@ def build_telemetry(
         directory=directory,
         writer=writer,
         ingest=TelemetryIngest(directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s),
-        compactor=Compactor(uow, engine, silent_after_s=silent_after_s),
+        compactor=Compactor(uow, engine, silent_after_s=silent_after_s, retention_days=retention_days),
         overlap=timedelta(hours=overlap_hours),
     )
