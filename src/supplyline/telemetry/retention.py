@@ -117,7 +117,7 @@ async def _purge_group(conn: AsyncConnection, devices: Any, cutoff_ms: int) -> i
 async def purge(uow: UnitOfWork, default_days: int) -> int:
     """Delete readings past their retention; returns how many went."""
     conn = uow.conn
-    t, d, c, s = telemetry_retention, registry_device, telemetry_chunk, telemetry_device_state
+    t, d, s = telemetry_retention, registry_device, telemetry_device_state
     policies: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {
         (r.tenant_id, r.device_profile_id): r.days
         for r in await conn.execute(
