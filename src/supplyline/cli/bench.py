@@ -17,6 +17,7 @@ from rich.table import Table
 
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
+from supplyline.bench.mqtt_bench import run_mqtt_bench
 from supplyline.cli.common import console, err_console, print_json
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -52,6 +53,12 @@ def ingest_bench(
 ) -> None:
     """HTTP ingestion through the real server on SQLite against raw executemany (same run)."""
     _run("Ingest benchmark", lambda tmp: run_ingest_bench(tmp, rounds=rounds), json_)
+
+
+@app.command("mqtt")
+def mqtt_bench(json_: JsonFlag = False) -> None:
+    """MQTT ingestion through the real bridge and Mosquitto (SUPPLYLINE_BENCH_MQTT_URL) on SQLite."""
+    _run("MQTT benchmark", lambda tmp: run_mqtt_bench(tmp), json_)
 
 
 def _table(title: str, result: dict[str, Any]) -> Table:
