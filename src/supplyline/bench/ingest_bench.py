@@ -12,7 +12,6 @@ Figures, all measured in one run so the machine's noise hits both sides alike:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import socket
@@ -24,16 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.fernet import Fernet
 
-from supplyline import access
+from supplyline.bench.fleet import prepare_fleet, reading
 from supplyline.bench.loadgen import drive, percentile, request_bytes
-from supplyline.bootstrap import Services, build_services
-from supplyline.db import create_engine
-from supplyline.db.migrate import upgrade
-from supplyline.kernel.scope import Scope
-from supplyline.settings import Settings
-from supplyline.telemetry.credentials import issue_credential, sign
+from supplyline.bootstrap import build_services
+from supplyline.telemetry.credentials import sign
 
 METRICS = ("temperature_c", "humidity_pct", "battery_v", "door_open")
 
@@ -42,79 +36,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def _setup(svc: Services, gateways: int, devices: int, singles: int) -> dict[str, Any]:
-    """A tenant with gateways, devices behind them and credentials; returns codes and secrets."""
-    async with svc.uow() as uow:
-        _, key = await access.create_tenant(uow, Scope.platform(), "bench", "Bench")
-        await uow.commit()
-    scope = Scope.system(key.key.tenant_id)  # type: ignore[arg-type]
-    metrics = [
-        {"metric": m, "unit": u, "min": lo, "max": hi}
-        for m, u, lo, hi in (
-            ("temperature_c", "C", -40, 60),
-            ("humidity_pct", "%", 0, 100),
-            ("battery_v", "V", 0, 5),
-            ("door_open", "bool", 0, 1),
-        )
-    ]
-    per = devices // gateways
-    async with svc.uow() as uow:
-        res = svc.resources
-        tracker = await res.create(
-            uow,
-            scope,
-            "device-profiles",
-            {"code": "tracker", "name": "Tracker", "device_kind": "sensor", "metrics": metrics},
-        )
-        gw_profile = await res.create(
-            uow, scope, "device-profiles", {"code": "gw", "name": "Gateway", "device_kind": "gateway"}
-        )
-        gws = await res.create_many(
-            uow,
-            scope,
-            "devices",
-            [
-                {"code": f"gw-{g}", "kind": "gateway", "device_profile_id": gw_profile["id"]}
-                for g in range(gateways)
-            ],
-        )
-        rows = [
-            {
-                "code": f"s-{g}-{i}",
-                "kind": "sensor",
-                "device_profile_id": tracker["id"],
-                "gateway_id": gws[g]["id"],
-            }
-            for g in range(gateways)
-            for i in range(per)
-        ]
-        created = []
-        for start in range(0, len(rows), 1000):
-            created += await res.create_many(uow, scope, "devices", rows[start : start + 1000])
-        creds = {}
-        for dev in [*gws, *created[:singles]]:
-            cred = await issue_credential(
-                uow, scope, dev["id"], svc.telemetry.box, overlap=svc.telemetry.overlap
-            )
-            creds[dev["code"]] = (cred.token, cred.secret)
-        await uow.commit()
-    return {"per": per, "creds": creds, "singles": [d["code"] for d in created[:singles]]}
-
-
-def _reading(code: str, seq: int, ts: int) -> dict[str, Any]:
-    return {
-        "device": code,
-        "seq": seq,
-        "ts": ts,
-        "metrics": {
-            "temperature_c": 4.0 + (seq % 7) * 0.1,
-            "humidity_pct": 60.0 + seq % 5,
-            "battery_v": 3.6,
-            "door_open": False,
-        },
-    }
 
 
 def _batches(
@@ -136,7 +57,7 @@ def _batches(
             token, secret = setup["creds"][f"gw-{g}"]
             order = list(range(per))
             rng.shuffle(order)
-            readings = [_reading(f"s-{g}-{i}", k, base + k * 1000) for i in order]
+            readings = [reading(f"s-{g}-{i}", k, base + k * 1000) for i in order]
             body = orjson.dumps({"readings": readings})
             headers = {"Authorization": f"Bearer {token}", "X-Signature": sign(secret, body)}
             requests.append(request_bytes(host, "/v1/telemetry", body, headers))
@@ -155,7 +76,7 @@ def _singles(setup: dict[str, Any], count: int, host: str) -> list[bytes]:
     for n in range(count):
         code = codes[n % len(codes)]
         token, secret = setup["creds"][code]
-        body = orjson.dumps(_reading(code, 1_000_000 + n, base + n))
+        body = orjson.dumps(reading(code, 1_000_000 + n, base + n))
         out.append(
             request_bytes(
                 host,
@@ -207,33 +128,15 @@ async def run_ingest_bench(
     singles: int = 32,
     single_requests: int = 4000,
 ) -> dict[str, Any]:
-    db_path = work_dir / "bench.db"
-    url = f"sqlite:///{db_path}"
-    key = Fernet.generate_key().decode()
-    settings = Settings(database_url=url, data_dir=work_dir, secret_key=key)
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    svc = build_services(settings)
-    try:
-        setup = await _setup(svc, gateways, devices, singles)
-        base_bytes = _db_bytes(db_path)
-    finally:
-        await svc.close()
+    fleet = await prepare_fleet(work_dir, gateways, devices, singles)
+    db_path, setup, base_bytes = fleet.db_path, fleet.setup, _db_bytes(fleet.db_path)
     port = _free_port()
     host = f"127.0.0.1:{port}"
     batch_requests, rows = _batches(setup, gateways, rounds, host)
     single_requests_bytes = _singles(setup, single_requests, host)
-    env = {
-        **os.environ,
-        "SUPPLYLINE_DATABASE_URL": url,
-        "SUPPLYLINE_DATA_DIR": str(work_dir),
-        "SUPPLYLINE_SECRET_KEY": key,
-        "SUPPLYLINE_PORT": str(port),
-        "SUPPLYLINE_LOG_LEVEL": os.environ.get("SUPPLYLINE_BENCH_LOG_LEVEL", "warning"),
-        "SUPPLYLINE_ACCESS_LOG": "false",
-        "SUPPLYLINE_TELEMETRY_MAX_BATCH": "5000",
-    }
+    env = fleet.env(
+        SUPPLYLINE_PORT=str(port), SUPPLYLINE_ACCESS_LOG="false", SUPPLYLINE_TELEMETRY_MAX_BATCH="5000"
+    )
     log_file = (work_dir / "server.log").open("wb")
     # A real server process: Popen only spawns it; readiness is awaited in _wait_ready.
     server = subprocess.Popen(  # noqa: ASYNC220
@@ -260,7 +163,7 @@ async def run_ingest_bench(
             server.kill()
     if bad:
         raise RuntimeError(f"{len(bad)} requests failed, e.g. HTTP {bad[0]}")
-    svc = build_services(settings)
+    svc = build_services(fleet.settings())
     try:
         await svc.telemetry.compactor.drain()
     finally:

@@ -27,20 +27,14 @@ from urllib.parse import urlparse
 
 import orjson
 import paho.mqtt.client as paho
-from cryptography.fernet import Fernet
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from supplyline.bench.ingest_bench import _reading, _setup
-from supplyline.bootstrap import build_services
-from supplyline.db import create_engine
-from supplyline.db.migrate import upgrade
-from supplyline.settings import Settings
+from supplyline.bench.fleet import TENANT, prepare_fleet, reading
 from supplyline.telemetry.credentials import sign
 
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
-TENANT = "bench"  # the slug _setup gives its tenant
 # (topic, payload, signature), built before timing starts.
 Item = tuple[str, bytes, Properties]
 
@@ -62,7 +56,7 @@ def _single_items(setup: dict[str, Any], count: int, base_ms: int) -> list[Item]
     for n in range(count):
         code = codes[n % len(codes)]
         _, secret = setup["creds"][code]
-        body = orjson.dumps(_reading(code, n // len(codes) + 1, base_ms + n))
+        body = orjson.dumps(reading(code, n // len(codes) + 1, base_ms + n))
         out.append((_topic(code), body, _props(sign(secret, body))))
     return out
 
@@ -79,7 +73,7 @@ def _batch_items(setup: dict[str, Any], gateways: int, count: int, batch: int, b
         _, secret = setup["creds"][f"gw-{g}"]
         ts = base_ms + rnd * 1000
         readings = [
-            _reading(f"s-{g}-{i}", 1_000_000 + rnd, ts) for i in range(part * batch, (part + 1) * batch)
+            reading(f"s-{g}-{i}", 1_000_000 + rnd, ts) for i in range(part * batch, (part + 1) * batch)
         ]
         body = orjson.dumps({"readings": readings})
         out.append((_topic(f"gw-{g}"), body, _props(sign(secret, body))))
@@ -214,32 +208,17 @@ async def run_mqtt_bench(
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 1883), timeout=2).close()
     except OSError as exc:
         raise RuntimeError(f"no MQTT broker at {url} ({exc}); set SUPPLYLINE_BENCH_MQTT_URL") from None
-    db_path = work_dir / "bench.db"
-    db_url = f"sqlite:///{db_path}"
-    key = Fernet.generate_key().decode()
-    settings = Settings(database_url=db_url, data_dir=work_dir, secret_key=key)
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    await engine.dispose()
-    svc = build_services(settings)
-    try:
-        setup = await _setup(svc, gateways, devices, singles)
-    finally:
-        await svc.close()
+    fleet = await prepare_fleet(work_dir, gateways, devices, singles)
+    db_path, setup = fleet.db_path, fleet.setup
     base_ms = int(time.time() * 1000) - 3_600_000
     single_items = _single_items(setup, single_messages, base_ms)
     batch_items = _batch_items(setup, gateways, batch_messages, batch, base_ms + 60_000)
     uid = uuid.uuid4().hex[:10]
-    env = {
-        **os.environ,
-        "SUPPLYLINE_DATABASE_URL": db_url,
-        "SUPPLYLINE_DATA_DIR": str(work_dir),
-        "SUPPLYLINE_SECRET_KEY": key,
-        "SUPPLYLINE_MQTT_URL": url,
-        "SUPPLYLINE_MQTT_GROUP": f"bench-{uid}",
-        "SUPPLYLINE_MQTT_CLIENT_ID": f"bench-bridge-{uid}",
-        "SUPPLYLINE_LOG_LEVEL": os.environ.get("SUPPLYLINE_BENCH_LOG_LEVEL", "warning"),
-    }
+    env = fleet.env(
+        SUPPLYLINE_MQTT_URL=url,
+        SUPPLYLINE_MQTT_GROUP=f"bench-{uid}",
+        SUPPLYLINE_MQTT_CLIENT_ID=f"bench-bridge-{uid}",
+    )
     log = work_dir / "bridge.log"
     with log.open("wb") as out:
         # A real bridge process; a file, not a pipe nobody reads, takes its output.
