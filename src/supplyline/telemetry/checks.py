@@ -23,7 +23,7 @@ class CheckResult:
     refused: dict[int, str] = field(default_factory=dict)  # row -> reason
     # (row of the first flagged value, metric, value, reason, how many rows flagged) per device+metric
     flags: list[tuple[int, str, float, str, int]] = field(default_factory=list)
-    flagged_rows: int = 0
+    flagged: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))  # rows with a flag
 
 
 def check_columns(
@@ -50,7 +50,7 @@ def check_columns(
                 continue
             flagged_any |= bad
             _aggregate(cols, values, bad, name, reason, result)
-    result.flagged_rows = int(np.count_nonzero(flagged_any))
+    result.flagged = flagged_any
     return result
 
 

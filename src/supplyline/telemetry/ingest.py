@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from supplyline.kernel.errors import Invalid, PayloadTooLarge, Unauthorized
+from supplyline.kernel.errors import DomainError, Invalid, PayloadTooLarge, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.telemetry.canonical import parse_canonical
 from supplyline.telemetry.checks import check_columns
@@ -56,6 +57,19 @@ class IngestResult:
         }
 
 
+Message = tuple[DeviceIdentity, bytes, str | None]  # who sent it, the exact bytes, the signature
+
+
+@dataclass
+class _Accepted:
+    """One message on its way: its answer so far, or why it was refused as a whole."""
+
+    identity: DeviceIdentity
+    result: IngestResult = field(default_factory=IngestResult)
+    rows: list[tuple[int, NormalizedReading, DeviceInfo]] = field(default_factory=list)
+    error: DomainError | None = None
+
+
 class TelemetryIngest:
     def __init__(
         self,
@@ -72,101 +86,156 @@ class TelemetryIngest:
         self._metric_sets: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Metric]] = {}
         self._skew_reported: dict[uuid.UUID, float] = {}
 
-    async def reject(self, identity: DeviceIdentity, reason: str, detail: str) -> None:
-        """Count a refused message against the device that sent it; nothing else is written."""
-        empty = Columns([], np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64), {})
-        await self.writer.submit(
-            Submission(identity.tenant_id, empty, rejections=[Rejection(identity.code, reason, detail)])
-        )
-
     async def ingest(self, identity: DeviceIdentity, body: bytes, signature: str | None) -> IngestResult:
-        """Verify the signature over the exact bytes, then store what may be stored."""
-        if not identity.secrets:
-            await self.reject(identity, "revoked", "credential revoked or expired")
-            raise Unauthorized("device credential revoked or expired")
-        if not identity.signed(body, signature):
-            await self.reject(identity, "bad_signature", "X-Signature does not match the payload")
-            raise Unauthorized("the signature does not match the payload (HMAC-SHA256 of the exact body)")
-        result = IngestResult()
+        """Verify the signature over the exact bytes, then store what may be stored.
+
+        Raises what refused the message as a whole (bad signature, malformed, too large)."""
+        (out,) = await self.ingest_many(identity.tenant_id, [(identity, body, signature)])
+        if isinstance(out, DomainError):
+            raise out
+        return out
+
+    async def ingest_many(
+        self, tenant: uuid.UUID, messages: Sequence[Message]
+    ) -> list[IngestResult | DomainError]:
+        """Many messages of one tenant as one columnar batch and one writer submission.
+
+        Each message keeps its own answer; a message refused as a whole gets the error instead.
+        Per-message cost is a signature check and a decode; the checks and the write are paid
+        once per call, which is what lets the MQTT bridge keep up with one reading a message.
+        """
         rejections: list[Rejection] = []
+        devices = await self.directory.devices(tenant)
+        accepted = []
+        for identity, body, signature in messages:
+            if identity.tenant_id != tenant:
+                raise ValueError("ingest_many takes the messages of one tenant")
+            accepted.append(await self._accept(identity, body, signature, devices, rejections))
+        await self._store(tenant, accepted, rejections)
+        return [a.error if a.error is not None else a.result for a in accepted]
+
+    async def _accept(
+        self,
+        identity: DeviceIdentity,
+        body: bytes,
+        signature: str | None,
+        devices: dict[str, DeviceInfo],
+        rejections: list[Rejection],
+    ) -> _Accepted:
+        """Authenticate, parse and authorise one message; nothing is written yet."""
+        acc = _Accepted(identity)
+        if not identity.secrets:
+            rejections.append(Rejection(identity.code, "revoked", "credential revoked or expired"))
+            acc.error = Unauthorized("device credential revoked or expired")
+            return acc
+        if not identity.signed(body, signature):
+            rejections.append(
+                Rejection(identity.code, "bad_signature", "X-Signature does not match the payload")
+            )
+            acc.error = Unauthorized(
+                "the signature does not match the payload (HMAC-SHA256 of the exact body)"
+            )
+            return acc
+        try:
+            parsed = await self._parse(identity, body, acc.result, rejections)
+        except Invalid as exc:
+            rejections.append(Rejection(identity.code, "malformed", exc.detail))
+            acc.error = exc
+            return acc
+        if len(parsed) + len(acc.result.rejected) > self.max_batch:
+            n = len(parsed) + len(acc.result.rejected)
+            acc.error = PayloadTooLarge(f"{n} readings in one message; the limit is {self.max_batch}")
+            return acc
+        await self._authorise(acc, parsed, devices, rejections)
+        return acc
+
+    async def _parse(
+        self, identity: DeviceIdentity, body: bytes, result: IngestResult, rejections: list[Rejection]
+    ) -> list[tuple[int, NormalizedReading]]:
+        """The readings of a message, each with its index in it; raises Invalid for a bad body.
+
+        A reading that cannot be parsed is refused on its own (``result``, ``rejections``)."""
         fast = decode_fast(body)
         if fast is not None:
-            parsed = list(enumerate(fast))
-        else:
-            parsed = await self._parse_carefully(identity, body, result, rejections)
-        if len(parsed) + len(result.rejected) > self.max_batch:
-            raise PayloadTooLarge(f"{len(parsed)} readings in one message; the limit is {self.max_batch}")
-        return await self._store(identity, parsed, result, rejections)
+            return list(enumerate(fast))
+        return self._parse_carefully(identity, body, result, rejections)
 
-    async def _parse_carefully(
+    def _parse_carefully(
         self, identity: DeviceIdentity, body: bytes, result: IngestResult, rejections: list[Rejection]
     ) -> list[tuple[int, NormalizedReading]]:
         """Reading by reading, so that each refusal names its reading and field."""
         try:
             items = _readings_of(orjson.loads(body))
-        except (orjson.JSONDecodeError, Invalid) as exc:
-            detail = exc.detail if isinstance(exc, Invalid) else f"not JSON: {exc}"
-            await self.reject(identity, "malformed", detail)
-            if isinstance(exc, Invalid):
-                raise
-            raise Invalid("body", detail) from None
+        except orjson.JSONDecodeError as exc:
+            raise Invalid("body", f"not JSON: {exc}") from None
         parsed = []
         for i, item in enumerate(items):
             try:
                 parsed.append((i, parse_canonical(item)))
             except MappingError as exc:
                 code = item.get("device") if isinstance(item, dict) else None
-                self._refuse(
+                _refuse(
                     result, rejections, i, code if isinstance(code, str) else None, str(exc.detail), identity
                 )
         return parsed
 
-    async def _store(
+    async def _authorise(
         self,
-        identity: DeviceIdentity,
+        acc: _Accepted,
         parsed: list[tuple[int, NormalizedReading]],
-        result: IngestResult,
+        devices: dict[str, DeviceInfo],
         rejections: list[Rejection],
-    ) -> IngestResult:
+    ) -> None:
+        """Keep the readings of known, active devices the sender may publish for."""
+        identity = acc.identity
         tenant = identity.tenant_id
-        devices = await self.directory.devices(tenant)
         allowed = await self.directory.publishable(tenant, identity.device_id, identity.code)
-        kept: list[tuple[int, NormalizedReading, DeviceInfo]] = []
         for i, reading in parsed:
             code = reading.device
             info = devices.get(code)
             if info is not None and info.active and code in allowed:
-                kept.append((i, reading, info))
+                acc.rows.append((i, reading, info))
                 continue
             info = info or await self.directory.device(tenant, code)
             reason = _refusal(identity, reading, info, allowed)
             if reason is None and info is not None:
-                kept.append((i, reading, info))
+                acc.rows.append((i, reading, info))
             else:
-                self._refuse(result, rejections, i, code, reason or "unknown device", identity)
+                _refuse(acc.result, rejections, i, code, reason or "unknown device", identity)
+
+    async def _store(self, tenant: uuid.UUID, accepted: list[_Accepted], rejections: list[Rejection]) -> None:
+        """Check every kept reading together, submit them in one go, and answer each message."""
+        kept = [row for acc in accepted for row in acc.rows]
+        owner = np.repeat(np.arange(len(accepted), dtype=np.int32), [len(acc.rows) for acc in accepted])
         cols, infos = _columns(kept)
         checked = check_columns(cols, *await self._profiles(tenant, cols, infos))
+        flagged = checked.flagged
         if checked.refused:
             keep = np.ones(len(cols), dtype=np.bool_)
             for row, reason in sorted(checked.refused.items()):
                 keep[row] = False
                 i, reading, _ = kept[row]
-                self._refuse(result, rejections, i, reading.device, reason, identity)
-            cols = cols.take(keep)
-        result.flagged = checked.flagged_rows
+                acc = accepted[int(owner[row])]
+                _refuse(acc.result, rejections, i, reading.device, reason, acc.identity)
+            cols, owner, flagged = cols.take(keep), owner[keep], flagged[keep]
         events = [
             _implausible(tenant, kept[row][2], metric, value, why, kept[row][1].ts_ms, n)
             for row, metric, value, why, n in checked.flags
         ]
         events += self._skews(tenant, cols, infos)
-        keep_mask = await self.writer.submit(
+        stored = await self.writer.submit(
             Submission(
                 tenant, cols, events=events, rejections=rejections, codes={i.id: i.code for i in infos}
             )
         )
-        result.accepted = int(keep_mask.sum())
-        result.duplicate = len(keep_mask) - result.accepted
-        return result
+        n = len(accepted)
+        per_accepted = np.bincount(owner[stored], minlength=n).tolist()
+        per_total = np.bincount(owner, minlength=n).tolist()
+        per_flagged = np.bincount(owner[flagged], minlength=n).tolist()
+        for k, acc in enumerate(accepted):
+            acc.result.accepted = per_accepted[k]
+            acc.result.duplicate = per_total[k] - per_accepted[k]
+            acc.result.flagged = per_flagged[k]
 
     async def _profiles(
         self, tenant: uuid.UUID, cols: Columns, infos: list[DeviceInfo]
@@ -200,18 +269,6 @@ class TelemetryIngest:
                 events.append(_skew(tenant, infos[idx], worst))
         return events
 
-    def _refuse(
-        self,
-        result: IngestResult,
-        rejections: list[Rejection],
-        index: int,
-        code: str | None,
-        reason: str,
-        identity: DeviceIdentity,
-    ) -> None:
-        result.rejected.append(RejectedReading(index, code, reason))
-        rejections.append(Rejection(code or identity.code, reason.split(":")[0][:64], reason))
-
     def _first_skew(self, device: uuid.UUID) -> bool:
         """Report a skewed clock once an hour per device, not on every message."""
         last = self._skew_reported.get(device)
@@ -222,6 +279,18 @@ class TelemetryIngest:
 
     def invalidate(self) -> None:
         self._metric_sets.clear()
+
+
+def _refuse(
+    result: IngestResult,
+    rejections: list[Rejection],
+    index: int,
+    code: str | None,
+    reason: str,
+    identity: DeviceIdentity,
+) -> None:
+    result.rejected.append(RejectedReading(index, code, reason))
+    rejections.append(Rejection(code or identity.code, reason.split(":")[0][:64], reason))
 
 
 def _readings_of(obj: Any) -> list[Any]:
