@@ -12,6 +12,7 @@ from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeReg
 from supplyline.eventlog.projections import EntityIndexProjection
 from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec
 from supplyline.settings import Settings
+from supplyline.telemetry.vendor_formats import with_profile_mapping_check
 
 
 @dataclass
@@ -37,7 +38,9 @@ class Services:
 
 def resource_specs() -> list[ResourceSpec]:
     """Every resource of the canonical model; plug-ins will append theirs here."""
-    return [*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES]
+    # A device profile may name a telemetry payload mapping, which the registry (below
+    # telemetry) cannot look up itself: telemetry adds that check to the profile resource.
+    return with_profile_mapping_check([*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES])
 
 
 def build_services(

@@ -96,14 +96,22 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def domain_problem(exc: DomainError, path: str) -> Response:
+    """The problem+json answer to a domain error raised while serving ``path``."""
+    # RFC 9110: a 401 names the scheme the client should authenticate with.
+    headers = {"WWW-Authenticate": 'Bearer realm="supplyline"'} if exc.status == 401 else None
+    return problem(exc.status, exc.title, exc.detail, instance=path, errors=exc.errors, headers=headers)
+
+
+def unexpected_problem(method: str, path: str) -> Response:
+    log.exception("unhandled error on %s %s", method, path)
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged", instance=path)
+
+
 def install(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        # RFC 9110: a 401 names the scheme the client should authenticate with.
-        headers = {"WWW-Authenticate": 'Bearer realm="supplyline"'} if exc.status == 401 else None
-        return problem(
-            exc.status, exc.title, exc.detail, instance=request.url.path, errors=exc.errors, headers=headers
-        )
+        return domain_problem(exc, request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -123,13 +131,7 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, title, detail, instance=request.url.path, headers=headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "Internal error",
-            "an unexpected error occurred; it has been logged",
-            instance=request.url.path,
-        )
+        return unexpected_problem(request.method, request.url.path)
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

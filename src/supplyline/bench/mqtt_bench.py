@@ -5,20 +5,19 @@ Figures, measured from the first publish until every reading is stored in the da
 - readings_per_s: 10 gateways publish signed batches of 50 readings for the devices behind them.
 
 Needs a broker at SUPPLYLINE_BENCH_MQTT_URL (default mqtt://127.0.0.1:1883). The bridge runs as
-``python -m supplyline mqtt-bridge`` in a subprocess with its own shared-subscription group.
+``python -m supplyline mqtt-bridge`` in a subprocess with its own shared-subscription group; the
+publisher writes pre-encoded packets (``mqttpub``) so that it leaves the CPU to the bridge.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -26,27 +25,22 @@ from typing import Any
 from urllib.parse import urlparse
 
 import orjson
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from supplyline.bench.fleet import TENANT, prepare_fleet, reading
+from supplyline.bench.mqttpub import publish_all
 from supplyline.telemetry.credentials import sign
 
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
-# (topic, payload, signature), built before timing starts.
-Item = tuple[str, bytes, Properties]
+# (topic, payload, MQTT 5 user properties), built before timing starts.
+Item = tuple[str, bytes, list[tuple[str, str]]]
 
 
 def _topic(code: str) -> str:
     return f"supplyline/v1/{TENANT}/{code}/telemetry"
 
 
-def _props(signature: str) -> Properties:
-    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-    props.UserProperty = [("signature", signature)]
-    return props
+def _props(signature: str) -> list[tuple[str, str]]:
+    return [("signature", signature)]
 
 
 def _single_items(setup: dict[str, Any], count: int, base_ms: int) -> list[Item]:
@@ -80,45 +74,6 @@ def _batch_items(setup: dict[str, Any], gateways: int, count: int, batch: int, b
     return out
 
 
-def _publish(
-    url: str, items: list[Item], window: int, ahead: int, stored: list[int], errors: list[BaseException]
-) -> None:
-    """QoS 1 with a bounded window of unacknowledged publishes (paho loses past 65,535).
-
-    Mosquitto also drops QoS 1 messages for a subscriber once max_queued_messages (1,000 by
-    default) wait beyond its in-flight window (20 by default), so the publisher stays at most
-    ``ahead`` messages ahead of what the bridge has stored (``stored[0]``, kept up to date here).
-    """
-    try:
-        parsed = urlparse(url)
-        c = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:10]}", protocol=paho.MQTTv5
-        )
-        if parsed.username:
-            c.username_pw_set(parsed.username, parsed.password)
-        # paho keeps at most 20 publishes in flight by default, Mosquitto's default receive
-        # maximum too; the rest of the window waits in paho's queue.
-        c.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
-        c.loop_start()
-        inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
-        try:
-            for sent, (t, payload, props) in enumerate(items):
-                while sent - stored[0] >= ahead:
-                    time.sleep(0.001)
-                inflight.append(c.publish(t, payload, qos=1, properties=props))
-                while len(inflight) >= window:
-                    inflight.popleft().wait_for_publish(30)
-            for info in inflight:
-                info.wait_for_publish(30)
-                if not info.is_published():
-                    raise RuntimeError("a QoS 1 publish was not acknowledged within 30 s")
-        finally:
-            c.disconnect()
-            c.loop_stop()
-    except BaseException as exc:  # reported by the caller
-        errors.append(exc)
-
-
 def _stored(db_path: Path) -> int:
     """Readings stored: in the landing table and in compacted chunks (read-only)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
@@ -141,39 +96,48 @@ async def _phase(
     limit_s: float,
 ) -> tuple[float, float]:
     """(seconds from the first publish until ``target`` readings are stored, publish seconds)."""
-    errors: list[BaseException] = []
     base = await asyncio.to_thread(_stored, db_path)
     per_message = (target - base) // len(items)
-    stored = [0]  # messages stored, for the publisher's flow control
+    stored = [0]  # messages stored so far, for the publishers' flow control
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 1883
+    # Mosquitto keeps at most max_queued_messages (1,000 by default) beyond what a subscriber
+    # has in flight (its Receive Maximum) and drops QoS 1 messages past that, so the
+    # publishers stay at most ``window`` messages ahead of what the bridge has stored.
     ahead = window // publishers
+    progress = asyncio.Condition()
+
+    async def turn(sent: int) -> None:
+        if sent - stored[0] >= ahead:
+            async with progress:
+                await progress.wait_for(lambda: sent - stored[0] < ahead)
+
     shares = [items[i::publishers] for i in range(publishers)]
-    threads = [
-        threading.Thread(target=_publish, args=(url, s, window, ahead, stored, errors), daemon=True)
-        for s in shares
-    ]
+    tag = uuid.uuid4().hex[:8]
     start = time.perf_counter()
-    for t in threads:
-        t.start()
+    senders = [
+        asyncio.create_task(publish_all(host, port, share, f"bench-pub-{tag}-{i}", turn))
+        for i, share in enumerate(shares)
+    ]
     published: float | None = None
     while True:
-        if published is None and not any(t.is_alive() for t in threads):
+        if published is None and all(t.done() for t in senders):
             published = time.perf_counter() - start
-            if errors:
-                raise RuntimeError(f"publishing failed: {errors[0]!r}") from errors[0]
+            for t in senders:
+                t.result()  # raises what made a publisher fail
         if bridge.poll() is not None:
             raise RuntimeError("the MQTT bridge exited; see bridge.log in the work directory")
         got = await asyncio.to_thread(_stored, db_path)
         stored[0] = (got - base) // per_message // publishers
+        async with progress:
+            progress.notify_all()
         if got >= target:
             elapsed = time.perf_counter() - start
             break
         if time.perf_counter() - start > limit_s:
             raise RuntimeError(f"only {got} of {target} readings stored after {limit_s:.0f} s")
-        await asyncio.sleep(0.02)
-    for t in threads:
-        await asyncio.to_thread(t.join, 30)
-    if errors:
-        raise RuntimeError(f"publishing failed: {errors[0]!r}") from errors[0]
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*senders)
     return elapsed, published if published is not None else elapsed
 
 
@@ -199,7 +163,7 @@ async def run_mqtt_bench(
     batch_messages: int = 2_000,
     batch: int = 50,
     publishers: int = 1,
-    window: int = 500,
+    window: int = 4000,
     limit_s: float = 120,
 ) -> dict[str, Any]:
     url = url or os.environ.get("SUPPLYLINE_BENCH_MQTT_URL", DEFAULT_URL)

@@ -169,6 +169,20 @@ class DeviceProfileIn(Strict):
     vendor: str | None = Field(default=None, max_length=128)
     model: str | None = Field(default=None, max_length=128)
     metrics: list[MetricSpec] = Field(default_factory=list)
+    payload_mapping: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="The vendor payload mapping (its code) the devices send; none: the canonical format.",
+    )
+    payload_mapping_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        validate_default=True,
+        description="The version of payload_mapping; given with it, or not at all.",
+    )
 
     @field_validator("metrics")
     @classmethod
@@ -177,6 +191,13 @@ class DeviceProfileIn(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"metric declared twice: {', '.join(dupes)}")
+        return value
+
+    @field_validator("payload_mapping_version")
+    @classmethod
+    def _mapping_with_version(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "payload_mapping" in info.data and (info.data["payload_mapping"] is None) != (value is None):
+            raise ValueError("payload_mapping and payload_mapping_version go together")
         return value
 
 

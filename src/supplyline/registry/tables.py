@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, String, Text, Uuid
+from sqlalchemy import Column, Float, Integer, String, Text, Uuid
 
 from supplyline.kernel.schema import JsonType, entity_table, tenant_fk
 
@@ -94,6 +94,9 @@ registry_device_profile = entity_table(
     Column("vendor", String(128), nullable=True),
     Column("model", String(128), nullable=True),
     Column("metrics", JsonType, nullable=False),
+    # A vendor payload mapping (telemetry_payload_mapping code and mapping_version), or none.
+    Column("payload_mapping", String(64), nullable=True),
+    Column("payload_mapping_version", Integer, nullable=True),
     natural_keys=(("code",),),
 )
 

@@ -94,14 +94,20 @@ class DeviceIdentity:
     code: str
     kind: str
     secrets: tuple[bytes, ...]
+    valid_until: float | None = None  # epoch seconds when the first of these secrets expires
 
     def signed(self, body: bytes, signature: str | None) -> bool:
         if not signature:
             return False
-        given = signature.removeprefix("sha256=").strip().lower()
-        return any(
-            hmac.compare_digest(hmac.new(s, body, hashlib.sha256).hexdigest(), given) for s in self.secrets
-        )
+        try:
+            given = bytes.fromhex(signature.removeprefix("sha256=").strip())
+        except ValueError:
+            return False
+        # hmac.digest is the one-shot C implementation: a few times faster than hmac.new.
+        return any(hmac.compare_digest(hmac.digest(s, body, "sha256"), given) for s in self.secrets)
+
+    def expired(self, now: float) -> bool:
+        return self.valid_until is not None and now >= self.valid_until
 
 
 def sign(secret: bytes | str, body: bytes) -> str:
@@ -214,21 +220,27 @@ async def list_credentials(conn: AsyncConnection, scope: Scope, device_id: uuid.
 
 
 class Credentials:
-    """The hot-path view: token or (tenant, device code) -> identity, cached for ``ttl`` seconds.
+    """The hot-path view: token or (tenant, device code) -> identity, cached.
 
-    Revocation through this process invalidates the cache at once; other processes see it
-    within ``ttl``.
+    The cache costs nothing per message: every ``ttl`` seconds one background query finds the
+    devices whose credentials or records changed since the last look (another process issued,
+    rotated or revoked a credential, retired a device), and only those are dropped and read
+    again. A secret that reaches its expiry stops working at that moment, without a query.
+    Revocation through this process invalidates the cache at once.
     """
 
     def __init__(self, engine: AsyncEngine, box: SecretBox, ttl: float = 2.0) -> None:
         self.engine = engine
         self.box = box
         self.ttl = ttl
-        self._by_prefix: dict[str, tuple[float, bytes, DeviceIdentity]] = {}
-        self._by_device: dict[tuple[uuid.UUID, str], tuple[float, DeviceIdentity]] = {}
+        self._by_prefix: dict[str, tuple[bytes, DeviceIdentity]] = {}
+        self._by_device: dict[tuple[uuid.UUID, str], tuple[float, DeviceIdentity | None]] = {}
+        self._opened: dict[bytes, bytes] = {}  # sealed -> secret: a credential's secret never changes
         # One load per prefix at a time: a burst of requests from a new device waits for it.
         self._loading: dict[str, asyncio.Future[tuple[bytes, DeviceIdentity] | None]] = {}
-        self._refreshing: set[asyncio.Task[None]] = set()
+        self._swept_at = time.monotonic()
+        self._since = utcnow()
+        self._sweeping: asyncio.Task[None] | None = None
 
     def invalidate(self) -> None:
         self._by_prefix.clear()
@@ -239,44 +251,67 @@ class Credentials:
         if match is None:
             raise Unauthorized("malformed device token")
         prefix = match[1]
+        self._sweep_soon()
         hit = self._by_prefix.get(prefix)
-        if hit is None:
+        if hit is None or hit[1].expired(time.time()):
             loaded = await self._load_once(prefix)
             if loaded is None:
                 raise Unauthorized("unknown device token")
-            hit = (time.monotonic(), *loaded)
-            self._by_prefix[prefix] = hit
-        elif time.monotonic() - hit[0] > self.ttl and prefix not in self._loading:
-            # Stale while revalidating: a revocation made by another process takes effect
-            # within about ttl seconds, and no request waits on the database for it.
-            task = asyncio.get_running_loop().create_task(self._refresh(prefix))
-            self._refreshing.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._refreshing.discard)
-        if not hmac.compare_digest(hit[1], _hash(token)):
+            hit = self._by_prefix[prefix] = loaded
+        if not hmac.compare_digest(hit[0], _hash(token)):
             raise Unauthorized("unknown device token")
-        return hit[2]  # with no secrets when revoked or expired: the caller counts and refuses
+        return hit[1]  # with no secrets when revoked or expired: the caller counts and refuses
 
     async def for_device(self, tenant_id: uuid.UUID, code: str) -> DeviceIdentity | None:
-        """The identity of a device named on a topic (MQTT), or None if it has no live credential."""
+        """The identity of a device named on a topic (MQTT), or None if it has no live credential.
+
+        A device not found is looked up again once that answer is older than ``ttl``."""
+        self._sweep_soon()
         key = (tenant_id, code)
         hit = self._by_device.get(key)
-        if hit is None or time.monotonic() - hit[0] > self.ttl:
-            identity = await self._load_device(tenant_id, code)
-            if identity is None:
-                return None
-            hit = (time.monotonic(), identity)
-            self._by_device[key] = hit
-        return hit[1] if hit[1].secrets else None
+        if (
+            hit is None
+            or (hit[1] is None and time.monotonic() - hit[0] > self.ttl)
+            or (hit[1] is not None and hit[1].expired(time.time()))
+        ):
+            hit = self._by_device[key] = (time.monotonic(), await self._load_device(tenant_id, code))
+        identity = hit[1]
+        return identity if identity is not None and identity.secrets else None
 
-    async def _refresh(self, prefix: str) -> None:
+    # ---- keeping the cache true ---------------------------------------------------------------
+
+    def _sweep_soon(self) -> None:
+        if time.monotonic() - self._swept_at < self.ttl:
+            return
+        if self._sweeping is None or self._sweeping.done():
+            self._swept_at = time.monotonic()
+            self._sweeping = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Drop what changed since the last sweep; it is read again when next used."""
+        # A change committed a little after it was stamped is still caught: look back further.
+        since, started = self._since - timedelta(seconds=5 + self.ttl), utcnow()
+        t, d = telemetry_credential, registry_device
         try:
-            loaded = await self._load_once(prefix)
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(
+                    select(t.c.device_id).where(or_(t.c.created_at > since, t.c.revoked_at > since))
+                )
+                changed = {r.device_id for r in rows}
+                rows = await conn.execute(select(d.c.id).where(d.c.updated_at > since))
+                changed |= {r.id for r in rows}
         except Exception:
-            return  # keep serving what is cached; the next request tries again
-        if loaded is None:
-            self._by_prefix.pop(prefix, None)
-        else:
-            self._by_prefix[prefix] = (time.monotonic(), *loaded)
+            return  # keep serving what is cached; the next sweep looks back from the same point
+        self._since = started
+        if changed:
+            for prefix, (_, identity) in list(self._by_prefix.items()):
+                if identity.device_id in changed:
+                    del self._by_prefix[prefix]
+            for key, (_, found) in list(self._by_device.items()):
+                if found is None or found.device_id in changed:
+                    del self._by_device[key]
+
+    # ---- loading --------------------------------------------------------------------------------
 
     async def _load_once(self, prefix: str) -> tuple[bytes, DeviceIdentity] | None:
         pending = self._loading.get(prefix)
@@ -318,14 +353,31 @@ class Credentials:
 
     async def _identity(self, conn: AsyncConnection, device: Any) -> DeviceIdentity:
         t, now = telemetry_credential, utcnow()
-        live: tuple[bytes, ...] = ()
+        live: list[bytes] = []
+        expiries: list[float] = []
         if device["archived_at"] is None and device["status"] != "retired":
             rows = await conn.execute(
-                select(t.c.secret_enc).where(
+                select(t.c.secret_enc, t.c.expires_at).where(
                     t.c.device_id == device["id"],
                     t.c.revoked_at.is_(None),
                     or_(t.c.expires_at.is_(None), t.c.expires_at > now),
                 )
             )
-            live = tuple(self.box.open(r.secret_enc) for r in rows)
-        return DeviceIdentity(device["tenant_id"], device["id"], device["code"], device["kind"], live)
+            for r in rows:
+                live.append(self._open(r.secret_enc))
+                if r.expires_at is not None:
+                    expiries.append(r.expires_at.timestamp())
+        return DeviceIdentity(
+            device["tenant_id"],
+            device["id"],
+            device["code"],
+            device["kind"],
+            tuple(live),
+            min(expiries) if expiries else None,
+        )
+
+    def _open(self, sealed: bytes) -> bytes:
+        secret = self._opened.get(sealed)
+        if secret is None:
+            secret = self._opened[sealed] = self.box.open(sealed)
+        return secret

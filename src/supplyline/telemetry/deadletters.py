@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from supplyline import access
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, DomainError, NotFound
-from supplyline.telemetry.credentials import Credentials
-from supplyline.telemetry.ingest import TelemetryIngest
+from supplyline.telemetry.credentials import Credentials, DeviceIdentity
+from supplyline.telemetry.ingest import IngestResult, TelemetryIngest
 from supplyline.telemetry.tables import telemetry_dead_letter
 
 TOPIC_PREFIX = "supplyline/v1"
@@ -66,6 +67,28 @@ class TelemetryMessages:
 
     async def refusal(self, msg: Message) -> str | None:
         """Ingest the message; None once committed, else why it was refused (nothing stored)."""
+        return (await self.refusals([msg]))[0]
+
+    async def refusals(self, msgs: Sequence[Message]) -> list[str | None]:
+        """``refusal`` for many messages at once: one ingestion call per tenant among them."""
+        reasons: list[str | None] = [None] * len(msgs)
+        by_tenant: dict[uuid.UUID, list[tuple[int, Message, DeviceIdentity]]] = {}
+        for k, msg in enumerate(msgs):
+            found = await self._identity(msg)
+            if isinstance(found, str):
+                reasons[k] = found
+            else:
+                by_tenant.setdefault(found.tenant_id, []).append((k, msg, found))
+        for tenant_id, items in by_tenant.items():
+            results = await self.ingest.ingest_many(
+                tenant_id, [(identity, m.payload, m.properties.get("signature")) for _, m, identity in items]
+            )
+            for (k, _, _), result in zip(items, results, strict=True):
+                reasons[k] = _refusal_of(result)
+        return reasons
+
+    async def _identity(self, msg: Message) -> DeviceIdentity | str:
+        """The device the topic names, or why the message cannot be attributed to one."""
         parsed = parse_topic(msg.topic)
         if parsed is None:
             return f"bad topic: expected {TOPIC_PREFIX}/{{tenant}}/{{device}}/telemetry"
@@ -76,39 +99,46 @@ class TelemetryMessages:
         identity = await self.credentials.for_device(tenant_id, code)
         if identity is None:
             return f"unknown device: no device '{code}' with a live credential in tenant '{slug}'"
-        try:
-            result = await self.ingest.ingest(identity, msg.payload, msg.properties.get("signature"))
-        except DomainError as exc:
-            return f"{exc.title.lower()}: {exc.detail}"
-        if result.rejected and not result.accepted and not result.duplicate:
-            reasons = "; ".join(sorted({r.reason for r in result.rejected}))
-            return f"all readings rejected: {reasons}"
-        return None
+        return identity
 
     async def handle(self, msg: Message) -> str | None:
         """Ingest, or keep as a dead letter; either way the message may then be acknowledged."""
-        reason = await self.refusal(msg)
-        if reason is not None:
-            await self.dead_letter(msg, reason)
-        return reason
+        return (await self.handle_many([msg]))[0]
 
-    async def dead_letter(self, msg: Message, reason: str) -> int:
-        parsed = parse_topic(msg.topic)
+    async def handle_many(self, msgs: Sequence[Message]) -> list[str | None]:
+        """``handle`` for many messages: ingested together, the refused kept in one transaction."""
+        reasons = await self.refusals(msgs)
+        refused = [(m, r) for m, r in zip(msgs, reasons, strict=True) if r is not None]
+        if refused:
+            await self._dead_letters(refused)
+        return reasons
+
+    async def _dead_letters(self, letters: Sequence[tuple[Message, str]]) -> None:
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                telemetry_dead_letter.insert().values(
-                    tenant_slug=parsed[0][:63] if parsed else None,
-                    topic=msg.topic[:512],
-                    payload=msg.payload,
-                    properties=msg.properties,
-                    reason=reason,
-                    received_at=utcnow(),
-                    replayed_at=None,
-                )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+            await conn.execute(telemetry_dead_letter.insert(), [_letter(m, r) for m, r in letters])
+
+
+def _letter(msg: Message, reason: str) -> dict[str, Any]:
+    parsed = parse_topic(msg.topic)
+    return {
+        "tenant_slug": parsed[0][:63] if parsed else None,
+        "topic": msg.topic[:512],
+        "payload": msg.payload,
+        "properties": msg.properties,
+        "reason": reason,
+        "received_at": utcnow(),
+        "replayed_at": None,
+    }
+
+
+def _refusal_of(result: IngestResult | DomainError) -> str | None:
+    """Why a message is kept as a dead letter: refused whole, or every reading in it refused."""
+    if isinstance(result, DomainError):
+        return f"{result.title.lower()}: {result.detail}"
+    if result.rejected and not result.accepted and not result.duplicate:
+        reasons = "; ".join(sorted({r.reason for r in result.rejected}))
+        return f"all readings rejected: {reasons}"
+    return None
 
 
 def view(row: Any) -> dict[str, Any]:

@@ -19,9 +19,22 @@ from supplyline.registry.tables import registry_device, registry_device_profile
 
 
 @dataclass(frozen=True)
+class MappingRef:
+    """A vendor payload mapping as a device profile names it: its code and version."""
+
+    code: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+@dataclass(frozen=True)
 class ProfileInfo:
     id: uuid.UUID
     metrics: tuple[dict[str, Any], ...]  # MetricSpec dicts: metric, unit, min, max
+    code: str = ""
+    mapping: MappingRef | None = None  # None: its devices send the canonical format
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,12 @@ class _Tenant:
     by_id: dict[uuid.UUID, DeviceInfo] = field(default_factory=dict)
     profiles: dict[uuid.UUID, ProfileInfo] = field(default_factory=dict)
     children: dict[uuid.UUID, frozenset[str]] = field(default_factory=dict)  # gateway -> device codes
+    # device id (as an int) -> its profile if that names a payload mapping, else None
+    senders: dict[int, ProfileInfo | None] = field(default_factory=dict)
+
+
+# What ``senders`` answers for a device the cache does not know yet.
+_UNKNOWN = ProfileInfo(uuid.UUID(int=0), ())
 
 
 class DeviceDirectory:
@@ -50,14 +69,20 @@ class DeviceDirectory:
         self.ttl = ttl
         self.min_reload = min_reload
         self._tenants: dict[uuid.UUID, _Tenant] = {}
+        # ``senders`` of every cached tenant, asked once per message. Keyed by the id as an int:
+        # a UUID's hash is computed in Python on every lookup, an int's in C.
+        self._senders: dict[int, ProfileInfo | None] = {}
         # One reload per tenant at a time; requests meanwhile use what is cached.
         self._reloading: dict[uuid.UUID, asyncio.Task[_Tenant]] = {}
 
     def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
         if tenant_id is None:
             self._tenants.clear()
-        else:
-            self._tenants.pop(tenant_id, None)
+            self._senders.clear()
+            return
+        tenant = self._tenants.pop(tenant_id, None)
+        for device in tenant.senders if tenant is not None else ():
+            self._senders.pop(device, None)
 
     async def device(self, tenant_id: uuid.UUID, code: str) -> DeviceInfo | None:
         tenant = await self._tenant(tenant_id)
@@ -80,6 +105,24 @@ class DeviceDirectory:
 
     async def profile(self, tenant_id: uuid.UUID, profile_id: uuid.UUID) -> ProfileInfo | None:
         return (await self._tenant(tenant_id)).profiles.get(profile_id)
+
+    async def vendor_profile(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> ProfileInfo | None:
+        """The sender's profile when it names a payload mapping; None when it sends canonical readings.
+
+        Asked for every message, so a cached device costs one lookup; the tenant's freshness is
+        kept by the other lookups of the same message (``devices``, ``publishable``).
+        """
+        key = device_id.int
+        found = self._senders.get(key, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        tenant = await self._tenant(tenant_id)
+        found = tenant.senders.get(key, _UNKNOWN)
+        if found is _UNKNOWN and time.monotonic() - tenant.loaded_at > self.min_reload:
+            # A device created a moment ago: reload, as ``device`` does for an unknown code.
+            tenant = await self._reload(tenant_id)
+            found = tenant.senders.get(key, _UNKNOWN)
+        return None if found is _UNKNOWN else found
 
     async def _tenant(self, tenant_id: uuid.UUID) -> _Tenant:
         tenant = self._tenants.get(tenant_id)
@@ -105,8 +148,14 @@ class DeviceDirectory:
         d, p = registry_device, registry_device_profile
         tenant = _Tenant(loaded_at=time.monotonic())
         async with self.engine.connect() as conn:
-            for r in await conn.execute(select(p.c.id, p.c.metrics).where(p.c.tenant_id == tenant_id)):
-                tenant.profiles[r.id] = ProfileInfo(r.id, tuple(r.metrics or ()))
+            pcols = (p.c.id, p.c.code, p.c.metrics, p.c.payload_mapping, p.c.payload_mapping_version)
+            for r in await conn.execute(select(*pcols).where(p.c.tenant_id == tenant_id)):
+                mapping = (
+                    MappingRef(r.payload_mapping, r.payload_mapping_version)
+                    if r.payload_mapping is not None and r.payload_mapping_version is not None
+                    else None
+                )
+                tenant.profiles[r.id] = ProfileInfo(r.id, tuple(r.metrics or ()), r.code, mapping)
             cols = (
                 d.c.id,
                 d.c.code,
@@ -124,10 +173,13 @@ class DeviceDirectory:
                 )
                 tenant.devices[row.code] = info
                 tenant.by_id[row.id] = info
+                profile = tenant.profiles.get(row.device_profile_id)
+                tenant.senders[row.id.int] = profile if profile is not None and profile.mapping else None
             behind: dict[uuid.UUID, set[str]] = {}
             for info in tenant.devices.values():
                 if info.gateway_id is not None:
                     behind.setdefault(info.gateway_id, set()).add(info.code)
             tenant.children = {gw: frozenset(codes) for gw, codes in behind.items()}
         self._tenants[tenant_id] = tenant
+        self._senders.update(tenant.senders)
         return tenant

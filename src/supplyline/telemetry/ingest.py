@@ -21,6 +21,7 @@ import orjson
 
 from supplyline.kernel.errors import DomainError, Invalid, PayloadTooLarge, Unauthorized
 from supplyline.kernel.events import NewEvent
+from supplyline.telemetry.batching import Batcher
 from supplyline.telemetry.canonical import parse_canonical
 from supplyline.telemetry.checks import check_columns
 from supplyline.telemetry.codec import Columns
@@ -30,6 +31,7 @@ from supplyline.telemetry.events import CLOCK_SKEW_DETECTED, IMPLAUSIBLE_VALUE
 from supplyline.telemetry.fastpath import decode_fast
 from supplyline.telemetry.metrics import Metric, metric_set
 from supplyline.telemetry.model import MappingError, NormalizedReading
+from supplyline.telemetry.vendor_formats import VendorFormats
 from supplyline.telemetry.writer import Rejection, Submission, TelemetryWriter
 
 
@@ -78,22 +80,29 @@ class TelemetryIngest:
         *,
         max_batch: int,
         skew_threshold_s: float,
+        formats: VendorFormats | None = None,
     ) -> None:
         self.directory = directory
+        self.formats = formats if formats is not None else VendorFormats(directory.engine)
         self.writer = writer
         self.max_batch = max_batch
         self.skew_threshold_ms = int(skew_threshold_s * 1000)
         self._metric_sets: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Metric]] = {}
         self._skew_reported: dict[uuid.UUID, float] = {}
+        self._batcher: Batcher[uuid.UUID, Message, IngestResult | DomainError] = Batcher(self.ingest_many)
 
     async def ingest(self, identity: DeviceIdentity, body: bytes, signature: str | None) -> IngestResult:
         """Verify the signature over the exact bytes, then store what may be stored.
 
+        Concurrent messages are ingested together (``ingest_many``); each gets its own answer.
         Raises what refused the message as a whole (bad signature, malformed, too large)."""
-        (out,) = await self.ingest_many(identity.tenant_id, [(identity, body, signature)])
+        out = await self._batcher.submit(identity.tenant_id, (identity, body, signature))
         if isinstance(out, DomainError):
             raise out
         return out
+
+    async def close(self) -> None:
+        await self._batcher.close()
 
     async def ingest_many(
         self, tenant: uuid.UUID, messages: Sequence[Message]
@@ -154,7 +163,12 @@ class TelemetryIngest:
     ) -> list[tuple[int, NormalizedReading]]:
         """The readings of a message, each with its index in it; raises Invalid for a bad body.
 
-        A reading that cannot be parsed is refused on its own (``result``, ``rejections``)."""
+        A reading that cannot be parsed is refused on its own (``result``, ``rejections``).
+        A sender whose device profile names a vendor payload mapping is read through it instead,
+        and the first bad value refuses the whole message."""
+        vendor = await self.directory.vendor_profile(identity.tenant_id, identity.device_id)
+        if vendor is not None:
+            return list(enumerate(await self.formats.normalise(identity.tenant_id, vendor, body)))
         fast = decode_fast(body)
         if fast is not None:
             return list(enumerate(fast))

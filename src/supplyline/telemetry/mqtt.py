@@ -1,10 +1,13 @@
 """The MQTT bridge: a shared subscription on the broker, acknowledged only after commit.
 
-paho's network loop runs in its own thread and hands each message to the event loop. QoS 1
-messages are acknowledged (in the order they arrived, as MQTT requires) only once they are
-committed or kept as dead letters. The session is persistent (clean_start=False, a fixed client
-id, a session expiry), so after a crash the broker redelivers whatever was not acknowledged and
-per-device sequence numbers drop what had already been stored.
+paho's network loop runs in its own thread and drops each message into an inbox; the event
+loop takes whatever has gathered there as one batch (one ingestion call, one commit), so the
+per-message cost is a signature check and a decode, not a transaction. The thread wakes the
+loop only when the inbox was empty, not once a message. QoS 1 messages are acknowledged (in
+the order they arrived, as MQTT requires) only once they are committed or kept as dead letters.
+The session is persistent (clean_start=False, a fixed client id, a session expiry), so after
+a crash the broker redelivers whatever was not acknowledged and per-device
+sequence numbers drop what had already been stored.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ class BridgeConfig:
     group: str = "supplyline"
     client_id: str | None = None
     session_expiry_s: int = 3600
-    receive_maximum: int = 1000  # the broker sends at most this many unacknowledged messages
-    workers: int = 32
+    # The broker sends at most this many unacknowledged messages; beyond it, it queues up to its
+    # max_queued_messages (1,000 by default) and then drops QoS 1 messages for the session.
+    receive_maximum: int = 5000
+    batch: int = 1000  # messages handled in one go at most
+    in_flight: int = 3  # batches being handled at once: one is parsed while another commits
 
 
 class _Pending:
@@ -50,10 +56,15 @@ class MqttBridge:
         self.messages = messages
         self.config = config
         self.client_id = config.client_id or f"supplyline-bridge-{socket.gethostname()}"
-        self._queue: asyncio.Queue[tuple[_Pending, Message]] = asyncio.Queue()
+        # Filled by paho's thread, emptied by the event loop; deque appends and pops are atomic.
+        self._inbox: collections.deque[tuple[int, int, Message]] = collections.deque()
+        self._signalled = False
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(config.in_flight)
         self._order: collections.deque[_Pending] = collections.deque()
         self._client: paho.Client | None = None
         self._workers: list[asyncio.Task[None]] = []
+        self._batches: set[asyncio.Task[None]] = set()
         self._failed: asyncio.Future[None] | None = None
         self._connected = asyncio.Event()
 
@@ -84,8 +95,11 @@ class MqttBridge:
 
         def on_message(_c: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
             props = {k: v for k, v in getattr(m.properties, "UserProperty", None) or []}
-            msg = Message(m.topic, bytes(m.payload), props)
-            loop.call_soon_threadsafe(self._received, m.mid, m.qos, msg)
+            self._inbox.append((m.mid, m.qos, Message(m.topic, bytes(m.payload), props)))
+            # Wake the loop only if it may be asleep: it clears the flag before it drains.
+            if not self._signalled:
+                self._signalled = True
+                loop.call_soon_threadsafe(self._wake.set)
 
         client.on_connect = on_connect
         client.on_subscribe = on_subscribe
@@ -96,7 +110,7 @@ class MqttBridge:
         port = url.port or (8883 if url.scheme in ("mqtts", "ssl") else 1883)
         client.connect(url.hostname or "127.0.0.1", port, clean_start=False, properties=props)
         self._client = client
-        self._workers = [asyncio.create_task(self._work()) for _ in range(self.config.workers)]
+        self._workers = [asyncio.create_task(self._pump(), name="mqtt-bridge")]
         client.loop_start()
         waiter = asyncio.ensure_future(self._connected.wait())
         futures: list[asyncio.Future[Any]] = [waiter, self._failed]
@@ -110,30 +124,44 @@ class MqttBridge:
             await self.stop()
             raise ConnectionError(f"no subscription at {self.config.url} within 10 s")
 
-    def _received(self, mid: int, qos: int, msg: Message) -> None:
-        pending = _Pending(mid, qos)
-        if qos > 0:
-            self._order.append(pending)
-        self._queue.put_nowait((pending, msg))
-
     def _fail(self, exc: BaseException) -> None:
         if self._failed is not None and not self._failed.done():
             self._failed.set_exception(exc)
 
-    async def _work(self) -> None:
+    async def _pump(self) -> None:
+        """Take what has arrived as batches; handle up to ``in_flight`` batches at once."""
         while True:
-            pending, msg = await self._queue.get()
-            try:
-                reason = await self.messages.handle(msg)
-            except Exception as exc:
-                # Transient (database down...): no ack; the broker redelivers after a restart.
-                log.exception("MQTT message on %s not handled; it stays unacknowledged", msg.topic)
-                self._fail(exc)
-                return
+            await self._wake.wait()
+            self._wake.clear()
+            self._signalled = False
+            while self._inbox:
+                await self._slots.acquire()
+                batch: list[tuple[_Pending, Message]] = []
+                while self._inbox and len(batch) < self.config.batch:
+                    mid, qos, msg = self._inbox.popleft()
+                    pending = _Pending(mid, qos)
+                    if qos > 0:
+                        self._order.append(pending)
+                    batch.append((pending, msg))
+                task = asyncio.create_task(self._handle(batch))
+                self._batches.add(task)
+                task.add_done_callback(self._batches.discard)
+
+    async def _handle(self, batch: list[tuple[_Pending, Message]]) -> None:
+        try:
+            reasons = await self.messages.handle_many([msg for _, msg in batch])
+        except Exception as exc:
+            # Transient (database down...): no ack; the broker redelivers after a restart.
+            log.exception("%d MQTT messages not handled; they stay unacknowledged", len(batch))
+            self._fail(exc)
+            return
+        finally:
+            self._slots.release()
+        for (pending, msg), reason in zip(batch, reasons, strict=True):
             if reason is not None:
                 log.warning("MQTT message on %s dead-lettered: %s", msg.topic, reason)
             pending.done = True
-            self._ack_ready()
+        self._ack_ready()
 
     def _ack_ready(self) -> None:
         """Acknowledge finished messages in arrival order (MQTT wants PUBACKs in order)."""
@@ -165,14 +193,14 @@ class MqttBridge:
         client.unsubscribe(self.topic)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + drain_s
-        while (self._order or not self._queue.empty()) and loop.time() < deadline:
+        while (self._order or self._inbox or self._batches) and loop.time() < deadline:
             if self._failed is not None and self._failed.done():
                 break
             await asyncio.sleep(0.02)
         self._client = None
-        for task in self._workers:
+        for task in [*self._workers, *self._batches]:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._workers, *self._batches, return_exceptions=True)
         self._workers.clear()
         client.disconnect()
         await asyncio.to_thread(client.loop_stop)

@@ -14,6 +14,7 @@ from supplyline.telemetry.compactor import Compactor
 from supplyline.telemetry.credentials import Credentials, SecretBox
 from supplyline.telemetry.directory import DeviceDirectory
 from supplyline.telemetry.ingest import TelemetryIngest
+from supplyline.telemetry.vendor_formats import VendorFormats
 from supplyline.telemetry.writer import TelemetryWriter
 
 
@@ -26,6 +27,7 @@ class TelemetryServices:
     ingest: TelemetryIngest
     compactor: Compactor
     overlap: timedelta
+    formats: VendorFormats
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -40,13 +42,15 @@ class TelemetryServices:
         for task in self._tasks:
             await task
         self._tasks.clear()
+        await self.ingest.close()
         await self.writer.stop()
 
     def invalidate(self) -> None:
-        """Forget cached devices, profiles and credentials (after they change)."""
+        """Forget cached devices, profiles, credentials and payload mappings (after they change)."""
         self.credentials.invalidate()
         self.directory.invalidate()
         self.ingest.invalidate()
+        self.formats.invalidate()
 
 
 def build_telemetry(
@@ -65,12 +69,16 @@ def build_telemetry(
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
     writer = TelemetryWriter(uow)
+    formats = VendorFormats(read_engine)
     return TelemetryServices(
         box=box,
         credentials=Credentials(read_engine, box),
         directory=directory,
         writer=writer,
-        ingest=TelemetryIngest(directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s),
+        ingest=TelemetryIngest(
+            directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s, formats=formats
+        ),
         compactor=Compactor(uow, engine, silent_after_s=silent_after_s, retention_days=retention_days),
         overlap=timedelta(hours=overlap_hours),
+        formats=formats,
     )
