@@ -26,7 +26,7 @@ from supplyline.telemetry.canonical import parse_canonical
 from supplyline.telemetry.checks import check_columns
 from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.credentials import DeviceIdentity
-from supplyline.telemetry.directory import DeviceDirectory, DeviceInfo
+from supplyline.telemetry.directory import DeviceDirectory, DeviceInfo, ProfileInfo
 from supplyline.telemetry.events import CLOCK_SKEW_DETECTED, IMPLAUSIBLE_VALUE
 from supplyline.telemetry.fastpath import decode_fast
 from supplyline.telemetry.metrics import Metric, metric_set
@@ -60,6 +60,7 @@ class IngestResult:
 
 
 Message = tuple[DeviceIdentity, bytes, str | None]  # who sent it, the exact bytes, the signature
+_MetricSet = tuple[ProfileInfo | None, dict[str, Metric]]  # the profile it was built from, and it
 
 
 @dataclass
@@ -87,7 +88,9 @@ class TelemetryIngest:
         self.writer = writer
         self.max_batch = max_batch
         self.skew_threshold_ms = int(skew_threshold_s * 1000)
-        self._metric_sets: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Metric]] = {}
+        self._metric_sets: dict[
+            tuple[uuid.UUID, uuid.UUID], tuple[ProfileInfo | None, dict[str, Metric]]
+        ] = {}
         self._skew_reported: dict[uuid.UUID, float] = {}
         self._batcher: Batcher[uuid.UUID, Message, IngestResult | DomainError] = Batcher(self.ingest_many)
 
@@ -263,13 +266,13 @@ class TelemetryIngest:
         return profile_rows, {k: await self._metric_set(tenant, p) for k, p in enumerate(distinct)}
 
     async def _metric_set(self, tenant: uuid.UUID, profile_id: uuid.UUID) -> dict[str, Metric]:
+        """The profile's metrics, rebuilt when the directory hands over a changed profile."""
         key = (tenant, profile_id)
+        profile = await self.directory.profile(tenant, profile_id)
         found = self._metric_sets.get(key)
-        if found is None:
-            profile = await self.directory.profile(tenant, profile_id)
-            found = metric_set(list(profile.metrics) if profile else [])
-            self._metric_sets[key] = found
-        return found
+        if found is None or found[0] is not profile:
+            found = self._metric_sets[key] = (profile, metric_set(list(profile.metrics) if profile else []))
+        return found[1]
 
     def _skews(self, tenant: uuid.UUID, cols: Columns, infos: list[DeviceInfo]) -> list[NewEvent]:
         """A clock ahead of ours by more than the threshold, reported once an hour per device."""
