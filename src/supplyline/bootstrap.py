@@ -86,5 +86,6 @@ def build_services(
             skew_threshold_s=settings.clock_skew_threshold_s,
             silent_after_s=settings.silent_after_s,
             retention_days=settings.telemetry_retention_days,
+            compact_after_s=settings.telemetry_compact_after_s,
         ),
     )

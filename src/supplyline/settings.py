@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     telemetry_retention_days: int = Field(
         default=365, ge=1, description="Unless a retention policy says otherwise."
     )
+    telemetry_compact_after_s: float = Field(
+        default=30, ge=1, description="Landing readings wait at most this long to be compacted."
+    )
     silent_after_s: float = Field(
         default=900, ge=1, description="A device unheard for this long went silent."
     )

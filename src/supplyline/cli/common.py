@@ -141,10 +141,20 @@ def describe(exc: DomainError) -> str:
     return exc.detail
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (it comes with uvicorn[standard]), as uvicorn itself uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's async body, turning expected failures into a message and exit code 1."""
     try:
-        return asyncio.run(main())
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(main())
     except CliError as exc:
         fail(str(exc))
     except DomainError as exc:

@@ -65,6 +65,7 @@ def build_telemetry(
     skew_threshold_s: float,
     silent_after_s: float = 900,
     retention_days: int = 365,
+    compact_after_s: float = 30.0,
 ) -> TelemetryServices:
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
@@ -78,7 +79,13 @@ def build_telemetry(
         ingest=TelemetryIngest(
             directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s, formats=formats
         ),
-        compactor=Compactor(uow, engine, silent_after_s=silent_after_s, retention_days=retention_days),
+        compactor=Compactor(
+            uow,
+            engine,
+            silent_after_s=silent_after_s,
+            retention_days=retention_days,
+            max_age_s=compact_after_s,
+        ),
         overlap=timedelta(hours=overlap_hours),
         formats=formats,
     )
