@@ -91,7 +91,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
 
 async def _start_bridge(svc: Services) -> MqttBridge:
     """The MQTT bridge inside the server, when SUPPLYLINE_MQTT_URL is set."""
-    from supplyline.telemetry.mqtt import build_bridge  # paho only when MQTT is configured
+    from supplyline.telemetry.mqtt import build_bridge  # the MQTT client only when configured
 
     assert svc.settings.mqtt_url
     bridge = build_bridge(

@@ -298,8 +298,11 @@ class Credentials:
                     select(t.c.device_id).where(or_(t.c.created_at > since, t.c.revoked_at > since))
                 )
                 changed = {r.device_id for r in rows}
-                rows = await conn.execute(select(d.c.id).where(d.c.updated_at > since))
-                changed |= {r.id for r in rows}
+                stmt = select(d.c.id).where(d.c.updated_at > since)
+                held = self._held_devices()
+                if len(held) <= 500:  # after a bulk import, not every new device of the tenant
+                    stmt = stmt.where(d.c.id.in_(held))
+                changed |= {r.id for r in await conn.execute(stmt)}
         except Exception:
             return  # keep serving what is cached; the next sweep looks back from the same point
         self._since = started
@@ -310,6 +313,11 @@ class Credentials:
             for key, (_, found) in list(self._by_device.items()):
                 if found is None or found.device_id in changed:
                     del self._by_device[key]
+
+    def _held_devices(self) -> list[uuid.UUID]:
+        held = {identity.device_id for _, identity in self._by_prefix.values()}
+        held.update(found.device_id for _, found in self._by_device.values() if found is not None)
+        return list(held)
 
     # ---- loading --------------------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
 """The MQTT bridge: a shared subscription on the broker, acknowledged only after commit.
 
-paho's network I/O runs on the event loop (``mqtt_loop``) and drops each message into an inbox;
-the bridge takes whatever has gathered there as one batch (one ingestion call, one commit), so
-the per-message cost is a signature check and a decode, not a transaction. QoS 1 messages are acknowledged (in
-the order they arrived, as MQTT requires) only once they are committed or kept as dead letters.
-The session is persistent (clean_start=False, a fixed client id, a session expiry), so after
-a crash the broker redelivers whatever was not acknowledged and per-device
-sequence numbers drop what had already been stored.
+gmqtt (asyncio-native, several times cheaper per message than a threaded client here) hands
+each message to the bridge, which queues it and answers its PUBACK only once the message is
+committed or kept as a dead letter. What gathers in the queue is handled as one batch (one
+ingestion call, one commit), so the per-message cost is a signature check and a decode, not a
+transaction. Acknowledgements are released in the order the messages arrived, as MQTT requires.
+
+The session is persistent (clean start off, a fixed client id, a session expiry), so after a
+crash the broker redelivers whatever was not acknowledged and per-device sequence numbers drop
+what had already been stored. Messages of a connection that was lost are never acknowledged on
+the next one (packet ids belong to a connection): the broker redelivers them instead.
 """
 
 from __future__ import annotations
@@ -19,16 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
+import gmqtt
+from gmqtt.mqtt.handler import MQTTConnectError
 
 from supplyline.telemetry.deadletters import TOPIC_FILTER, Message, TelemetryMessages
-from supplyline.telemetry.mqtt_loop import PahoOnLoop
 
 log = logging.getLogger(__name__)
+PUBACK_SUCCESS = 0
 
 
 @dataclass(frozen=True)
@@ -45,25 +45,15 @@ class BridgeConfig:
     in_flight: int = 3  # batches being handled at once: one is parsed while another commits
 
 
+class StaleDelivery(Exception):
+    """A message of a lost connection: its PUBACK must not go out on the new one."""
+
+
 class _Pending:
-    __slots__ = ("done", "mid", "qos")
+    __slots__ = ("acked", "done", "generation")
 
-    def __init__(self, mid: int, qos: int) -> None:
-        self.mid, self.qos, self.done = mid, qos, False
-
-
-class _Client(paho.Client):
-    """paho's client without the per-message match of the topic against per-filter callbacks.
-
-    The bridge registers none (only ``on_message``), yet paho walks its topic tree for every
-    message: an eighth of the bridge's time at 5,000 messages/s. Everything runs on the event
-    loop's thread (``mqtt_loop``), so the callback locks it also takes are not needed.
-    """
-
-    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
-        on_message = self.on_message
-        if on_message is not None:
-            on_message(self, self._userdata, message)
+    def __init__(self, generation: int, acked: asyncio.Future[None]) -> None:
+        self.generation, self.acked, self.done = generation, acked, False
 
 
 class MqttBridge:
@@ -71,16 +61,16 @@ class MqttBridge:
         self.messages = messages
         self.config = config
         self.client_id = config.client_id or f"supplyline-bridge-{socket.gethostname()}"
-        self._inbox: collections.deque[tuple[int, int, Message]] = collections.deque()
-        self._driver: PahoOnLoop | None = None
+        self._inbox: collections.deque[tuple[_Pending, Message]] = collections.deque()
+        self._order: collections.deque[_Pending] = collections.deque()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(config.in_flight)
-        self._order: collections.deque[_Pending] = collections.deque()
-        self._client: paho.Client | None = None
+        self._generation = 0  # connections made so far
+        self._client: gmqtt.Client | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._batches: set[asyncio.Task[None]] = set()
         self._failed: asyncio.Future[None] | None = None
-        self._connected = asyncio.Event()
+        self._subscribed = asyncio.Event()
 
     @property
     def topic(self) -> str:
@@ -88,54 +78,68 @@ class MqttBridge:
 
     async def start(self) -> None:
         """Connect and subscribe; returns once the subscription is in place."""
-        self._failed = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._failed = loop.create_future()
+        _ignore_stale_deliveries(loop)
         url = urlparse(self.config.url)
-        client = _Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5)
-        client.manual_ack_set(True)
+        client = gmqtt.Client(
+            self.client_id,
+            clean_session=False,
+            optimistic_acknowledgement=False,
+            session_expiry_interval=self.config.session_expiry_s,
+            receive_maximum=self.config.receive_maximum,
+        )
         if url.username:
-            client.username_pw_set(url.username, url.password)
-        if url.scheme in ("mqtts", "ssl"):
-            client.tls_set()
-
-        driver = self._driver = PahoOnLoop(client)
-
-        def on_connect(c: paho.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
-            if rc.is_failure:
-                self._fail(ConnectionError(f"MQTT connect refused: {rc}"))
-                return
-            c.subscribe(self.topic, qos=1)
-
-        def on_subscribe(_c: paho.Client, _u: object, _m: int, codes: list[ReasonCode], _p: object) -> None:
-            self._connected.set()
-
-        def on_message(_c: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
-            props = {k: v for k, v in getattr(m.properties, "UserProperty", None) or []}
-            self._inbox.append((m.mid, m.qos, Message(m.topic, bytes(m.payload), props)))
-            driver.received += 1
-            self._wake.set()
-
-        client.on_connect = on_connect
-        client.on_subscribe = on_subscribe
-        client.on_message = on_message
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.config.session_expiry_s
-        props.ReceiveMaximum = self.config.receive_maximum
-        port = url.port or (8883 if url.scheme in ("mqtts", "ssl") else 1883)
-        client.connect(url.hostname or "127.0.0.1", port, clean_start=False, properties=props)
+            client.set_auth_credentials(url.username, url.password)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
         self._client = client
         self._workers = [asyncio.create_task(self._pump(), name="mqtt-bridge")]
-        driver.start()
-        waiter = asyncio.ensure_future(self._connected.wait())
-        futures: list[asyncio.Future[Any]] = [waiter, self._failed]
-        await asyncio.wait(futures, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-        if self._failed.done():
-            waiter.cancel()
-            await self.stop()
-            self._failed.result()
-        if not self._connected.is_set():
-            waiter.cancel()
-            await self.stop()
-            raise ConnectionError(f"no subscription at {self.config.url} within 10 s")
+        tls = url.scheme in ("mqtts", "ssl")
+        try:
+            await asyncio.wait_for(
+                client.connect(url.hostname or "127.0.0.1", url.port or (8883 if tls else 1883), ssl=tls),
+                timeout=10,
+            )
+            client.subscribe(self.topic, qos=1)
+            await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        except (TimeoutError, MQTTConnectError) as exc:
+            await self._close()
+            raise ConnectionError(
+                f"no MQTT subscription at {self.config.url}: {exc or 'timed out'}"
+            ) from None
+        except BaseException:
+            await self._close()
+            raise
+
+    # ---- gmqtt callbacks -----------------------------------------------------------------------
+
+    def _on_connect(self, _client: Any, _session_present: Any, _rc: Any, _props: Any) -> None:
+        # A new connection: what the last one delivered and we have not acknowledged, the broker
+        # redelivers; its acknowledgements must not be sent on this one.
+        self._generation += 1
+        stale = [p for p in self._order if p.generation != self._generation]
+        self._order = collections.deque(p for p in self._order if p.generation == self._generation)
+        for p in stale:
+            if not p.acked.done():
+                p.acked.set_exception(StaleDelivery())
+
+    def _on_subscribe(self, _client: Any, _mid: Any, _qos: Any, _props: Any) -> None:
+        self._subscribed.set()
+
+    async def _on_message(self, _client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
+        """Queue the message; the answer (its PUBACK) waits until it is committed or kept."""
+        pending = _Pending(self._generation, asyncio.get_running_loop().create_future())
+        user = props.get("user_property") or ()
+        self._inbox.append((pending, Message(topic, payload, dict(user))))
+        if qos > 0:
+            self._order.append(pending)
+        self._wake.set()
+        await pending.acked  # raises StaleDelivery when the connection was lost meanwhile
+        return PUBACK_SUCCESS
+
+    # ---- batches -------------------------------------------------------------------------------
 
     def _fail(self, exc: BaseException) -> None:
         if self._failed is not None and not self._failed.done():
@@ -148,13 +152,7 @@ class MqttBridge:
             self._wake.clear()
             while self._inbox:
                 await self._slots.acquire()
-                batch: list[tuple[_Pending, Message]] = []
-                while self._inbox and len(batch) < self.config.batch:
-                    mid, qos, msg = self._inbox.popleft()
-                    pending = _Pending(mid, qos)
-                    if qos > 0:
-                        self._order.append(pending)
-                    batch.append((pending, msg))
+                batch = [self._inbox.popleft() for _ in range(min(len(self._inbox), self.config.batch))]
                 task = asyncio.create_task(self._handle(batch))
                 self._batches.add(task)
                 task.add_done_callback(self._batches.discard)
@@ -176,13 +174,15 @@ class MqttBridge:
         self._ack_ready()
 
     def _ack_ready(self) -> None:
-        """Acknowledge finished messages in arrival order (MQTT wants PUBACKs in order)."""
+        """Release acknowledgements in arrival order (MQTT wants PUBACKs in order)."""
         if self._failed is not None and self._failed.done():
             return
         while self._order and self._order[0].done:
-            p = self._order.popleft()
-            if self._client is not None:
-                self._client.ack(p.mid, p.qos)
+            pending = self._order.popleft()
+            if not pending.acked.done():
+                pending.acked.set_result(None)
+
+    # ---- running and stopping ------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; raises what made the bridge fail (then nothing more is acked)."""
@@ -209,13 +209,42 @@ class MqttBridge:
             if self._failed is not None and self._failed.done():
                 break
             await asyncio.sleep(0.02)
-        self._client = None
+        await asyncio.sleep(0)  # let the released acknowledgements go out
+        await self._close()
+
+    async def _close(self) -> None:
+        client, self._client = self._client, None
         for task in [*self._workers, *self._batches]:
             task.cancel()
         await asyncio.gather(*self._workers, *self._batches, return_exceptions=True)
         self._workers.clear()
-        if self._driver is not None:
-            await self._driver.stop()
+        if client is not None:
+            await client.disconnect()
+        # Whatever is still waiting is never acknowledged: the broker redelivers it.
+        for pending in self._order:
+            if not pending.acked.done():
+                pending.acked.set_exception(StaleDelivery())
+        self._order.clear()
+
+
+def _ignore_stale_deliveries(loop: asyncio.AbstractEventLoop) -> None:
+    """gmqtt sends a PUBACK when the message handler returns and, when it raises, logs the
+    error instead; a StaleDelivery is a deliberate non-answer, not an error worth a traceback."""
+    previous = loop.get_exception_handler()
+    if getattr(previous, "ignores_stale_deliveries", False):
+        return
+
+    def handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, StaleDelivery) or isinstance(exc.__context__ if exc else None, StaleDelivery):
+            return
+        if previous is not None:
+            previous(lp, context)
+        else:
+            lp.default_exception_handler(context)
+
+    handler.ignores_stale_deliveries = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 def build_bridge(
