@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     clock_skew_threshold_s: float = Field(default=300, ge=1)
     telemetry_retention_days: int = Field(
         default=365, ge=1, description="Unless a retention policy says otherwise."
+    )
+    compactor: Literal["process", "inline", "off"] = Field(
+        default="process",
+        description="Where telemetry compaction, silence detection and retention run: 'process', a "
+        "`supplyline compactor` child of serve and mqtt-bridge (the second core); 'inline', in their "
+        "event loop; 'off', elsewhere (run `supplyline compactor` yourself).",
     )
     telemetry_compact_after_s: float = Field(
         default=30, ge=1, description="Landing readings wait at most this long to be compacted."

@@ -42,7 +42,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
         stop = asyncio.Event()
         task = asyncio.create_task(svc.consumers.run(stop)) if run else None
         if run:
-            await svc.telemetry.start()
+            await svc.telemetry.start(compact=svc.settings.compactor == "inline")
         bridge = await _start_bridge(svc) if run and svc.settings.mqtt_url else None
         try:
             yield

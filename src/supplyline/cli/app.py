@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from supplyline import __version__
-from supplyline.cli import admin, bench, db, events, imports, mqtt, serve
+from supplyline.cli import admin, bench, compactor, db, events, imports, mqtt, serve
 
 app = typer.Typer(
     name="supplyline",
@@ -24,6 +24,7 @@ app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 app.command("import")(imports.import_file)
 app.command("mqtt-bridge")(mqtt.mqtt_bridge)
+app.command("compactor")(compactor.compactor)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")

@@ -7,6 +7,7 @@ import signal
 
 from supplyline.api.v1.deadletters import messages
 from supplyline.cli.common import CliError, console, fail, load_settings, open_services, run
+from supplyline.cli.compactor import compactor_process
 
 
 def mqtt_bridge() -> None:
@@ -27,7 +28,7 @@ def mqtt_bridge() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with open_services(settings) as services:
-            await services.telemetry.start()
+            await services.telemetry.start(compact=settings.compactor == "inline")
             bridge = build_bridge(
                 messages(services), url, group=settings.mqtt_group, client_id=settings.mqtt_client_id
             )
@@ -42,4 +43,5 @@ def mqtt_bridge() -> None:
             finally:
                 await services.telemetry.stop()
 
-    run(main)
+    with compactor_process(settings):
+        run(main)

@@ -27,6 +27,7 @@ from supplyline.cli.common import (
     open_services,
     run,
 )
+from supplyline.cli.compactor import compactor_process
 from supplyline.demo import CREDENTIALS_FILE, DemoInfo, demo_api_key, seed_demo
 from supplyline.settings import Settings
 
@@ -65,15 +66,16 @@ def start_server(settings: Settings, host: str, port: int) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
 
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        access_log=settings.access_log,
-        proxy_headers=False,
-    )
+    with compactor_process(settings):
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            access_log=settings.access_log,
+            proxy_headers=False,
+        )
 
 
 def prepare_database(settings: Settings) -> str | None:

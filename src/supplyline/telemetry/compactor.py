@@ -91,10 +91,10 @@ class Compactor:
         async with self._exclusive() as mine:
             if not mine:
                 return 0
-            async with self.uow() as uow:
-                land = telemetry_landing
+            land = telemetry_landing
+            async with self._reading() as conn:
                 rows = (
-                    await uow.conn.execute(
+                    await conn.execute(
                         select(land.c.id, land.c.tenant_id, land.c.received_at, land.c.blob)
                         .order_by(land.c.id)
                         .limit(self.batch_rows)
@@ -136,27 +136,65 @@ class Compactor:
                     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": COMPACTOR_LOCK_KEY})
                     await conn.commit()
 
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only connection: on SQLite it does not take the single write lock."""
+        if self.engine is None:
+            async with self.uow() as uow:
+                yield uow.conn
+        else:
+            async with self.engine.connect() as conn:
+                yield conn
+
     async def _compact_slice(self, devices: dict[uuid.UUID, _Device], last_row: int) -> int:
+        """Fold a slice of devices; the write lock is held only to store what was prepared.
+
+        Encoding chunks is the expensive part, and on SQLite every ingest commit waits while a
+        writer holds the lock: states are read and chunks built outside the write transaction,
+        which then checks that no other compactor folded these devices meanwhile.
+        """
+        async with self._reading() as conn:
+            await self._read_states(conn, devices)
+        if any(d.state is None for d in devices.values()):
+            async with self.uow() as uow:
+                await self._create_states(uow.conn, devices)
+                await uow.commit()
+        inserts: list[dict[str, Any]] = []
+        states: dict[int, dict[str, Any]] = {}
+        moved: dict[int, int] = {}
+        seen: dict[int, int] = {}  # device_no -> compacted_through as read
+        for d in devices.values():
+            assert d.state is not None
+            seen[d.state["device_no"]] = d.state["compacted_through"]
+            fresh = d.row > d.state["compacted_through"]
+            if not fresh.all():
+                d.ts, d.row, d.seq = d.ts[fresh], d.row[fresh], d.seq[fresh]
+                d.metrics = {m: v[fresh] for m, v in d.metrics.items()}
+            no = d.state["device_no"]
+            if len(d.ts):
+                inserts += [self._chunk_row(d, part) for part in self._parts(d)]
+            moved[no] = len(d.ts)
+            states[no] = self._state(d, last_row)
+        seen = {
+            no: d.state["compacted_through"]
+            for d in devices.values()
+            if d.state
+            for no in [d.state["device_no"]]
+        }
         async with self.uow() as uow:
-            await self._load_states(uow.conn, devices)
-            inserts: list[dict[str, Any]] = []
-            states: list[dict[str, Any]] = []
-            moved = 0
-            for d in devices.values():
-                assert d.state is not None
-                fresh = d.row > d.state["compacted_through"]
-                if not fresh.all():
-                    d.ts, d.row, d.seq = d.ts[fresh], d.row[fresh], d.seq[fresh]
-                    d.metrics = {m: v[fresh] for m, v in d.metrics.items()}
-                if len(d.ts):
-                    inserts += [self._chunk_row(d, part) for part in self._parts(d)]
-                    moved += len(d.ts)
-                states.append(self._state(d, last_row))
+            now = await uow.conn.execute(
+                select(_s.c.device_no, _s.c.compacted_through).where(_s.c.device_no.in_(list(seen)))
+            )
+            raced = {r.device_no for r in now if r.compacted_through != seen[r.device_no]}
+            if raced:  # another compactor got there first: leave those devices to the next pass
+                inserts = [row for row in inserts if row["device_no"] not in raced]
             if inserts:
                 await uow.conn.execute(telemetry_chunk.insert(), inserts)
-            await uow.conn.execute(update(_s).where(_s.c.device_no == bindparam("b_device_no")), states)
+            updates = [state for no, state in states.items() if no not in raced]
+            if updates:
+                await uow.conn.execute(update(_s).where(_s.c.device_no == bindparam("b_device_no")), updates)
             await uow.commit()
-        return moved
+        return sum(n for no, n in moved.items() if no not in raced)
 
     async def drain(self) -> int:
         total = 0
@@ -229,12 +267,16 @@ class Compactor:
                 )
         return out
 
-    async def _load_states(self, conn: AsyncConnection, devices: dict[uuid.UUID, _Device]) -> None:
+    async def _read_states(self, conn: AsyncConnection, devices: dict[uuid.UUID, _Device]) -> None:
         ids = list(devices)
         for start in range(0, len(ids), 500):
             stmt = select(*_STATE_COLUMNS).where(_s.c.device_id.in_(ids[start : start + 500]))
             for r in (await conn.execute(stmt)).mappings().all():
                 devices[r["device_id"]].state = dict(r)
+
+    async def _create_states(self, conn: AsyncConnection, devices: dict[uuid.UUID, _Device]) -> None:
+        """States for devices seen for the first time (another compactor may have just made some)."""
+        await self._read_states(conn, devices)
         new = [(dev, d) for dev, d in devices.items() if d.state is None]
         if not new:
             return
@@ -256,9 +298,7 @@ class Compactor:
                 for dev, d in new
             ],
         )
-        stmt = select(*_STATE_COLUMNS).where(_s.c.device_id.in_([dev for dev, _ in new]))
-        for r in (await conn.execute(stmt)).mappings().all():
-            devices[r["device_id"]].state = dict(r)
+        await self._read_states(conn, dict(new))
 
     def _parts(self, d: _Device) -> list[Series]:
         """The device's new readings as chunks of at most chunk_points readings."""

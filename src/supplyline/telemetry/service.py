@@ -31,11 +31,12 @@ class TelemetryServices:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def start(self, *, compact_every: float = 2.0) -> None:
-        """Start the writer and the background compactor (the server does this at start-up)."""
+    async def start(self, *, compact: bool = True, compact_every: float = 2.0) -> None:
+        """Start the writer and, unless another process compacts, the background compactor."""
         await self.writer.start()
         self._stop.clear()
-        self._tasks.append(asyncio.create_task(self.compactor.run(self._stop, compact_every)))
+        if compact:
+            self._tasks.append(asyncio.create_task(self.compactor.run(self._stop, compact_every)))
 
     async def stop(self) -> None:
         self._stop.set()
