@@ -12,9 +12,8 @@ from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
 from supplyline.api import health, problems
-from supplyline.api.hot import PATH as HOT_PATH
 from supplyline.api.hot import HotIngest
-from supplyline.api.middleware import BodyLimit, Correlation, Metrics
+from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
 from supplyline.api.v1 import deadletters, events, imports, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
@@ -78,14 +77,12 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(health.router)
 
-    # Outermost first: correlation id, then metrics, then the body limit, then device ingestion.
-    ingest_route = next(
-        r for r in telemetry.router.routes if getattr(r, "path", None) == HOT_PATH.removeprefix("/v1")
-    )
-    app.add_middleware(HotIngest, svc=svc, route=ingest_route)
+    # Outermost first: device ingestion, then correlation id, metrics and the body limit.
+    metrics = HttpMetrics(app.state.metrics)
     app.add_middleware(BodyLimit, limit=svc.settings.max_body_bytes)
-    app.add_middleware(Metrics, registry=app.state.metrics)
+    app.add_middleware(Metrics, metrics=metrics)
     app.add_middleware(Correlation)
+    app.add_middleware(HotIngest, svc=svc, metrics=metrics, limit=svc.settings.max_body_bytes)
     return app
 
 

@@ -123,21 +123,33 @@ def route_template(scope: Scope) -> str:
     return template
 
 
-class Metrics:
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
+class HttpMetrics:
+    """The request counter and latency histogram, shared by the middleware and the hot route."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
-            "supplyline_http_requests",
-            "HTTP requests",
-            ["method", "route", "status"],
-            registry=registry,
+            "supplyline_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
         )
         self.latency = Histogram(
-            "supplyline_http_request_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            registry=registry,
+            "supplyline_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
         )
+        # labels() builds its key on every call; the few label sets we have are kept here.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+class Metrics:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,7 +167,5 @@ class Metrics:
         try:
             await self.app(scope, receive, capture)
         finally:
-            path = route_template(scope)
             method = scope.get("method", "")
-            self.requests.labels(method, path, str(status)).inc()
-            self.latency.labels(method, path).observe(time.perf_counter() - start)
+            self.metrics.observe(method, route_template(scope), status, time.perf_counter() - start)

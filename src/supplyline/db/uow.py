@@ -27,8 +27,10 @@ class SqlUnitOfWork:
         appender: Appender,
         correlation_id: str | None = None,
         on_commit: CommitListener | None = None,
+        held: AsyncConnection | None = None,
     ) -> None:
         self._engine = engine
+        self._held = held
         self._appender = appender
         self._on_commit = on_commit
         self._pending: list[NewEvent] = []
@@ -46,7 +48,7 @@ class SqlUnitOfWork:
         self._pending.append(event)
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._conn = await self._engine.connect()
+        self._conn = self._held if self._held is not None else await self._engine.connect()
         self._tx = await self._conn.begin()
         return self
 
@@ -60,7 +62,7 @@ class SqlUnitOfWork:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
-            if self._conn is not None:
+            if self._conn is not None and self._held is None:
                 await self._conn.close()
             self._conn = None
             self._tx = None
@@ -94,5 +96,7 @@ class UnitOfWorkFactoryImpl:
         self._appender = appender
         self._on_commit = on_commit
 
-    def __call__(self, correlation_id: str | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._appender, correlation_id, self._on_commit)
+    def __call__(
+        self, correlation_id: str | None = None, *, conn: AsyncConnection | None = None
+    ) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self._appender, correlation_id, self._on_commit, conn)

@@ -34,4 +34,8 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, correlation_id: str | None = None) -> UnitOfWork: ...
+    def __call__(
+        self, correlation_id: str | None = None, *, conn: AsyncConnection | None = None
+    ) -> UnitOfWork:
+        """A unit of work on a connection of its own, or on ``conn``, which it leaves open (a
+        writer that commits many times a second keeps one rather than check one out each time)."""

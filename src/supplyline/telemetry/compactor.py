@@ -29,7 +29,7 @@ from supplyline.kernel.uow import UnitOfWorkFactory
 from supplyline.telemetry.codec import Columns, Series, concat, decode_landing, encode_chunk
 from supplyline.telemetry.retention import purge
 from supplyline.telemetry.seqs import SeqRanges
-from supplyline.telemetry.status import mark_silent
+from supplyline.telemetry.status import mark_silent, silent_candidates
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_landing
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,11 @@ class Compactor:
         max_age_s: float = 30.0,
         retention_days: int = 365,
         purge_every_s: float = 3600,
+        read_engine: AsyncEngine | None = None,
     ) -> None:
+        # Reads go through a read-only engine: on SQLite the write engine begins IMMEDIATE,
+        # which takes the write lock that every ingest commit waits for.
+        self.read_engine = read_engine
         self.retention_days = retention_days
         self.purge_every_s = purge_every_s
         self._last_purge = -purge_every_s
@@ -139,11 +143,11 @@ class Compactor:
     @contextlib.asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncConnection]:
         """A read-only connection: on SQLite it does not take the single write lock."""
-        if self.engine is None:
+        if self.read_engine is None:
             async with self.uow() as uow:
                 yield uow.conn
         else:
-            async with self.engine.connect() as conn:
+            async with self.read_engine.connect() as conn:
                 yield conn
 
     async def _compact_slice(self, devices: dict[uuid.UUID, _Device], last_row: int) -> int:
@@ -210,17 +214,21 @@ class Compactor:
         return count
 
     async def check_silence(self) -> int:
+        async with self._reading() as conn:
+            candidates = await silent_candidates(conn, self.silent_after_s)
+        if not candidates:
+            return 0
         async with self.uow() as uow:
-            count = await mark_silent(uow, self.silent_after_s)
+            count = await mark_silent(uow, self.silent_after_s, candidates)
             await uow.commit()
         return count
 
     async def due(self) -> bool:
         """Whether enough is waiting, or has waited long enough, to compact now."""
         land = telemetry_landing
-        async with self.uow() as uow:
+        async with self._reading() as conn:
             stmt = select(func.coalesce(func.sum(land.c.count), 0), func.min(land.c.received_at))
-            waiting, oldest = (await uow.conn.execute(stmt)).one()
+            waiting, oldest = (await conn.execute(stmt)).one()
         if not waiting:
             return False
         return int(waiting) >= self.min_readings or (utcnow() - oldest).total_seconds() >= self.max_age_s

@@ -70,7 +70,7 @@ def build_telemetry(
 ) -> TelemetryServices:
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
-    writer = TelemetryWriter(uow)
+    writer = TelemetryWriter(uow, engine)
     formats = VendorFormats(read_engine)
     return TelemetryServices(
         box=box,
@@ -86,6 +86,7 @@ def build_telemetry(
             silent_after_s=silent_after_s,
             retention_days=retention_days,
             max_age_s=compact_after_s,
+            read_engine=read_engine,
         ),
         overlap=timedelta(hours=overlap_hours),
         formats=formats,

@@ -48,19 +48,37 @@ async def device_status(
     }
 
 
-async def mark_silent(uow: UnitOfWork, silent_after_s: float) -> int:
-    """Devices not heard from for ``silent_after_s`` get one ``device.went_silent`` event."""
+async def silent_candidates(conn: AsyncConnection, silent_after_s: float) -> list[int]:
+    """Devices (device_no) not heard from for ``silent_after_s`` and not yet marked: a read, so
+    that the scan of every device state does not hold SQLite's write lock."""
+    s, d = telemetry_device_state, registry_device
+    cutoff = utcnow() - timedelta(seconds=silent_after_s)
+    stmt = (
+        select(s.c.device_no)
+        .join(d, d.c.id == s.c.device_id)
+        .where(s.c.silent == 0, s.c.last_seen_at < cutoff, d.c.archived_at.is_(None))
+        .limit(1000)
+    )
+    return [r.device_no for r in await conn.execute(stmt)]
+
+
+async def mark_silent(uow: UnitOfWork, silent_after_s: float, candidates: list[int] | None = None) -> int:
+    """Devices not heard from for ``silent_after_s`` get one ``device.went_silent`` event.
+
+    ``candidates`` (from ``silent_candidates``) narrows the write transaction to those devices;
+    each is checked again in it."""
     s, d = telemetry_device_state, registry_device
     now = utcnow()
     cutoff = now - timedelta(seconds=silent_after_s)
-    rows = (
-        await uow.conn.execute(
-            select(s.c.device_no, s.c.tenant_id, s.c.device_id, s.c.last_seen_at, d.c.code)
-            .join(d, d.c.id == s.c.device_id)
-            .where(s.c.silent == 0, s.c.last_seen_at < cutoff, d.c.archived_at.is_(None))
-            .limit(1000)
-        )
-    ).all()
+    stmt = (
+        select(s.c.device_no, s.c.tenant_id, s.c.device_id, s.c.last_seen_at, d.c.code)
+        .join(d, d.c.id == s.c.device_id)
+        .where(s.c.silent == 0, s.c.last_seen_at < cutoff, d.c.archived_at.is_(None))
+        .limit(1000)
+    )
+    if candidates is not None:
+        stmt = stmt.where(s.c.device_no.in_(candidates))
+    rows = (await uow.conn.execute(stmt)).all()
     for row in rows:
         uow.publish(
             NewEvent(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.db.dialect import upsert
 from supplyline.kernel.clock import utcnow
@@ -32,6 +32,8 @@ from supplyline.telemetry.seqs import SeqRanges
 from supplyline.telemetry.tables import telemetry_device_state, telemetry_landing, telemetry_rejection
 
 log = logging.getLogger(__name__)
+# Built once: a statement made per call (insert().values(...)) is keyed and looked up anew.
+_INSERT_LANDING = telemetry_landing.insert()
 
 # (tenant_id, the readings just committed) -> None; rules and other consumers hook in here.
 BatchHook = Callable[[uuid.UUID, Columns], Awaitable[None]]
@@ -55,8 +57,14 @@ class Submission:
 
 
 class TelemetryWriter:
-    def __init__(self, uow: UnitOfWorkFactory, max_readings: int = 50_000) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, engine: AsyncEngine | None = None, max_readings: int = 50_000
+    ) -> None:
         self.uow = uow
+        # The writer keeps one connection: checking one out of the pool and resetting it on
+        # return cost more than the group commit itself (two round trips to the driver's thread).
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
         self.max_readings = max_readings
         self.hooks: list[BatchHook] = []
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
@@ -78,6 +86,18 @@ class TelemetryWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._release()
+
+    async def _connection(self) -> AsyncConnection | None:
+        if self._conn is None and self.engine is not None:
+            self._conn = await self.engine.connect()
+        return self._conn
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # it may be the broken one
+                await conn.close()
 
     async def load(self) -> None:
         """Rebuild duplicate detection from device states plus the not yet compacted landing rows."""
@@ -121,6 +141,7 @@ class TelemetryWriter:
                 await self._write(group)
             except Exception as exc:
                 log.exception("telemetry write of %d submissions failed", len(group))
+                await self._release()  # the next group starts on a fresh connection
                 for sub in group:
                     if sub.future is not None and not sub.future.done():
                         sub.future.set_exception(exc)
@@ -161,9 +182,9 @@ class TelemetryWriter:
         merged = {
             tenant: concat(parts) if len(parts) > 1 else parts[0] for tenant, parts in by_tenant.items()
         }
-        async with self.uow() as uow:
+        async with self.uow(conn=await self._connection()) as uow:
             for tenant_id, cols in merged.items():
-                await uow.conn.execute(telemetry_landing.insert().values(_landing_row(tenant_id, cols, now)))
+                await uow.conn.execute(_INSERT_LANDING, _landing_row(tenant_id, cols, now))
             for sub in group:
                 for ev in sub.events:
                     uow.publish(ev)
