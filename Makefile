@@ -2,7 +2,7 @@
 #   make demo    virtualenv + dependencies, local SQLite database, demo tenant, API server
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the import benchmark: one JSON object on stdout
+#   make bench   the benchmarks (import, HTTP ingest, MQTT): one JSON object a line on stdout
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
 PYTHON ?= python3
@@ -52,6 +52,8 @@ test: lint
 
 bench: $(STAMP)
 	@$(BIN)/supplyline bench import --json
+	@$(BIN)/supplyline bench ingest --json
+	@$(BIN)/supplyline bench mqtt --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
