@@ -9,7 +9,6 @@ several servers on PostgreSQL, one compactor at a time works (an advisory lock).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import logging
@@ -18,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from supplyline.cli.common import load_settings, open_services, run
+from supplyline.cli.common import configure_logging, load_settings, open_services, run, stop_on_signals
 from supplyline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,15 +27,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def compactor() -> None:
     """Compact telemetry, flag silent devices and purge past retention until interrupted."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         async with open_services(settings) as services:
             await services.telemetry.compactor.run(stop)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 from supplyline.api.v1.deadletters import messages
-from supplyline.cli.common import CliError, console, fail, load_settings, open_services, run
+from supplyline.cli.common import (
+    CliError,
+    console,
+    fail,
+    load_settings,
+    open_services,
+    run,
+    stop_on_signals,
+)
 from supplyline.cli.compactor import compactor_process
 
 
@@ -23,10 +28,7 @@ def mqtt_bridge() -> None:
     async def main() -> None:
         from supplyline.telemetry.mqtt import build_bridge
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         async with open_services(settings) as services:
             await services.telemetry.start(compact=settings.compactor == "inline")
             bridge = build_bridge(

@@ -7,7 +7,6 @@ same SUPPLYLINE_* environment as this process, so the CLI and the server agree o
 from __future__ import annotations
 
 import gc
-import logging
 import socket
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from supplyline.cli.common import (
     CliError,
     base_url,
     check_schema,
+    configure_logging,
     console,
     embedded,
     fail,
@@ -55,14 +55,11 @@ def start_server(settings: Settings, host: str, port: int) -> None:
     """Run uvicorn in the foreground until Ctrl-C or SIGTERM."""
     import uvicorn  # imported here: only these two commands need it
 
+    # uvicorn configures only its own loggers.
+    configure_logging(settings)
     # Ingestion allocates many short-lived objects per batch; with the default thresholds the
     # cyclic collector runs every 700 allocations and rescans everything loaded at start-up.
     # Freezing start-up objects and collecting young objects less often halves its cost.
-    # uvicorn configures only its own loggers; without this, supplyline's warnings and errors
-    # (a failing consumer, a compaction that retries) would go nowhere.
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
 
