@@ -27,9 +27,17 @@ class Batcher(Generic[K, T, R]):
     calls may be in flight at once, so preparing one batch overlaps committing the previous one.
     """
 
-    def __init__(self, handler: Handler[K, T, R], max_items: int = 1000) -> None:
+    def __init__(
+        self,
+        handler: Handler[K, T, R],
+        max_items: int = 1000,
+        weight: Callable[[T], int] = lambda _: 1,
+        max_weight: int = 2**62,
+    ) -> None:
         self.handler = handler
         self.max_items = max_items
+        self.weight = weight
+        self.max_weight = max_weight
         self._pending: dict[K, list[tuple[T, asyncio.Future[R]]]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -60,10 +68,23 @@ class Batcher(Generic[K, T, R]):
             await asyncio.sleep(0)
             pending, self._pending = self._pending, {}
             for key, items in pending.items():
-                for start in range(0, len(items), self.max_items):
-                    task = asyncio.create_task(self._handle(key, items[start : start + self.max_items]))
+                for part in self._split(items):
+                    task = asyncio.create_task(self._handle(key, part))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
+
+    def _split(self, items: list[tuple[T, asyncio.Future[R]]]) -> list[list[tuple[T, asyncio.Future[R]]]]:
+        """Calls of at most ``max_items`` items and ``max_weight`` (one item alone may exceed it)."""
+        parts: list[list[tuple[T, asyncio.Future[R]]]] = [[]]
+        weight = 0
+        for entry in items:
+            w = self.weight(entry[0])
+            if parts[-1] and (len(parts[-1]) >= self.max_items or weight + w > self.max_weight):
+                parts.append([])
+                weight = 0
+            parts[-1].append(entry)
+            weight += w
+        return parts
 
     async def _handle(self, key: K, items: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

@@ -92,7 +92,11 @@ class TelemetryIngest:
             tuple[uuid.UUID, uuid.UUID], tuple[ProfileInfo | None, dict[str, Metric]]
         ] = {}
         self._skew_reported: dict[uuid.UUID, float] = {}
-        self._batcher: Batcher[uuid.UUID, Message, IngestResult | DomainError] = Batcher(self.ingest_many)
+        # A few MB of bodies per call: enough to amortise the checks and the commit, not so much
+        # that one call holds the event loop for long.
+        self._batcher: Batcher[uuid.UUID, Message, IngestResult | DomainError] = Batcher(
+            self.ingest_many, weight=lambda m: len(m[1]), max_weight=4 << 20
+        )
 
     async def ingest(self, identity: DeviceIdentity, body: bytes, signature: str | None) -> IngestResult:
         """Verify the signature over the exact bytes, then store what may be stored.
