@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -358,3 +359,21 @@ def _iso(ms: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+async def test_a_revocation_made_elsewhere_reaches_a_cache_within_its_sweep(
+    client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any], services: Services
+) -> None:
+    """Another process's cache (a bridge, a second server) learns of it from its next sweep."""
+    from supplyline.telemetry.credentials import Credentials
+
+    tracker: Device = w["devices"]["tracker"]
+    other = Credentials(services.read_engine, services.telemetry.box, ttl=0.05)
+    assert (await other.identify(tracker.token)).secrets
+    r = await client.post(f"/v1/devices/{tracker.id}/credentials/revoke", headers=tenant.headers)
+    assert r.json()["revoked"] == 1
+    await asyncio.sleep(0.1)
+    await other.identify(tracker.token)  # starts the sweep; answers from the cache meanwhile
+    assert other._sweeping is not None
+    await other._sweeping
+    assert not (await other.identify(tracker.token)).secrets

@@ -288,31 +288,35 @@ class Credentials:
             self._sweeping = asyncio.get_running_loop().create_task(self._sweep())
 
     async def _sweep(self) -> None:
-        """Drop what changed since the last sweep; it is read again when next used."""
+        """Read again, in two queries, the identities of held devices that changed since the
+        last sweep; messages meanwhile use what is cached and never wait for it."""
         # A change committed a little after it was stamped is still caught: look back further.
         since, started = self._since - timedelta(seconds=5 + self.ttl), utcnow()
         t, d = telemetry_credential, registry_device
+        held = self._held_devices()
         try:
             async with self.engine.connect() as conn:
-                rows = await conn.execute(
-                    select(t.c.device_id).where(or_(t.c.created_at > since, t.c.revoked_at > since))
-                )
-                changed = {r.device_id for r in rows}
-                stmt = select(d.c.id).where(d.c.updated_at > since)
-                held = self._held_devices()
+                creds = select(t.c.device_id).where(or_(t.c.created_at > since, t.c.revoked_at > since))
+                devices = select(d.c.id).where(d.c.updated_at > since)
                 if len(held) <= 500:  # after a bulk import, not every new device of the tenant
-                    stmt = stmt.where(d.c.id.in_(held))
-                changed |= {r.id for r in await conn.execute(stmt)}
+                    creds, devices = creds.where(t.c.device_id.in_(held)), devices.where(d.c.id.in_(held))
+                changed = {r.device_id for r in await conn.execute(creds)}
+                changed |= {r.id for r in await conn.execute(devices)}
+                changed &= set(held)
+                fresh = await self._identities(conn, list(changed)) if changed else {}
         except Exception:
             return  # keep serving what is cached; the next sweep looks back from the same point
         self._since = started
-        if changed:
-            for prefix, (_, identity) in list(self._by_prefix.items()):
-                if identity.device_id in changed:
-                    del self._by_prefix[prefix]
-            for key, (_, found) in list(self._by_device.items()):
-                if found is None or found.device_id in changed:
-                    del self._by_device[key]
+        for prefix, (token_hash, identity) in list(self._by_prefix.items()):
+            if identity.device_id in changed:
+                now = fresh.get(identity.device_id)
+                if now is None:
+                    self._by_prefix.pop(prefix, None)
+                else:
+                    self._by_prefix[prefix] = (token_hash, now)
+        for key, (at, found) in list(self._by_device.items()):
+            if found is not None and found.device_id in changed:
+                self._by_device[key] = (at, fresh.get(found.device_id))
 
     def _held_devices(self) -> list[uuid.UUID]:
         held = {identity.device_id for _, identity in self._by_prefix.values()}
@@ -360,29 +364,40 @@ class Credentials:
             return None if device is None else await self._identity(conn, device)
 
     async def _identity(self, conn: AsyncConnection, device: Any) -> DeviceIdentity:
-        t, now = telemetry_credential, utcnow()
-        live: list[bytes] = []
-        expiries: list[float] = []
-        if device["archived_at"] is None and device["status"] != "retired":
+        return (await self._identities(conn, [device["id"]]))[device["id"]]
+
+    async def _identities(
+        self, conn: AsyncConnection, device_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, DeviceIdentity]:
+        """Identities of these devices (absent: no such device), 500 at a time."""
+        t, d, now = telemetry_credential, registry_device, utcnow()
+        out: dict[uuid.UUID, DeviceIdentity] = {}
+        for start in range(0, len(device_ids), 500):
+            ids = device_ids[start : start + 500]
+            devices = (await conn.execute(select(d).where(d.c.id.in_(ids)))).mappings().all()
+            live: dict[uuid.UUID, list[Any]] = {}
             rows = await conn.execute(
-                select(t.c.secret_enc, t.c.expires_at).where(
-                    t.c.device_id == device["id"],
+                select(t.c.device_id, t.c.secret_enc, t.c.expires_at).where(
+                    t.c.device_id.in_(ids),
                     t.c.revoked_at.is_(None),
                     or_(t.c.expires_at.is_(None), t.c.expires_at > now),
                 )
             )
             for r in rows:
-                live.append(self._open(r.secret_enc))
-                if r.expires_at is not None:
-                    expiries.append(r.expires_at.timestamp())
-        return DeviceIdentity(
-            device["tenant_id"],
-            device["id"],
-            device["code"],
-            device["kind"],
-            tuple(live),
-            min(expiries) if expiries else None,
-        )
+                live.setdefault(r.device_id, []).append(r)
+            for device in devices:
+                usable = device["archived_at"] is None and device["status"] != "retired"
+                creds = live.get(device["id"], []) if usable else []
+                expiries = [r.expires_at.timestamp() for r in creds if r.expires_at is not None]
+                out[device["id"]] = DeviceIdentity(
+                    device["tenant_id"],
+                    device["id"],
+                    device["code"],
+                    device["kind"],
+                    tuple(self._open(r.secret_enc) for r in creds),
+                    min(expiries) if expiries else None,
+                )
+        return out
 
     def _open(self, sealed: bytes) -> bytes:
         secret = self._opened.get(sealed)
