@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from supplyline import access, logistics, registry, telemetry
+from supplyline import access, logistics, registry, rules, telemetry
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
@@ -40,7 +40,9 @@ def resource_specs() -> list[ResourceSpec]:
     """Every resource of the canonical model; plug-ins will append theirs here."""
     # A device profile may name a telemetry payload mapping, which the registry (below
     # telemetry) cannot look up itself: telemetry adds that check to the profile resource.
-    return with_profile_mapping_check([*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES])
+    return with_profile_mapping_check(
+        [*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES, *rules.RESOURCES]
+    )
 
 
 def build_services(

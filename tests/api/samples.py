@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from supplyline.rules.model import RuleIn
 from supplyline.telemetry.resources import PayloadMappingIn
 from supplyline.telemetry.vendors import builtin_mapping_documents
 from tests.factories import post
@@ -137,6 +138,25 @@ SAMPLES: dict[str, Sample] = {
         lambda w: {"device_profile_id": w["profile"]["id"], "days": 90},
         {"days": 120},
         ("device_profile_id", lambda w: w["profile"]["id"]),
+    ),
+    "rules": Sample(
+        # As stored: defaults filled in.
+        lambda w: RuleIn.model_validate(
+            {
+                "code": "dc-cold-room",
+                "name": "Lyon cold room",
+                "site_id": w["dc"]["id"],
+                "condition": {
+                    "kind": "duration",
+                    "metric": "temperature_c",
+                    "op": ">",
+                    "value": 8,
+                    "for_s": 600,
+                },
+            }
+        ).model_dump(mode="json"),
+        {"severity": "critical"},
+        ("site_id", lambda w: w["dc"]["id"]),
     ),
     "inventory-positions": Sample(
         lambda w: {

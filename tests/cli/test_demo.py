@@ -26,6 +26,7 @@ EXPECTED = {
     "inventory-positions": 5,
     "payload-mappings": 0,
     "retention-policies": 0,
+    "rules": 0,
 }
 
 

@@ -28,6 +28,7 @@ EMPTY = {
     "inventory_positions": 0,
     "payload_mappings": 0,
     "retention_policies": 0,
+    "rules": 0,
 }
 
 

@@ -7,6 +7,7 @@ import supplyline.eventlog.projections
 import supplyline.eventlog.tables
 import supplyline.logistics.tables
 import supplyline.registry.tables
+import supplyline.rules.tables
 import supplyline.telemetry.mapping_tables
 import supplyline.telemetry.retention
 import supplyline.telemetry.tables  # noqa: F401

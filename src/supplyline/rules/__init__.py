@@ -1,0 +1,6 @@
+"""Rules: conditions over telemetry as versioned data, scoped tenant > region > site > asset
+type > asset or product; evaluation, alarms and actions build on them."""
+
+from supplyline.rules.resources import RESOURCES
+
+__all__ = ["RESOURCES"]

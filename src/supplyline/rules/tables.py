@@ -1,0 +1,28 @@
+"""Rules stored per tenant: the condition and actions as JSON, the scope as references."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, String, Text, Uuid
+
+from supplyline.kernel.schema import JsonType, entity_table, tenant_fk
+
+rules_rule = entity_table(
+    "rules_rule",
+    Column("code", String(64), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("region_id", Uuid, nullable=True),
+    Column("site_id", Uuid, nullable=True),
+    Column("asset_type_id", Uuid, nullable=True),
+    Column("asset_id", Uuid, nullable=True),
+    Column("product_id", Uuid, nullable=True),
+    Column("condition", JsonType, nullable=False),
+    Column("actions", JsonType, nullable=False),
+    tenant_fk("region_id", "registry_region"),
+    tenant_fk("site_id", "registry_site"),
+    tenant_fk("asset_type_id", "registry_asset_type"),
+    tenant_fk("asset_id", "registry_asset"),
+    tenant_fk("product_id", "logistics_product"),
+)
