@@ -199,3 +199,20 @@ async def test_changes_are_versioned_and_recorded_on_the_event_log(
     (updated,) = [e for e in events["items"] if e["type"].endswith("rule.updated.v1")]
     assert updated["data"]["changed"] == ["condition"]
     assert updated["data"]["record"]["condition"]["value"] == 10
+
+
+async def test_the_history_of_a_rule_says_who_changed_what_and_when(
+    client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any]
+) -> None:
+    created = (await create(client, tenant, rule())).json()
+    patched = await client.patch(
+        f"/v1/rules/{created['id']}", json={"enabled": False}, headers=tenant.headers
+    )
+    assert patched.status_code == 200, patched.text
+    subject = f"rules/{created['id']}"
+    r = await client.get("/v1/events", params={"subject": subject}, headers=tenant.headers)
+    history = [(e["type"].split(".")[1:3], e["actor"], e["data"].get("changed")) for e in r.json()["items"]]
+    assert [h[0] for h in history] == [["rule", "created"], ["rule", "updated"]]
+    assert all(h[1] and h[1].startswith("api-key:") for h in history), history
+    assert history[1][2] == ["enabled"]
+    assert all(e["time"] for e in r.json()["items"])

@@ -59,6 +59,7 @@ class EventLog:
                     "tenant_id": ev.tenant_id,
                     "correlation_id": correlation_id,
                     "data": ev.data,
+                    "actor": ev.actor,
                 }
                 for ev in events
             ],
@@ -115,4 +116,5 @@ def to_stored(row: Any) -> StoredEvent:
         tenant_id=row["tenant_id"],
         correlation_id=row["correlation_id"],
         data=row["data"],
+        actor=row["actor"],
     )

@@ -21,6 +21,7 @@ eventlog_event = Table(
     Column("tenant_id", Uuid, nullable=True),
     Column("correlation_id", String(100), nullable=True),
     Column("data", JsonType, nullable=False),
+    Column("actor", String(200), nullable=True),
     Index("ix_eventlog_event_tenant_position", "tenant_id", "position"),
     # AUTOINCREMENT on SQLite: a position is never handed out twice, even after a purge.
     sqlite_autoincrement=True,

@@ -43,6 +43,7 @@ class NewEvent:
     source: str = "/supplyline"
     id: uuid.UUID = field(default_factory=new_id)
     time: datetime = field(default_factory=utcnow)
+    actor: str | None = None  # who caused it (an API key, a device, the system); see Scope.actor
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class StoredEvent:
     tenant_id: uuid.UUID | None
     correlation_id: str | None
     data: dict[str, Any]
+    actor: str | None = None
 
     def cloudevent(self) -> dict[str, Any]:
         """The CloudEvents 1.0 JSON form, extensions flattened as the spec asks."""
@@ -71,6 +73,7 @@ class StoredEvent:
             "datacontenttype": "application/json",
             "tenantid": str(self.tenant_id) if self.tenant_id else None,
             "correlationid": self.correlation_id,
+            "actor": self.actor,
             "position": self.position,
             "data": self.data,
         }

@@ -62,6 +62,13 @@ class Scope:
     def platform(cls, name: str = "platform-admin") -> Scope:
         return cls(tenant_id=None, role=Role.PLATFORM_ADMIN, principal_name=name)
 
+    @property
+    def actor(self) -> str:
+        """Who acts, as events record it: ``api-key:<id> (<name>)`` or the system's name."""
+        if self.principal_id is not None:
+            return f"api-key:{self.principal_id} ({self.principal_name})"[:200]
+        return self.principal_name[:200]
+
     def can(self, permission: Permission) -> bool:
         return permission in _ROLE_PERMISSIONS[self.role]
 

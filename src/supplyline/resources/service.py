@@ -355,6 +355,7 @@ class ResourceService:
             subject=f"{spec.name}/{id_}",
             source=f"/supplyline/{spec.capability}",
             data=data,
+            actor=scope.actor,
         )
 
     async def _check_refs(
