@@ -198,11 +198,13 @@ class MqttBridge:
             self._failed.result()
 
     async def stop(self, drain_s: float = 5.0) -> None:
-        """Finish the messages being handled and acknowledge them, then disconnect."""
+        """Finish the messages being handled and acknowledge them, then disconnect.
+
+        The subscription stays with the persistent session: the broker keeps what is published
+        meanwhile for the bridge's return (unsubscribing would have it dropped)."""
         client = self._client
         if client is None:
             return
-        client.unsubscribe(self.topic)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + drain_s
         while (self._order or self._inbox or self._batches) and loop.time() < deadline:
