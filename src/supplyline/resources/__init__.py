@@ -5,8 +5,17 @@ events, schema registry and import pick it up without further code.
 """
 
 from supplyline.resources.catalog import ResourceCatalog
+from supplyline.resources.lookup import another_live
 from supplyline.resources.scoping import scoped
 from supplyline.resources.service import ResourceService
 from supplyline.resources.spec import Child, Ref, ResourceSpec
 
-__all__ = ["Child", "Ref", "ResourceCatalog", "ResourceService", "ResourceSpec", "scoped"]
+__all__ = [
+    "Child",
+    "Ref",
+    "ResourceCatalog",
+    "ResourceService",
+    "ResourceSpec",
+    "another_live",
+    "scoped",
+]

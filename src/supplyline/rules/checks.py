@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline.kernel.errors import FieldError, Invalid
 from supplyline.kernel.scope import Scope
 from supplyline.registry.tables import registry_device_profile, registry_site
-from supplyline.resources import scoped
+from supplyline.resources import another_live, scoped
 from supplyline.rules.model import SCOPE_FIELDS, RuleIn
 from supplyline.rules.tables import rules_rule
 from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, metric_set
@@ -134,12 +134,9 @@ async def check_rules(
             ).scalar()
             if found is None:
                 errors.append((i, FieldError(field, f"no site {site} in this tenant")))
-        same = scoped(select(r.c.id), r, scope).where(r.c.code == v["code"], r.c.archived_at.is_(None))
-        for f in SCOPE_FIELDS:
-            same = same.where(r.c[f].is_(None) if v.get(f) is None else r.c[f] == v[f])
-        if row is not None:
-            same = same.where(r.c.id != row["id"])
-        other = (await conn.execute(same)).scalar()
+        same = [r.c.code == v["code"]]
+        same += [r.c[f].is_(None) if v.get(f) is None else r.c[f] == v[f] for f in SCOPE_FIELDS]
+        other = await another_live(conn, scope, r, same, row)
         if other is not None:
             errors.append(
                 (i, FieldError("code", f"rule {other} already has this code at this scope; change it"))

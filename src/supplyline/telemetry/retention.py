@@ -25,7 +25,7 @@ from supplyline.kernel.schema import entity_table, tenant_fk
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.registry.tables import registry_device
-from supplyline.resources import Ref, ResourceSpec, scoped
+from supplyline.resources import Ref, ResourceSpec, another_live
 from supplyline.telemetry.codec import Series, decode_chunk, encode_chunk
 from supplyline.telemetry.events import TELEMETRY_PURGED
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state
@@ -59,12 +59,7 @@ async def _one_default(
     for i, (v, row) in enumerate(zip(values, rows, strict=True)):
         if v["device_profile_id"] is not None:
             continue
-        stmt = scoped(select(t.c.id), t, scope).where(
-            t.c.device_profile_id.is_(None), t.c.archived_at.is_(None)
-        )
-        if row is not None:
-            stmt = stmt.where(t.c.id != row["id"])
-        other = (await conn.execute(stmt)).scalar()
+        other = await another_live(conn, scope, t, [t.c.device_profile_id.is_(None)], row)
         if other is not None:
             errors.append(
                 (i, FieldError("device_profile_id", f"the tenant default is policy {other}; change it"))
