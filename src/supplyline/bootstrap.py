@@ -62,11 +62,12 @@ def build_services(
     event_types = EventTypeRegistry()
     event_types.register_all(access.EVENT_TYPES)
     event_types.register_all(telemetry.EVENT_TYPES)
+    event_types.register_all(rules.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     consumers: list[Consumer] = [EntityIndexProjection(), *(extra_consumers or [])]
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         read_engine=read_engine,
@@ -91,3 +92,6 @@ def build_services(
             compact_after_s=settings.telemetry_compact_after_s,
         ),
     )
+    # Rules see every committed batch of readings, in its transaction.
+    services.telemetry.writer.evaluators.append(rules.RuleEvaluator())
+    return services

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, String, Text, Uuid
+from sqlalchemy import Boolean, Column, String, Table, Text, Uuid
 
-from supplyline.kernel.schema import JsonType, entity_table, tenant_fk
+from supplyline.kernel.schema import JsonType, UTCDateTime, entity_table, metadata, tenant_fk
 
 rules_rule = entity_table(
     "rules_rule",
@@ -25,4 +25,18 @@ rules_rule = entity_table(
     tenant_fk("asset_type_id", "registry_asset_type"),
     tenant_fk("asset_id", "registry_asset"),
     tenant_fk("product_id", "logistics_product"),
+)
+
+# Where each rule stands for each device (engine.State as JSON), written in the same
+# transaction as the readings that moved it, so a restart resumes a duration half-way.
+rules_state = Table(
+    "rules_state",
+    metadata,
+    Column("rule_id", Uuid, primary_key=True),
+    Column("device_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False, index=True),
+    Column("state", JsonType, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    tenant_fk("rule_id", "rules_rule"),
+    tenant_fk("device_id", "registry_device"),
 )

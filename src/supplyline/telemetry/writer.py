@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from supplyline.db.dialect import upsert
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
-from supplyline.kernel.uow import UnitOfWorkFactory
+from supplyline.kernel.uow import UnitOfWork, UnitOfWorkFactory
 from supplyline.telemetry.codec import Columns, concat, decode_landing, encode_landing
 from supplyline.telemetry.events import DEVICE_FIRST_SEEN
 from supplyline.telemetry.seqs import SeqRanges
@@ -37,6 +37,18 @@ _INSERT_LANDING = telemetry_landing.insert()
 
 # (tenant_id, the readings just committed) -> None; rules and other consumers hook in here.
 BatchHook = Callable[[uuid.UUID, Columns], Awaitable[None]]
+
+
+class BatchEvaluator(Protocol):
+    """Sees each group's readings inside its transaction (rules): what it writes and publishes
+    commits with the readings, or not at all."""
+
+    async def evaluate(
+        self, uow: UnitOfWork, tenant_id: uuid.UUID, cols: Columns, codes: dict[uuid.UUID, str]
+    ) -> None: ...
+
+    def discard(self) -> None:
+        """The transaction failed: forget what was cached from it."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class TelemetryWriter:
         self._conn: AsyncConnection | None = None
         self.max_readings = max_readings
         self.hooks: list[BatchHook] = []
+        self.evaluators: list[BatchEvaluator] = []
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._seqs: dict[uuid.UUID, SeqRanges] = {}
         self._known: set[uuid.UUID] = set()
@@ -142,6 +155,8 @@ class TelemetryWriter:
             except Exception as exc:
                 log.exception("telemetry write of %d submissions failed", len(group))
                 await self._release()  # the next group starts on a fresh connection
+                for evaluator in self.evaluators:
+                    evaluator.discard()
                 for sub in group:
                     if sub.future is not None and not sub.future.done():
                         sub.future.set_exception(exc)
@@ -191,6 +206,11 @@ class TelemetryWriter:
                 await self._count_rejections(uow.conn, sub.tenant_id, sub.rejections, now)
             for device, (tenant_id, code, ts) in new_devices.items():
                 uow.publish(_first_seen(tenant_id, device, code, ts))
+            if self.evaluators:
+                codes = {d: c for sub in group for d, c in sub.codes.items()}
+                for tenant_id, cols in merged.items():
+                    for evaluator in self.evaluators:
+                        await evaluator.evaluate(uow, tenant_id, cols, codes)
             await uow.commit()
         for device, seqs in pending.items():
             ranges = self._seqs.setdefault(device, SeqRanges())
