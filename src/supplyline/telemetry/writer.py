@@ -81,8 +81,10 @@ class TelemetryWriter:
         self.hooks: list[BatchHook] = []
         self.evaluators: list[BatchEvaluator] = []
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
-        self._seqs: dict[uuid.UUID, SeqRanges] = {}
-        self._known: set[uuid.UUID] = set()
+        # Keyed by the device id as an int: a UUID's hash is computed in Python on every lookup,
+        # an int's in C, and this is looked up for every reading.
+        self._seqs: dict[int, SeqRanges] = {}
+        self._known: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._loaded = False
 
@@ -123,15 +125,15 @@ class TelemetryWriter:
         self._seqs.clear()
         self._known.clear()
         for r in await conn.execute(select(s.c.device_id, s.c.seq_ranges)):
-            self._known.add(r.device_id)
-            self._seqs[r.device_id] = SeqRanges(r.seq_ranges)
+            self._known.add(r.device_id.int)
+            self._seqs[r.device_id.int] = SeqRanges(r.seq_ranges)
         for r in await conn.execute(select(land.c.blob).order_by(land.c.id)):
             cols = decode_landing(r.blob)
+            keys = [d.int for d in cols.devices]
             for dev_idx, seq in zip(cols.device_idx.tolist(), cols.seq.tolist(), strict=True):
-                device = cols.devices[dev_idx]
-                self._known.add(device)
+                self._known.add(keys[dev_idx])
                 if seq >= 0:
-                    self._seqs.setdefault(device, SeqRanges()).add(seq)
+                    self._seqs.setdefault(keys[dev_idx], SeqRanges()).add(seq)
 
     # ---- submitting --------------------------------------------------------------------------
 
@@ -163,24 +165,26 @@ class TelemetryWriter:
 
     # ---- one group commit --------------------------------------------------------------------
 
-    def _dedupe(self, sub: Submission, pending: dict[uuid.UUID, set[int]]) -> npt.NDArray[np.bool_]:
+    def _dedupe(self, sub: Submission, pending: dict[int, set[int]]) -> npt.NDArray[np.bool_]:
         cols = sub.cols
         keep = np.ones(len(cols), dtype=np.bool_)
-        devices = cols.devices
+        keys = [d.int for d in cols.devices]
+        get, stored = pending.get, self._seqs.get
         for i, (dev_idx, seq) in enumerate(zip(cols.device_idx.tolist(), cols.seq.tolist(), strict=True)):
             if seq < 0:
                 continue
-            device = devices[dev_idx]
-            ranges = self._seqs.get(device)
-            seen = pending.setdefault(device, set())
-            if (ranges is not None and seq in ranges) or seq in seen:
+            key = keys[dev_idx]
+            ranges, seen = stored(key), get(key)
+            if (ranges is not None and seq in ranges) or (seen is not None and seq in seen):
                 keep[i] = False
+            elif seen is None:
+                pending[key] = {seq}
             else:
                 seen.add(seq)
         return keep
 
     async def _write(self, group: list[Submission]) -> None:
-        pending: dict[uuid.UUID, set[int]] = {}
+        pending: dict[int, set[int]] = {}
         kept = [self._dedupe(sub, pending) for sub in group]
         now = utcnow()
         by_tenant: dict[uuid.UUID, list[Columns]] = {}
@@ -192,7 +196,7 @@ class TelemetryWriter:
             by_tenant.setdefault(sub.tenant_id, []).append(cols)
             for dev_idx, ts in _first_reading_per_device(cols):
                 device = cols.devices[dev_idx]
-                if device not in self._known and device not in new_devices:
+                if device.int not in self._known and device not in new_devices:
                     new_devices[device] = (sub.tenant_id, sub.codes.get(device, ""), ts)
         merged = {
             tenant: concat(parts) if len(parts) > 1 else parts[0] for tenant, parts in by_tenant.items()
@@ -212,11 +216,9 @@ class TelemetryWriter:
                     for evaluator in self.evaluators:
                         await evaluator.evaluate(uow, tenant_id, cols, codes)
             await uow.commit()
-        for device, seqs in pending.items():
-            ranges = self._seqs.setdefault(device, SeqRanges())
-            for seq in sorted(seqs):
-                ranges.add(seq)
-        self._known.update(new_devices)
+        for key, seqs in pending.items():
+            self._seqs.setdefault(key, SeqRanges()).add_sorted(sorted(seqs))
+        self._known.update(d.int for d in new_devices)
         for sub, keep in zip(group, kept, strict=True):
             if sub.future is not None and not sub.future.done():
                 sub.future.set_result(keep)
