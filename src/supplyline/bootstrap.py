@@ -93,5 +93,5 @@ def build_services(
         ),
     )
     # Rules see every committed batch of readings, in its transaction.
-    services.telemetry.writer.evaluators.append(rules.RuleEvaluator())
+    services.telemetry.writer.evaluators.append(rules.RuleEvaluator(services.telemetry.directory))
     return services

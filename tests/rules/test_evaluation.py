@@ -19,12 +19,17 @@ MIN = 60_000
 @pytest.fixture
 async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) -> dict[str, Any]:
     # Rules are read again every batch here (in service, within ttl seconds of a change).
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(ttl=0)]
+    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
     return await fleet(client, tenant)
 
 
 def reading(seq: int, ts: int, temp: float) -> dict[str, Any]:
     return {"device": "trk-001", "seq": seq, "ts": ts, "metrics": {"temperature_c": temp}}
+
+
+def above(value: float, kind: str = "threshold", **extra: Any) -> dict[str, Any]:
+    """A condition on temperature_c being above ``value``."""
+    return {"kind": kind, "metric": "temperature_c", "op": ">", "value": value, **extra}
 
 
 async def add_rule(client: httpx.AsyncClient, tenant: TenantCtx, **body: Any) -> dict[str, Any]:
@@ -47,12 +52,7 @@ async def test_a_reading_beyond_a_threshold_raises_and_a_return_clears(
     client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any]
 ) -> None:
     tracker: Device = w["devices"]["tracker"]
-    rule = await add_rule(
-        client,
-        tenant,
-        code="cold-chain-max",
-        condition={"kind": "threshold", "metric": "temperature_c", "op": ">", "value": 8, "clear_at": 7},
-    )
+    rule = await add_rule(client, tenant, code="cold-chain-max", condition=above(8, clear_at=7))
     t = now_ms() - 3 * MIN
     for seq, temp in enumerate([4.0, 9.0, 7.5, 6.5], start=1):
         assert (await send(client, tracker, reading(seq, t + seq * MIN // 2, temp))).status_code == 200
@@ -66,19 +66,14 @@ async def test_the_most_specific_rule_applies_and_a_disabled_one_silences_its_si
     client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any]
 ) -> None:
     tracker: Device = w["devices"]["tracker"]  # on the reefer at the Lyon DC, in region EU
-    limit = {"kind": "threshold", "metric": "temperature_c", "op": ">"}
-    default = await add_rule(client, tenant, code="max", condition={**limit, "value": 8})
-    regional = await add_rule(
-        client, tenant, code="max", region_id=w["region"]["id"], condition={**limit, "value": 5}
-    )
+    default = await add_rule(client, tenant, code="max", condition=above(8))
+    regional = await add_rule(client, tenant, code="max", region_id=w["region"]["id"], condition=above(5))
     assert (await send(client, tracker, reading(1, now_ms(), 6.0))).status_code == 200
     assert await transitions(client, tenant, default) == []
     assert [x[0] for x in await transitions(client, tenant, regional)] == ["raised"]
     # A tenant-wide rule of another code, disabled at this site: silent here.
-    anywhere = await add_rule(client, tenant, code="door", condition={**limit, "value": 1})
-    await add_rule(
-        client, tenant, code="door", site_id=w["dc"]["id"], enabled=False, condition={**limit, "value": 1}
-    )
+    anywhere = await add_rule(client, tenant, code="door", condition=above(1))
+    await add_rule(client, tenant, code="door", site_id=w["dc"]["id"], enabled=False, condition=above(1))
     assert (await send(client, tracker, reading(2, now_ms(), 6.5))).status_code == 200
     assert await transitions(client, tenant, anywhere) == []
 
@@ -87,17 +82,12 @@ async def test_a_duration_resumes_after_a_restart(
     client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any], services: Services
 ) -> None:
     tracker: Device = w["devices"]["tracker"]
-    rule = await add_rule(
-        client,
-        tenant,
-        code="warm-too-long",
-        condition={"kind": "duration", "metric": "temperature_c", "op": ">", "value": 8, "for_s": 600},
-    )
+    rule = await add_rule(client, tenant, code="warm-too-long", condition=above(8, "duration", for_s=600))
     t = now_ms() - 9 * MIN
     assert (await send(client, tracker, reading(1, t, 9.0))).status_code == 200
     assert (await send(client, tracker, reading(2, t + 5 * MIN, 9.5))).status_code == 200
     # A restart: a new evaluator knows only what the database kept.
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(ttl=0)]
+    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
     assert await transitions(client, tenant, rule) == []
     assert (await send(client, tracker, reading(3, t + 9 * MIN, 9.2))).status_code == 200
     assert await transitions(client, tenant, rule) == []
@@ -109,12 +99,7 @@ async def test_a_replayed_backlog_is_recorded_but_not_raised_as_now(
     client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any]
 ) -> None:
     tracker: Device = w["devices"]["tracker"]
-    rule = await add_rule(
-        client,
-        tenant,
-        code="cold-chain-max",
-        condition={"kind": "threshold", "metric": "temperature_c", "op": ">", "value": 8},
-    )
+    rule = await add_rule(client, tenant, code="cold-chain-max", condition=above(8))
     six_hours_ago = now_ms() - 360 * MIN
     backlog = {
         "readings": [reading(i + 1, six_hours_ago + i * 5 * MIN, t) for i, t in enumerate([5, 10, 11, 5])]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Scope
-from supplyline.registry.tables import registry_asset, registry_device
+from supplyline.registry.tables import registry_asset, registry_device, registry_device_profile, registry_site
 from supplyline.resources import scoped
 
 
@@ -50,3 +51,29 @@ async def device_ids(conn: AsyncConnection, scope: Scope, refs: Sequence[str]) -
         out[r.code] = r.id
         out[str(r.id)] = r.id
     return {ref: out[ref] for ref in refs if ref in out}
+
+
+async def places_of_assets(
+    conn: AsyncConnection, scope: Scope, asset_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]]:
+    """asset -> (its site, that site's region, its asset type): where rules look for scopes."""
+    a, s = registry_asset, registry_site
+    stmt = (
+        scoped(select(a.c.id, a.c.site_id, a.c.asset_type_id, s.c.region_id), a, scope)
+        .outerjoin(s, (s.c.id == a.c.site_id) & (s.c.tenant_id == a.c.tenant_id))
+        .where(a.c.id.in_(list(asset_ids)))
+    )
+    return {r.id: (r.site_id, r.region_id, r.asset_type_id) for r in await conn.execute(stmt)}
+
+
+async def live_site_ids(conn: AsyncConnection, scope: Scope, site_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of these sites that exist in the scope's tenant and are not archived."""
+    s = registry_site
+    stmt = scoped(select(s.c.id), s, scope).where(s.c.id.in_(list(site_ids)), s.c.archived_at.is_(None))
+    return {r.id for r in await conn.execute(stmt)}
+
+
+async def profile_metric_specs(conn: AsyncConnection, scope: Scope) -> list[list[dict[str, Any]]]:
+    """The declared metrics of each device profile of the tenant (MetricSpec dicts)."""
+    p = registry_device_profile
+    return [list(r.metrics or ()) for r in await conn.execute(scoped(select(p.c.metrics), p, scope))]

@@ -8,13 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import registry
 from supplyline.kernel.errors import FieldError, Invalid
 from supplyline.kernel.scope import Scope
-from supplyline.registry.tables import registry_device_profile, registry_site
-from supplyline.resources import another_live, scoped
+from supplyline.resources import another_live
 from supplyline.rules.model import SCOPE_FIELDS, RuleIn
 from supplyline.rules.tables import rules_rule
 from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, metric_set
@@ -22,11 +21,10 @@ from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, m
 
 async def known_metrics(conn: AsyncConnection, scope: Scope) -> dict[str, Metric]:
     """The canonical metrics and those the tenant's device profiles declare."""
-    p = registry_device_profile
     out = dict(CANONICAL_METRICS)
-    for row in await conn.execute(scoped(select(p.c.metrics), p, scope)):
+    for declared in await registry.profile_metric_specs(conn, scope):
         try:
-            for name, metric in metric_set(list(row.metrics or ())).items():
+            for name, metric in metric_set(declared).items():
                 out.setdefault(name, metric)
         except Invalid:
             continue  # a profile saved before its metrics were checked: its own problem
@@ -117,22 +115,17 @@ async def check_rules(
     values: Sequence[dict[str, Any]],
     rows: Sequence[dict[str, Any] | None],
 ) -> list[tuple[int, FieldError]]:
-    """The resource validator: one query for metrics, one per rule for its scope and its sites."""
+    """The resource validator: one query for metrics, two per rule (its sites, its code and scope)."""
     metrics = await known_metrics(conn, scope)
     errors: list[tuple[int, FieldError]] = []
-    r, s = rules_rule, registry_site
+    r = rules_rule
     for i, (v, row) in enumerate(zip(values, rows, strict=True)):
         condition = RuleIn.model_validate(v).condition.model_dump(mode="json")
         errors += [(i, e) for e in condition_errors(condition, metrics)]
-        for field, site in _sites(condition):
-            found = (
-                await conn.execute(
-                    scoped(select(s.c.id), s, scope).where(
-                        s.c.id == uuid.UUID(site), s.c.archived_at.is_(None)
-                    )
-                )
-            ).scalar()
-            if found is None:
+        fenced = _sites(condition)
+        live = await registry.live_site_ids(conn, scope, [uuid.UUID(site) for _, site in fenced])
+        for field, site in fenced:
+            if uuid.UUID(site) not in live:
                 errors.append((i, FieldError(field, f"no site {site} in this tenant")))
         same = [r.c.code == v["code"]]
         same += [r.c[f].is_(None) if v.get(f) is None else r.c[f] == v[f] for f in SCOPE_FIELDS]

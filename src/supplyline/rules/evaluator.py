@@ -24,16 +24,18 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import registry
 from supplyline.db.dialect import upsert
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
+from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.registry.tables import registry_asset, registry_device, registry_site
 from supplyline.rules.engine import Comparison, State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
 from supplyline.rules.scoping import Context, effective
 from supplyline.rules.tables import rules_rule, rules_state
 from supplyline.telemetry.codec import Columns
+from supplyline.telemetry.directory import DeviceDirectory
 from supplyline.telemetry.metrics import CANONICAL_METRICS
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,15 @@ class _Tenant:
     loaded_at: float
     rules: list[dict[str, Any]]
     compiled: dict[uuid.UUID, Comparison]
-    assets: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = field(default_factory=dict)
-    regions: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    # asset -> (site, region, asset type), read again with the rules every ttl seconds
+    places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = field(
+        default_factory=dict
+    )
 
 
 class RuleEvaluator:
-    def __init__(self, ttl: float = 2.0, live_window_s: float = 600) -> None:
+    def __init__(self, directory: DeviceDirectory, ttl: float = 2.0, live_window_s: float = 600) -> None:
+        self.directory = directory  # device -> asset, as ingestion already caches it
         self.ttl = ttl  # rules and places are read again this often
         self.live_window_ms = int(live_window_s * 1000)
         self._tenants: dict[uuid.UUID, _Tenant] = {}
@@ -72,7 +77,7 @@ class RuleEvaluator:
         idx = cols.device_idx[order]
         bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])
         work: list[tuple[Mapping[str, Any], Comparison, uuid.UUID, npt.NDArray[np.intp]]] = []
-        infos = await self._places(uow.conn, tenant, cols, codes)
+        infos = await self._places(uow.conn, tenant_id, tenant, cols)
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             device = cols.devices[int(idx[a])]
             for rule in effective(tenant.rules, infos.get(device, Context())).values():
@@ -124,29 +129,19 @@ class RuleEvaluator:
         return found
 
     async def _places(
-        self, conn: AsyncConnection, tenant: _Tenant, cols: Columns, codes: dict[uuid.UUID, str]
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, cols: Columns
     ) -> dict[uuid.UUID, Context]:
         """Where each device of the batch is: its asset's site, region and asset type."""
-        del codes  # the asset of a device comes from the registry, not from its code
-        d = registry_device
-        rows = await conn.execute(select(d.c.id, d.c.asset_id).where(d.c.id.in_(cols.devices)))
-        asset_of = {row.id: row.asset_id for row in rows}
-        missing = [a for a in set(asset_of.values()) if a is not None and a not in tenant.assets]
+        asset_of: dict[uuid.UUID, uuid.UUID | None] = {}
+        for device in cols.devices:
+            info = await self.directory.by_id(tenant_id, device)
+            asset_of[device] = info.asset_id if info is not None else None
+        missing = [a for a in set(asset_of.values()) if a is not None and a not in tenant.places]
         if missing:
-            a = registry_asset
-            for row in await conn.execute(
-                select(a.c.id, a.c.site_id, a.c.asset_type_id).where(a.c.id.in_(missing))
-            ):
-                tenant.assets[row.id] = (row.site_id, row.asset_type_id)
-        sites = {s for s, _ in tenant.assets.values() if s is not None and s not in tenant.regions}
-        if sites:
-            s = registry_site
-            for site_row in await conn.execute(select(s.c.id, s.c.region_id).where(s.c.id.in_(list(sites)))):
-                tenant.regions[site_row.id] = site_row.region_id
+            tenant.places.update(await registry.places_of_assets(conn, Scope.system(tenant_id), missing))
         out = {}
         for device, asset in asset_of.items():
-            site, asset_type = tenant.assets.get(asset, (None, None)) if asset else (None, None)
-            region = tenant.regions.get(site) if site else None
+            site, region, asset_type = tenant.places.get(asset, (None, None, None)) if asset else (None,) * 3
             out[device] = Context(region, site, asset_type, asset)
         return out
 

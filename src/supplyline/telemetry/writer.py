@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -34,9 +33,6 @@ from supplyline.telemetry.tables import telemetry_device_state, telemetry_landin
 log = logging.getLogger(__name__)
 # Built once: a statement made per call (insert().values(...)) is keyed and looked up anew.
 _INSERT_LANDING = telemetry_landing.insert()
-
-# (tenant_id, the readings just committed) -> None; rules and other consumers hook in here.
-BatchHook = Callable[[uuid.UUID, Columns], Awaitable[None]]
 
 
 class BatchEvaluator(Protocol):
@@ -78,7 +74,6 @@ class TelemetryWriter:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self.max_readings = max_readings
-        self.hooks: list[BatchHook] = []
         self.evaluators: list[BatchEvaluator] = []
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         # Keyed by the device id as an int: a UUID's hash is computed in Python on every lookup,
@@ -222,12 +217,6 @@ class TelemetryWriter:
         for sub, keep in zip(group, kept, strict=True):
             if sub.future is not None and not sub.future.done():
                 sub.future.set_result(keep)
-        for tenant_id, cols in merged.items():
-            for hook in self.hooks:
-                try:
-                    await hook(tenant_id, cols)
-                except Exception:
-                    log.exception("telemetry batch hook %r failed", hook)
 
     async def _count_rejections(
         self, conn: AsyncConnection, tenant_id: uuid.UUID, rejections: list[Rejection], now: datetime
