@@ -1,30 +1,40 @@
-"""Comparison conditions (threshold with hysteresis, duration, cumulative budget) over a batch
-of one key's readings, with the state carried from batch to batch.
+"""The pure evaluation engine: a compiled condition meets a batch of one device's readings, with
+its state carried from batch to batch; and the comparison kinds (threshold with hysteresis,
+duration, cumulative budget). The other kinds are in ``rules.conditions``.
 
 The state is plain data (``State.as_dict``) so it can be stored with the batch that changed it
 and survive a restart. Readings are taken in time order. A reading older than the last one the
-state has seen (out of order) does not move the state: its excursions are reported as late,
-for the record. A transition of a reading older than ``live_after_ms`` (a gateway replaying
-hours of backlog) moves the state but is marked late, so that it is recorded for compliance
-and not raised as if it were happening now.
+state has seen (out of order) does not move the state: it is evaluated on a fresh state and its
+transitions are reported as late, for the record. A transition older than ``live_after_ms`` (a
+gateway replaying hours of backlog) moves the state but is marked late, so that it is recorded
+for compliance and not raised as if it were happening now.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from itertools import pairwise
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from supplyline.rules.nodes import (
+    F64,
+    I64,
+    Bools,
+    Leaf,
+    Node,
+    Result,
+    State,
+    Timeline,
+    Transition,
+    carry,
+    held_for,
+)
 from supplyline.telemetry.metrics import Metric, converter
 
-F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
+__all__ = ["Comparison", "ComparisonNode", "Compiled", "State", "Transition"]
+
 _OPS: dict[str, Callable[[F64, float], Bools]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -33,37 +43,99 @@ _OPS: dict[str, Callable[[F64, float], Bools]] = {
 }
 
 
-@dataclass
-class State:
-    holding: bool = False  # the condition holds after the last reading
-    since_ms: int | None = None  # when it started holding
-    raised: bool = False  # a raised transition has been reported and not cleared
-    last_ts_ms: int | None = None  # the newest reading taken into the state
-    used_ms: int = 0  # cumulative: time beyond the limit so far
-    last_beyond: bool = False  # cumulative: whether the newest reading was beyond
+class Compiled:
+    """A rule's condition, ready to evaluate: raised once when its root becomes satisfied,
+    cleared when it stops (a cumulative budget, once spent, stays spent and never clears)."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.metrics: frozenset[str] = root.metrics  # empty: any reading is relevant
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> State:
-        return cls(**data) if data else cls()
+    def step(self, state: State, ts: I64, values: Mapping[str, F64], live_after_ms: int) -> list[Transition]:
+        """Take one device's readings of a batch, in any order; NaN: a row lacks that metric.
+
+        Rows with none of the condition's metrics are left out (a heartbeat takes every row).
+        """
+        rows = np.ones(len(ts), dtype=bool)
+        if self.metrics:
+            rows = np.zeros(len(ts), dtype=bool)
+            for m in self.metrics & values.keys():
+                rows |= ~np.isnan(values[m])
+        order = np.flatnonzero(rows)[np.argsort(ts[rows], kind="stable")]
+        ts = ts[order]
+        cols = {m: values[m][order] for m in self.root.reads & values.keys()}
+        out: list[Transition] = []
+        if state.last_ts_ms is not None:
+            old = ts < state.last_ts_ms
+            if old.any():
+                past = self._run(State(), ts[old], {m: v[old] for m, v in cols.items()}, live_after_ms)
+                out += [Transition(t.kind, t.at_ms, t.value, True, t.metric) for t in past]
+                ts, cols = ts[~old], {m: v[~old] for m, v in cols.items()}
+        return out + self._run(state, ts, cols, live_after_ms)
+
+    def silence(self, state: State, now_ms: int, live_after_ms: int) -> list[Transition]:
+        """Evaluate at ``now_ms`` without a new reading: a heartbeat whose device has been quiet
+        too long is raised (through all / any too); the other kinds keep their satisfaction.
+
+        Reported at ``now_ms``, when the silence was found; late only if ``now_ms`` itself is
+        older than ``live_after_ms``. Nothing happens before a first reading.
+        """
+        if state.last_ts_ms is None or now_ms <= state.last_ts_ms:
+            return []
+        line = Timeline(np.array([now_ms], dtype=np.int64), np.zeros(1, dtype=bool), {})
+        return self._edges(state, line, self.root.series(state, line), live_after_ms)
+
+    def _run(self, state: State, ts: I64, cols: Mapping[str, F64], live_after_ms: int) -> list[Transition]:
+        if not len(ts):
+            return []
+        ticks = self.root.ticks(state, ts)
+        if len(ticks):
+            ticks = ticks[~np.isin(ticks, ts)]  # a reading at that moment speaks for itself
+        if len(ticks):
+            at = np.r_[ts, ticks]
+            order = np.argsort(at, kind="stable")
+            pad = np.full(len(ticks), np.nan)
+            line = Timeline(
+                at[order],
+                np.r_[np.ones(len(ts), dtype=bool), np.zeros(len(ticks), dtype=bool)][order],
+                {m: np.r_[v, pad][order] for m, v in cols.items()},
+            )
+        else:
+            line = Timeline(ts, np.ones(len(ts), dtype=bool), cols)
+        found = self._edges(state, line, self.root.series(state, line), live_after_ms)
+        state.last_ts_ms = int(ts[-1])
+        return found
+
+    @staticmethod
+    def _edges(state: State, line: Timeline, result: Result, live_after_ms: int) -> list[Transition]:
+        """The root's flips, one transition each: a Python loop over edges, not readings."""
+        sat = result.sat
+        flips = np.flatnonzero(sat != np.r_[state.raised, sat[:-1]])
+        out: list[Transition] = []
+        for i in flips.tolist():
+            metric, value = result.cause(i)
+            at = int(line.ts[i])
+            out.append(Transition("raised" if sat[i] else "cleared", at, value, at < live_after_ms, metric))
+        state.raised = bool(sat[-1])
+        return out
 
 
-@dataclass(frozen=True)
-class Transition:
-    kind: Literal["raised", "cleared"]
-    at_ms: int
-    value: float
-    late: bool  # for the record (backlog or out of order), not an alarm of now
+class ComparisonNode(Leaf):
+    """threshold, duration or cumulative; limits in the metric's canonical unit.
 
-
-class Comparison:
-    """A compiled threshold, duration or cumulative node; limits in the metric's canonical unit."""
+    threshold: satisfied while the value is beyond the limit; with ``clear_at`` it stays
+    satisfied until the value is back beyond that level (hysteresis), so it does not flap.
+    duration: satisfied once the comparison has held for ``for_s`` without a break, judged at
+    the metric's readings. cumulative: satisfied once the time beyond the limit, each reading's
+    state held until the next one, adds up to more than ``budget_s``; a budget spent stays
+    spent. Its scope (``over`` shipment or lot) is the evaluator's: it keys the state.
+    """
 
     def __init__(self, node: Mapping[str, Any], metrics: Mapping[str, Metric]) -> None:
         self.kind: str = node["kind"]
         self.metric: str = node["metric"]
+        self.label = self.metric
+        self.metrics = self.reads = frozenset({self.metric})
         to_canonical = converter(node.get("unit"), self.metric, metrics)
         self.op = _OPS[node["op"]]
         self.limit = to_canonical(node["value"])
@@ -73,103 +145,46 @@ class Comparison:
         self.for_ms = int(node.get("for_s", 0)) * 1000
         self.budget_ms = int(node.get("budget_s", 0)) * 1000
 
-    def step(self, state: State, ts: I64, values: F64, live_after_ms: int) -> list[Transition]:
-        """Take a batch (any order; NaN means the reading has no value for this metric)."""
-        keep = ~np.isnan(values)
-        ts, values = ts[keep], values[keep]
-        order = np.argsort(ts, kind="stable")
-        ts, values = ts[order], values[order]
-        out: list[Transition] = []
-        if state.last_ts_ms is not None:
-            old = ts < state.last_ts_ms
-            if old.any():
-                out += [
-                    Transition(t.kind, t.at_ms, t.value, True)
-                    for t in self._run(State(), ts[old], values[old], live_after_ms)
-                ]
-                ts, values = ts[~old], values[~old]
-        return out + self._run(state, ts, values, live_after_ms)
-
-    def _run(self, state: State, ts: I64, values: F64, live_after_ms: int) -> list[Transition]:
-        if not len(ts):
-            return []
+    def own(self, state: State, ts: I64, cols: Mapping[str, F64]) -> tuple[Bools, F64]:
+        values = cols[self.metric]
         if self.kind == "cumulative":
-            found = self._cumulative(state, ts, values)
-        else:
-            holding = self._holding(state.holding, values)
-            found = self._durations(state, ts, values, holding)
-        state.last_ts_ms = int(ts[-1])
-        return [Transition(k, at, v, at < live_after_ms) for k, at, v in found]
+            return self._cumulative(state, ts, values), values
+        return held_for(state, ts, self._holding(state.holding, values), self.for_ms), values
 
     def _holding(self, initial: bool, values: F64) -> Bools:
-        """Whether the condition holds after each reading, with hysteresis."""
+        """Whether the comparison holds after each reading, with hysteresis."""
         beyond = self.op(values, self.limit)
         if self.clear_at is None:
             return beyond
         back = values <= self.clear_at if self.rising else values >= self.clear_at
-        marks = np.where(beyond, 1, np.where(back, 0, -1))
-        idx = np.where(marks >= 0, np.arange(len(marks)), -1)
-        last = np.maximum.accumulate(idx)
-        return np.where(last >= 0, marks[np.maximum(last, 0)] == 1, initial)
+        return carry(np.where(beyond, 1, np.where(back, 0, -1)).astype(np.int8), initial)
 
-    def _durations(
-        self, state: State, ts: I64, values: F64, holding: Bools
-    ) -> list[tuple[Literal["raised", "cleared"], int, float]]:
-        """Threshold (for_ms 0) and duration: raised once held for for_ms, cleared when it stops."""
-        found: list[tuple[Literal["raised", "cleared"], int, float]] = []
-        n = len(ts)
-        if not holding[0] and state.holding and state.raised:
-            found.append(("cleared", int(ts[0]), float(values[0])))
-        edges = np.flatnonzero(np.diff(holding.astype(np.int8))) + 1
-        bounds = [0, *edges.tolist(), n]
-        since, raised = None, False
-        for a, b in pairwise(bounds):
-            if not holding[a]:
-                continue
-            continued = a == 0 and state.holding
-            since = state.since_ms if continued and state.since_ms is not None else int(ts[a])
-            raised = state.raised if continued else False
-            if not raised:
-                crossing = self._crossing(ts, values, since, a, b)
-                found += crossing
-                raised = bool(crossing)
-            if b < n and raised:
-                found.append(("cleared", int(ts[b]), float(values[b])))
-        state.holding = bool(holding[-1])
-        state.since_ms = since if state.holding else None
-        state.raised = raised if state.holding else False
-        return found
-
-    def _crossing(
-        self, ts: I64, values: F64, since: int, lo: int, hi: int
-    ) -> list[tuple[Literal["raised", "cleared"], int, float]]:
-        """The first reading in [lo, hi) at least for_ms after ``since``, as a raise."""
-        if lo >= hi:
-            return []
-        hit = np.flatnonzero(ts[lo:hi] - since >= self.for_ms)
-        if not len(hit):
-            return []
-        i = lo + int(hit[0])
-        return [("raised", int(ts[i]), float(values[i]))]
-
-    def _cumulative(
-        self, state: State, ts: I64, values: F64
-    ) -> list[tuple[Literal["raised", "cleared"], int, float]]:
-        """Time beyond the limit, each reading's state held until the next one, added up; raised
-        once when the budget is spent (a budget is not given back)."""
+    def _cumulative(self, state: State, ts: I64, values: F64) -> Bools:
         beyond = self.op(values, self.limit)
-        times = ts if state.last_ts_ms is None else np.r_[state.last_ts_ms, ts]
-        held = beyond[:-1] if state.last_ts_ms is None else np.r_[state.last_beyond, beyond[:-1]]
-        spent = state.used_ms + np.cumsum(np.diff(times) * held)
-        state.last_beyond = bool(beyond[-1])
-        found: list[tuple[Literal["raised", "cleared"], int, float]] = []
-        if not state.raised and self.budget_ms:
-            over = np.flatnonzero(spent > self.budget_ms)
-            if len(over):
-                # spent[k] is the time up to reading k (+1 when the first pair is from the state).
-                i = int(over[0]) + (0 if state.last_ts_ms is not None else 1)
-                found.append(("raised", int(ts[i]), float(values[i])))
-                state.raised = True
-        state.used_ms = int(spent[-1]) if len(spent) else state.used_ms
-        state.holding = bool(beyond[-1])
-        return found
+        if state.last_ts_ms is None:
+            added = np.r_[0, np.diff(ts) * beyond[:-1]]
+        else:
+            added = np.diff(np.r_[state.last_ts_ms, ts]) * np.r_[state.last_beyond, beyond[:-1]]
+        spent = state.used_ms + np.cumsum(added)
+        over = spent > self.budget_ms if self.budget_ms else np.zeros(len(ts), dtype=bool)
+        state.used_ms = int(spent[-1])
+        state.last_beyond = state.holding = bool(beyond[-1])
+        out: Bools = np.logical_or.accumulate(over | state.satisfied)
+        return out
+
+
+class Comparison(Compiled):
+    """A compiled threshold, duration or cumulative condition on its own (the evaluator's
+    original interface): ``step`` also takes the metric's column as a bare array."""
+
+    def __init__(self, node: Mapping[str, Any], metrics: Mapping[str, Metric]) -> None:
+        self.node = ComparisonNode(node, metrics)
+        super().__init__(self.node)
+        self.kind = self.node.kind
+        self.metric = self.node.metric
+
+    def step(
+        self, state: State, ts: I64, values: Mapping[str, F64] | F64, live_after_ms: int
+    ) -> list[Transition]:
+        cols = {self.metric: values} if isinstance(values, np.ndarray) else values
+        return super().step(state, ts, cols, live_after_ms)
