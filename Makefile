@@ -1,8 +1,10 @@
 # Developer entry points. Needs only python3 (with venv and pip) and network access to PyPI.
-#   make demo    virtualenv + dependencies, local SQLite database, demo tenant, API server
+#   make demo    virtualenv + dependencies, local SQLite database, demo tenant, then the API server,
+#                mock ERP and fleet simulator together, telling one cold-chain loop as it happens
+#                (SUPPLYLINE_DEMO_EXIT_AFTER_LOOP=1: exit 0 after the loop, 1 without one in 120 s)
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the benchmarks (import, HTTP ingest, MQTT): one JSON object a line on stdout
+#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules): one JSON object a line on stdout
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
 PYTHON ?= python3
@@ -39,7 +41,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/supplyline demo
+	$(BIN)/supplyline demo --loop
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -54,6 +56,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench import --json
 	@$(BIN)/supplyline bench ingest --json
 	@$(BIN)/supplyline bench mqtt --json
+	@$(BIN)/supplyline bench rules --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

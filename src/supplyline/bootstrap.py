@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from supplyline import access, logistics, registry, rules, telemetry
+from supplyline import access, alarms, integrations, logistics, maintenance, registry, rules, telemetry, trace
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
@@ -28,6 +31,27 @@ class Services:
     resources: ResourceService
     consumers: ConsumerRunner
     telemetry: telemetry.TelemetryServices
+    deliverer: integrations.Deliverer
+    ledger_key: bytes = field(repr=False, default=b"")
+
+    async def run_background(self, stop: asyncio.Event) -> None:
+        """What runs beside the API: event consumers, the outbox, alarm escalation."""
+        await asyncio.gather(
+            self.consumers.run(stop),
+            self.deliverer.run(stop),
+            self._escalate(stop),
+        )
+
+    async def _escalate(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self.uow("escalation") as uow:
+                    if await alarms.escalate_due(uow):
+                        await uow.commit()
+            except Exception:  # the database went away: try again at the next tick
+                logging.getLogger(__name__).exception("alarm escalation failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.escalation_interval_s)
 
     async def close(self) -> None:
         await self.telemetry.stop()
@@ -36,12 +60,29 @@ class Services:
             await self.read_engine.dispose()
 
 
+# What the traceability trail checkpoints: business exceptions, holds and their release, and
+# the compliance record of excursions (a backlog's included).
+CHECKPOINTED = [
+    logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type,
+    logistics.SHIPMENT_CONDITION_BREACHED.type,
+    logistics.LOT_HELD.type,
+    logistics.LOT_RELEASED.type,
+    rules.EXCURSION_RECORDED.type,
+]
+
+
 def resource_specs() -> list[ResourceSpec]:
     """Every resource of the canonical model; plug-ins will append theirs here."""
     # A device profile may name a telemetry payload mapping, which the registry (below
     # telemetry) cannot look up itself: telemetry adds that check to the profile resource.
     return with_profile_mapping_check(
-        [*registry.RESOURCES, *logistics.RESOURCES, *telemetry.RESOURCES, *rules.RESOURCES]
+        [
+            *registry.RESOURCES,
+            *logistics.RESOURCES,
+            *telemetry.RESOURCES,
+            *rules.RESOURCES,
+            *alarms.RESOURCES,
+        ]
     )
 
 
@@ -63,10 +104,33 @@ def build_services(
     event_types.register_all(access.EVENT_TYPES)
     event_types.register_all(telemetry.EVENT_TYPES)
     event_types.register_all(rules.EVENT_TYPES)
+    event_types.register_all(alarms.EVENT_TYPES)
+    event_types.register_all(logistics.EVENT_TYPES)
+    event_types.register_all(maintenance.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
-    consumers: list[Consumer] = [EntityIndexProjection(), *(extra_consumers or [])]
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)
+    tele = telemetry.build_telemetry(
+        engine,
+        read_engine,
+        uow,
+        secret_key=settings.secret_key,
+        data_dir=settings.data_dir,
+        max_batch=settings.telemetry_max_batch,
+        overlap_hours=settings.credential_overlap_hours,
+        skew_threshold_s=settings.clock_skew_threshold_s,
+        silent_after_s=settings.silent_after_s,
+        retention_days=settings.telemetry_retention_days,
+        compact_after_s=settings.telemetry_compact_after_s,
+    )
+    key = trace.ledger_key(settings.secret_key, settings.data_dir)
+    consumers: list[Consumer] = [
+        EntityIndexProjection(),
+        rules.RuleActions(events),
+        trace.CheckpointRecorder(CHECKPOINTED, key),
+        *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
+        *(extra_consumers or []),
+    ]
     services = Services(
         settings=settings,
         engine=engine,
@@ -78,19 +142,9 @@ def build_services(
         catalog=catalog,
         resources=ResourceService(catalog),
         consumers=ConsumerRunner(engine, events, consumers),
-        telemetry=telemetry.build_telemetry(
-            engine,
-            read_engine,
-            uow,
-            secret_key=settings.secret_key,
-            data_dir=settings.data_dir,
-            max_batch=settings.telemetry_max_batch,
-            overlap_hours=settings.credential_overlap_hours,
-            skew_threshold_s=settings.clock_skew_threshold_s,
-            silent_after_s=settings.silent_after_s,
-            retention_days=settings.telemetry_retention_days,
-            compact_after_s=settings.telemetry_compact_after_s,
-        ),
+        telemetry=tele,
+        deliverer=integrations.Deliverer(engine),
+        ledger_key=key,
     )
     # Rules see every committed batch of readings, in its transaction.
     services.telemetry.writer.evaluators.append(rules.RuleEvaluator(services.telemetry.directory))

@@ -65,6 +65,7 @@ async def seed_demo(services: Services) -> DemoInfo:
             await _fleet(seeder)
             await _goods(seeder)
             await _flows(seeder)
+            await _cold_chain_rule(seeder)
             await uow.commit()
     except Conflict:
         # Another process seeded it between our look-up and our insert: reuse theirs.
@@ -374,6 +375,49 @@ async def _flows(s: _Seeder) -> None:
                 {"device_id": s.ids["tracker1"], "assigned_at": (now - timedelta(hours=2)).isoformat()}
             ],
             "assets": [{"asset_id": s.ids["trailer1"]}],
+        },
+    )
+
+
+COLD_CHAIN_RULE = "cold-chain-max"
+
+
+async def _cold_chain_rule(s: _Seeder) -> None:
+    """The rule the demo's story is about, and who its alarms go to (so they carry an SLA).
+
+    A plain threshold with hysteresis: raised by the first reading above 8 C, cleared below 7 C,
+    so the failing compressor's excursion turns into an alarm and holds within a reading or two.
+    """
+    await s.add(
+        "escalation",
+        "escalation-policies",
+        {
+            "code": "cold-chain-qa",
+            "name": "Cold-chain quality assurance",
+            "organization_id": None,
+            "levels": [
+                {"after_s": 900, "assignee": "qa-on-call@alpine-pharma.example"},
+                {"after_s": 1800, "assignee": "qa-manager@alpine-pharma.example"},
+            ],
+        },
+    )
+    await s.add(
+        "rule",
+        "rules",
+        {
+            "code": COLD_CHAIN_RULE,
+            "name": "Vaccines above 8 C",
+            "description": "2-8 C goods: a reading above 8 C raises a critical alarm and holds the "
+            "shipment's lots for inspection; cleared below 7 C.",
+            "severity": "critical",
+            "condition": {
+                "kind": "threshold",
+                "metric": "temperature_c",
+                "op": ">",
+                "value": 8,
+                "clear_at": 7,
+            },
+            "actions": [{"type": "raise_alarm"}, {"type": "hold_lots"}, {"type": "record_compliance"}],
         },
     )
 

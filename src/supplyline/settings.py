@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     mqtt_client_id: str | None = Field(
         default=None, description="Fixed per bridge instance: its session survives a restart."
     )
+    erp_url: str | None = Field(
+        default=None,
+        description="Base URL of the ERP (e.g. the mock: http://127.0.0.1:8070): exceptions, holds "
+        "and releases are sent there through the outbox.",
+    )
+    escalation_interval_s: float = Field(
+        default=5, ge=0.1, description="How often unacknowledged alarms are checked against their SLA."
+    )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
 

@@ -6,12 +6,17 @@ resource the same way and to fail when a resource is added that they do not know
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from supplyline import alarms, logistics
+from supplyline.bootstrap import Services
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.scope import Scope
 from supplyline.rules.model import RuleIn
 from supplyline.telemetry.resources import PayloadMappingIn
 from supplyline.telemetry.vendors import builtin_mapping_documents
@@ -158,6 +163,19 @@ SAMPLES: dict[str, Sample] = {
         {"severity": "critical"},
         ("site_id", lambda w: w["dc"]["id"]),
     ),
+    "escalation-policies": Sample(
+        lambda w: {
+            "code": "cold-chain",
+            "name": "Cold chain",
+            "organization_id": w["carrier"]["id"],  # alarms on the carrier's assets
+            "levels": [
+                {"after_s": 900, "assignee": "dispatch", "notify_url": None},
+                {"after_s": 1800, "assignee": "qa-manager", "notify_url": None},
+            ],
+        },
+        {"name": "Cold chain escalation"},
+        ("code", _const("cold-chain")),
+    ),
     "inventory-positions": Sample(
         lambda w: {
             "site_id": w["dc"]["id"],
@@ -207,3 +225,36 @@ async def events_of(
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
     return items
+
+
+async def raise_alarm_and_hold(services: Services, tenant_id: uuid.UUID, w: dict[str, Any]) -> None:
+    """An alarm on the tracker and a hold on the lot, as a rule's actions make them, for the
+    tests that walk every endpoint (w["alarm"], w["hold"])."""
+    async with services.uow() as uow:
+        # A lot of its own: the hold changes its lot and positions, which other tests compare.
+        lot = await services.resources.create(
+            uow,
+            Scope.system(tenant_id),
+            "lots",
+            {"product_id": w["product"]["id"], "lot_code": "HOLD-1", "quantity": 5, "unit": "each"},
+        )
+        alarm = await alarms.raise_alarm(
+            uow,
+            tenant_id,
+            alarms.RaiseAlarm(
+                type="cold-chain-max",
+                severity="critical",
+                originator_kind="device",
+                originator_id=uuid.UUID(w["tracker"]["id"]),
+                originator="trk-001",
+                at=utcnow(),
+                lot_ids=[lot["id"]],
+            ),
+        )
+        hold, _ = await logistics.hold_lot(
+            uow,
+            tenant_id,
+            logistics.HoldLot(uuid.UUID(str(lot["id"])), "inspection", "test", alarm_id=alarm["id"]),
+        )
+        await uow.commit()
+    w["alarm"], w["hold"] = {"id": str(alarm["id"])}, {"id": str(hold["id"])}

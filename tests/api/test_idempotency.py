@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from supplyline.access.tables import access_tenant
 from supplyline.bootstrap import Services
 from supplyline.eventlog.tables import eventlog_event
-from tests.api.samples import SAMPLES, assert_problem, events_of
+from tests.api.samples import SAMPLES, assert_problem, events_of, raise_alarm_and_hold
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
 from tests.factories import post, world
 
@@ -91,6 +91,7 @@ async def test_every_post_honours_the_key(
 ) -> None:
     """Walk every POST of the OpenAPI document; one this test cannot call fails it."""
     w = await world(client, tenant.headers)
+    await raise_alarm_and_hold(services, tenant.id, w)
     paths = [p for p, ops in (await client.get("/openapi.json")).json()["paths"].items() if "post" in ops]
     created: dict[str, str] = {}
     calls: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = []
@@ -111,6 +112,19 @@ async def test_every_post_honours_the_key(
     calls.append(("/v1/api-keys", "/v1/api-keys", {"name": "ci", "role": "viewer"}, tenant.headers))
     calls.append(("/v1/api-keys/{key_id}/revoke", "/v1/api-keys/{api-keys}/revoke", None, tenant.headers))
     calls.append(("/v1/tenants", "/v1/tenants", {"slug": "initech", "name": "Initech"}, PLATFORM_HEADERS))
+    alarm, hold = w["alarm"]["id"], w["hold"]["id"]
+    for action, body in (
+        ("assign", {"assignee": "qa"}),
+        ("comments", {"text": "on it"}),
+        ("acknowledge", None),
+    ):
+        path = f"/v1/alarms/{{alarm_id}}/{action}"
+        calls.append((path, f"/v1/alarms/{alarm}/{action}", body, tenant.headers))
+    calls.append(
+        ("/v1/alarms/{alarm_id}/clear", f"/v1/alarms/{alarm}/clear", {"reason": "ok"}, tenant.headers)
+    )
+    release = {"reason": "inspected"}
+    calls.append(("/v1/holds/{hold_id}/release", f"/v1/holds/{hold}/release", release, tenant.headers))
     imported = {"regions": [{"code": "APAC", "name": "Asia Pacific"}]}
     calls.append(("/v1/imports", "/v1/imports", imported, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from supplyline.bootstrap import Services
-from tests.api.samples import SAMPLES, assert_problem, create_all_samples
+from tests.api.samples import SAMPLES, assert_problem, create_all_samples, raise_alarm_and_hold
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
 from tests.factories import post, world
 
@@ -35,10 +35,14 @@ DEVICE_QUERY = {
 }
 
 
-async def _tenant_a(client: httpx.AsyncClient, tenant: TenantCtx) -> tuple[dict[str, Any], set[str]]:
-    """A's records (every resource), and strings that must never reach another tenant."""
+async def _tenant_a(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services
+) -> tuple[dict[str, Any], set[str]]:
+    """A's records (every resource, an alarm and a hold), and strings that must never reach
+    another tenant."""
     w = await world(client, tenant.headers)
     await create_all_samples(client, tenant.headers, w)
+    await raise_alarm_and_hold(services, tenant.id, w)
     await client.post(f"/v1/sites/{w['store']['id']}/archive", headers=tenant.headers)
     r = await client.post("/v1/api-keys", json={"name": "a-viewer", "role": "viewer"}, headers=tenant.headers)
     w["api-key"] = r.json()
@@ -62,7 +66,7 @@ async def test_every_get_is_confined_to_the_caller(
     subtests: pytest.Subtests,
 ) -> None:
     a, b = tenant, other_tenant
-    w, secrets = await _tenant_a(client, a)
+    w, secrets = await _tenant_a(client, a, services)
     theirs = await post(client, b.headers, "sites", {"code": "B-ONLY", "name": "B's", "kind": "store"})
     await services.consumers.catch_up("entity-index")
     schema = (await client.get("/openapi.json")).json()
@@ -95,6 +99,10 @@ async def test_every_get_is_confined_to_the_caller(
                 assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
                 r = await client.get(path, params=params, headers=a.headers)
                 assert r.status_code == 200, r.text
+            elif path == "/v1/alarms/{alarm_id}":
+                url = path.format(alarm_id=w["alarm"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             elif item is not None and item["name"] in SAMPLES:
                 rec = w[item["name"]]
                 url = path.format(id=rec["id"])
@@ -125,7 +133,7 @@ async def test_every_get_is_confined_to_the_caller(
 async def test_filters_and_events_with_another_tenants_ids(
     client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
-    w, secrets = await _tenant_a(client, tenant)
+    w, secrets = await _tenant_a(client, tenant, services)
     h = other_tenant.headers
     for spec in services.catalog:
         for ref in spec.refs:
@@ -143,7 +151,7 @@ async def test_filters_and_events_with_another_tenants_ids(
 async def test_writes_cannot_reach_another_tenant(
     client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
-    w, _ = await _tenant_a(client, tenant)
+    w, _ = await _tenant_a(client, tenant, services)
     h = other_tenant.headers
     for name, sample in SAMPLES.items():
         url = f"/v1/{name}/{w[name]['id']}"
@@ -160,6 +168,15 @@ async def test_writes_cannot_reach_another_tenant(
             assert any("in this tenant" in e["reason"] for e in body["errors"])
         else:
             assert r.status_code == 201, r.text
+    # Nor act on A's alarm or release A's hold.
+    alarm, hold = w["alarm"]["id"], w["hold"]["id"]
+    for action, body in (("assign", {"assignee": "b"}), ("comments", {"text": "b"}), ("acknowledge", None)):
+        assert_problem(await client.post(f"/v1/alarms/{alarm}/{action}", json=body, headers=h), 404)
+    assert_problem(await client.post(f"/v1/alarms/{alarm}/clear", json={}, headers=h), 404)
+    r = await client.post(f"/v1/holds/{hold}/release", json={"reason": "b"}, headers=h)
+    assert_problem(r, 404)
+    shown = await client.get(f"/v1/alarms/{alarm}", headers=tenant.headers)
+    assert shown.json()["status"] == "active_unack" and shown.json()["comments"] == []
     # Nor move a record into A by naming A's tenant.
     mine = {"code": "B-1", "name": "B", "kind": "store", "tenant_id": str(tenant.id)}
     assert_problem(await client.post("/v1/sites", json=mine, headers=h), 422, "tenant_id", "unknown field")

@@ -98,7 +98,7 @@ async def test_openapi_lists_every_resource_with_summaries(
     names = {
         "organizations", "regions", "sites", "zones", "asset-types", "assets", "device-profiles",
         "devices", "products", "lots", "orders", "shipments", "inventory-positions", "payload-mappings",
-        "retention-policies", "rules",
+        "retention-policies", "rules", "escalation-policies",
     }  # fmt: skip
     assert names == set(SAMPLES) == {spec.name for spec in services.catalog}
     for name in names:

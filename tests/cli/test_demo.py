@@ -26,7 +26,8 @@ EXPECTED = {
     "inventory-positions": 5,
     "payload-mappings": 0,
     "retention-policies": 0,
-    "rules": 0,
+    "rules": 1,
+    "escalation-policies": 1,
 }
 
 

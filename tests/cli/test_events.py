@@ -51,13 +51,18 @@ def test_tail_table_and_mistakes(invoke: Invoke) -> None:
 @pytest.mark.usefixtures("two_tenants")
 def test_replay_reprocesses_the_log_and_status_shows_it(invoke: Invoke) -> None:
     before = json.loads(invoke("events", "consumers", "--json").output)["items"]
-    assert [(c["name"], c["position"], c["lag"]) for c in before] == [("entity-index", 0, 4)]
+    assert [(c["name"], c["position"], c["lag"]) for c in before] == [
+        ("entity-index", 0, 4),
+        ("rules.actions", 0, 4),
+        ("trace.checkpoints", 0, 4),
+    ]
     replayed = json.loads(
         invoke("events", "replay", "--consumer", "entity-index", "--from", "1", "--json").output
     )
     assert replayed["processed"] == 4
     after = json.loads(invoke("events", "consumers", "--json").output)["items"]
-    assert (after[0]["position"], after[0]["lag"]) == (4, 0)
+    index = next(c for c in after if c["name"] == "entity-index")
+    assert (index["position"], index["lag"]) == (4, 0)
     partial = invoke("events", "replay", "--consumer", "entity-index", "--from", "3")
     assert "2 events processed" in partial.output
     assert "entity-index" in invoke("events", "consumers").output
@@ -67,4 +72,4 @@ def test_replay_reprocesses_the_log_and_status_shows_it(invoke: Invoke) -> None:
 def test_replay_of_an_unknown_consumer_names_the_known_ones(invoke: Invoke) -> None:
     result = invoke("events", "replay", "--consumer", "nope", ok=False)
     assert result.exit_code == 1
-    assert "known: entity-index" in result.stderr
+    assert "known: entity-index, rules.actions, trace.checkpoints" in result.stderr

@@ -29,6 +29,7 @@ EMPTY = {
     "payload_mappings": 0,
     "retention_policies": 0,
     "rules": 0,
+    "escalation_policies": 0,
 }
 
 

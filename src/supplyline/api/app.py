@@ -14,7 +14,7 @@ from supplyline import __version__
 from supplyline.api import health, problems
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
-from supplyline.api.v1 import deadletters, events, imports, telemetry, tenants
+from supplyline.api.v1 import deadletters, events, imports, ledger, operations, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -39,7 +39,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(svc.consumers.run(stop)) if run else None
+        task = asyncio.create_task(svc.run_background(stop)) if run else None
         if run:
             await svc.telemetry.start(compact=svc.settings.compactor == "inline")
         bridge = await _start_bridge(svc) if run and svc.settings.mqtt_url else None
@@ -74,6 +74,8 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(imports.router)
     v1.include_router(telemetry.router)
     v1.include_router(deadletters.router)
+    v1.include_router(operations.router)
+    v1.include_router(ledger.router)
     app.include_router(v1)
     app.include_router(health.router)
 

@@ -25,13 +25,15 @@ from supplyline.kernel.ids import new_id
 PATH = "/v1/telemetry"
 
 
-async def ingest_body(svc: Services, authorization: str | None, signature: str | None, body: bytes) -> Any:
+async def ingest_body(
+    svc: Services, authorization: str | None, signature: str | None, body: bytes, cid: str | None = None
+) -> Any:
     """Authenticate the device, verify and store; the answer's JSON body (counts per outcome)."""
     token = (authorization or "").removeprefix("Bearer ").strip()
     if not token:
         raise Unauthorized("send the device token as 'Authorization: Bearer sld_...'")
     identity = await svc.telemetry.credentials.identify(token)
-    result = await svc.telemetry.ingest.ingest(identity, body, signature)
+    result = await svc.telemetry.ingest.ingest(identity, body, signature, cid)
     return result.as_dict()
 
 
@@ -62,13 +64,13 @@ class HotIngest:
             elif name == b"content-length" and value.isdigit():
                 length = int(value)
         cid = cid or str(new_id())
-        response = await self._answer(receive, authorization, signature, length)
+        response = await self._answer(receive, authorization, signature, length, cid)
         response.headers["x-correlation-id"] = cid
         await response(scope, receive, send)
         self.metrics.observe("POST", PATH, response.status_code, time.perf_counter() - start)
 
     async def _answer(
-        self, receive: Receive, authorization: str | None, signature: str | None, length: int
+        self, receive: Receive, authorization: str | None, signature: str | None, length: int, cid: str
     ) -> Response:
         if length > self.limit:
             return self._too_large()
@@ -85,7 +87,7 @@ class HotIngest:
             if not message.get("more_body", False):
                 break
         try:
-            answer = await ingest_body(self.svc, authorization, signature, b"".join(chunks))
+            answer = await ingest_body(self.svc, authorization, signature, b"".join(chunks), cid)
         except DomainError as exc:
             return domain_problem(exc, PATH)
         except Exception:

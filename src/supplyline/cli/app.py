@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from supplyline import __version__
-from supplyline.cli import admin, bench, compactor, db, events, imports, mqtt, serve
+from supplyline.cli import admin, bench, compactor, db, events, imports, ledger, mqtt, serve, sim
 
 app = typer.Typer(
     name="supplyline",
@@ -25,9 +25,12 @@ app.command("demo")(serve.demo)
 app.command("import")(imports.import_file)
 app.command("mqtt-bridge")(mqtt.mqtt_bridge)
 app.command("compactor")(compactor.compactor)
+app.command("simulate")(sim.simulate)
+app.command("mock-erp")(sim.mock_erp)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")
+app.add_typer(ledger.app, name="ledger")
 app.add_typer(bench.app, name="bench")
 
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
 from supplyline.bench.mqtt_bench import run_mqtt_bench
+from supplyline.bench.rules_bench import run_rules_bench
 from supplyline.cli.common import console, err_console, print_json
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -53,6 +54,15 @@ def ingest_bench(
 ) -> None:
     """HTTP ingestion through the real server on SQLite against raw executemany (same run)."""
     _run("Ingest benchmark", lambda tmp: run_ingest_bench(tmp, rounds=rounds), json_)
+
+
+@app.command("rules")
+def rules_bench(
+    json_: JsonFlag = False,
+    rounds: Annotated[int, typer.Option(help="Timed batches per gateway and phase.")] = 20,
+) -> None:
+    """Ingestion with 1,000 active rules across 10,000 devices against none (same run)."""
+    _run("Rules benchmark", lambda tmp: run_rules_bench(tmp, rounds=rounds), json_)
 
 
 @app.command("mqtt")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import socket
+import time
 from typing import Annotated
 
 import typer
@@ -28,6 +29,7 @@ from supplyline.cli.common import (
     run,
 )
 from supplyline.cli.compactor import compactor_process
+from supplyline.cli.demo_loop import EXIT_AFTER_LOOP_ENV, LOOP_BUDGET_S, LoopPlan, pick_port, run_loop
 from supplyline.demo import CREDENTIALS_FILE, DemoInfo, demo_api_key, seed_demo
 from supplyline.settings import Settings
 
@@ -107,10 +109,34 @@ def demo(
     host: HostOpt = None,
     port: PortOpt = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and print the key, then exit.")] = False,
+    loop: Annotated[
+        bool,
+        typer.Option(
+            "--loop/--no-loop",
+            help="Also run the mock ERP and the fleet simulator, and tell the story of one complete "
+            "cold-chain loop as it happens (what 'make demo' runs).",
+        ),
+    ] = False,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            envvar=EXIT_AFTER_LOOP_ENV,
+            help="With --loop: exit 0 after the first complete loop, or 1 with the reason after "
+            f"{LOOP_BUDGET_S:g} s without one.",
+        ),
+    ] = False,
+    erp_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="With --loop: the mock ERP's port (another if busy).")
+    ] = 8070,
 ) -> None:
     """Set up a local database, seed a demo tenant (once), and serve the API with its key."""
+    started = time.monotonic()
     settings = load_settings()
-    host, port = host or settings.host, port or settings.port
+    loop = loop and not no_serve
+    host = host or settings.host
+    # The story needs a server, not this port: --loop takes another one if it is busy.
+    port = port or (pick_port(host, settings.port) if loop else settings.port)
     if not no_serve:
         ensure_port(host, port)
     upgraded = prepare_database(settings)
@@ -128,6 +154,16 @@ def demo(
 
     info, token = run(main)
     url = base_url(settings.model_copy(update={"host": host, "port": port}))
+    if loop:
+        what = "Seeded" if info.created else "Reusing"
+        console.print(
+            f"{what} the demo tenant {escape(info.name)} ({info.slug}, {sum(info.counts.values())} records) "
+            f"in {escape(str(settings.data_dir))}.",
+            highlight=False,
+        )
+        plan = LoopPlan(settings.data_dir, host, port, pick_port("127.0.0.1", erp_port), token, once, started)
+        run_loop(plan)
+        return
     _show_demo(info, token, url, str(credentials))
     if not no_serve:
         start_server(settings, host, port)

@@ -69,3 +69,17 @@ async def upsert(
         where=where,
     )
     await conn.execute(stmt_lite, list(rows))
+
+
+async def insert_ignore(
+    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], *, keys: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: the second write of the same thing is a no-op."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys)), list(rows)
+        )
+        return
+    await conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))

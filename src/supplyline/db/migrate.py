@@ -31,6 +31,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(_run, "upgrade", revision)
 
 
+async def stamp(engine: AsyncEngine, revision: str = "head") -> None:
+    """Record ``revision`` as applied without running it (a schema built from the metadata)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, "stamp", revision)
+
+
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     async with engine.begin() as conn:
         await conn.run_sync(_run, "downgrade", revision)

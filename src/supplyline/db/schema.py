@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import supplyline.access.tables
+import supplyline.alarms.tables
 import supplyline.eventlog.projections
 import supplyline.eventlog.tables
+import supplyline.integrations.tables
 import supplyline.logistics.tables
+import supplyline.maintenance.tables
 import supplyline.registry.tables
 import supplyline.rules.tables
 import supplyline.telemetry.mapping_tables
 import supplyline.telemetry.retention
-import supplyline.telemetry.tables  # noqa: F401
+import supplyline.telemetry.tables
+import supplyline.trace.tables  # noqa: F401
 from supplyline.kernel.schema import metadata
 
 __all__ = ["metadata"]

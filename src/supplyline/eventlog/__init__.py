@@ -3,12 +3,14 @@
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
 from supplyline.eventlog.log import EventLog, LogNotifier
 from supplyline.eventlog.registry import EventTypeRegistry, UnknownEventType
+from supplyline.eventlog.work import ConsumerWork
 
 __all__ = [
     "Consumer",
     "ConsumerFailed",
     "ConsumerRunner",
     "ConsumerStatus",
+    "ConsumerWork",
     "EventLog",
     "EventTypeRegistry",
     "LogNotifier",

@@ -57,7 +57,7 @@ class EventLog:
                     "subject": ev.subject,
                     "time": ev.time,
                     "tenant_id": ev.tenant_id,
-                    "correlation_id": correlation_id,
+                    "correlation_id": ev.correlation_id or correlation_id,
                     "data": ev.data,
                     "actor": ev.actor,
                 }

@@ -44,6 +44,9 @@ class NewEvent:
     id: uuid.UUID = field(default_factory=new_id)
     time: datetime = field(default_factory=utcnow)
     actor: str | None = None  # who caused it (an API key, a device, the system); see Scope.actor
+    # The request or message that caused it, when not the unit of work's own: readings of many
+    # requests commit in one telemetry transaction, and a rule's event names its reading's.
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)

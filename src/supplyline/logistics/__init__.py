@@ -1,6 +1,47 @@
-"""Logistics: products, lots, orders, shipments and inventory positions."""
+"""Logistics: products, lots, orders, shipments, inventory positions and lot holds."""
 
-from supplyline.logistics.queries import TrackerWindow, shipment_context, shipments_with_lot, tracker_windows
+from supplyline.logistics.events import (
+    EVENT_TYPES,
+    LOT_HELD,
+    LOT_RELEASED,
+    SHIPMENT_CONDITION_BREACHED,
+    SHIPMENT_TEMPERATURE_EXCEEDED,
+)
+from supplyline.logistics.holds import (
+    HoldLot,
+    hold_lot,
+    list_holds,
+    lot_details,
+    release_hold,
+    shipment_numbers,
+)
+from supplyline.logistics.queries import (
+    Carried,
+    TrackerWindow,
+    carried_by,
+    shipment_context,
+    shipments_with_lot,
+    tracker_windows,
+)
 from supplyline.logistics.resources import RESOURCES
 
-__all__ = ["RESOURCES", "TrackerWindow", "shipment_context", "shipments_with_lot", "tracker_windows"]
+__all__ = [
+    "EVENT_TYPES",
+    "LOT_HELD",
+    "LOT_RELEASED",
+    "RESOURCES",
+    "SHIPMENT_CONDITION_BREACHED",
+    "SHIPMENT_TEMPERATURE_EXCEEDED",
+    "Carried",
+    "HoldLot",
+    "TrackerWindow",
+    "carried_by",
+    "hold_lot",
+    "list_holds",
+    "lot_details",
+    "release_hold",
+    "shipment_context",
+    "shipment_numbers",
+    "shipments_with_lot",
+    "tracker_windows",
+]

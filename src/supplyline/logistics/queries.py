@@ -11,7 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Scope
-from supplyline.logistics.tables import logistics_shipment, logistics_shipment_device, logistics_shipment_lot
+from supplyline.logistics.tables import (
+    logistics_lot,
+    logistics_shipment,
+    logistics_shipment_device,
+    logistics_shipment_lot,
+)
 from supplyline.resources import scoped
 
 
@@ -85,3 +90,49 @@ async def shipment_context(
             lots = await conn.execute(select(sl.c.lot_id).where(sl.c.shipment_id == r.shipment_id))
             out.append((r.shipment_id, [x.lot_id for x in lots]))
     return out
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What a device travels with now: its shipments and the products of their lots."""
+
+    shipment_ids: tuple[uuid.UUID, ...] = ()
+    product_ids: frozenset[uuid.UUID] = frozenset()
+
+
+async def carried_by(
+    conn: AsyncConnection, scope: Scope, device_ids: Sequence[uuid.UUID], at: datetime
+) -> dict[uuid.UUID, Carried]:
+    """For many devices in one query: the shipments carrying each at ``at`` and their products."""
+    s, sd, sl = logistics_shipment, logistics_shipment_device, logistics_shipment_lot
+    lot = logistics_lot
+    stmt = (
+        scoped(
+            select(
+                sd.c.device_id,
+                sd.c.shipment_id,
+                sd.c.assigned_at,
+                sd.c.unassigned_at,
+                s.c.actual_departure_at,
+                s.c.actual_arrival_at,
+                lot.c.product_id,
+            )
+            .join(s, s.c.id == sd.c.shipment_id)
+            .outerjoin(sl, sl.c.shipment_id == sd.c.shipment_id)
+            .outerjoin(lot, lot.c.id == sl.c.lot_id),
+            s,
+            scope,
+        )
+        .where(sd.c.device_id.in_(list(device_ids)))
+        .where(s.c.status.notin_(("delivered", "cancelled")))
+    )
+    shipments: dict[uuid.UUID, dict[uuid.UUID, None]] = {}
+    products: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for r in await conn.execute(stmt):
+        start = r.assigned_at or r.actual_departure_at
+        end = r.unassigned_at or r.actual_arrival_at
+        if (start is None or start <= at) and (end is None or at <= end):
+            shipments.setdefault(r.device_id, {})[r.shipment_id] = None
+            if r.product_id is not None:
+                products.setdefault(r.device_id, set()).add(r.product_id)
+    return {d: Carried(tuple(shipments[d]), frozenset(products.get(d, ()))) for d in shipments}

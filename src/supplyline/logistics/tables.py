@@ -11,6 +11,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
 )
 
@@ -153,4 +154,31 @@ logistics_inventory = entity_table(
     tenant_fk("product_id", "logistics_product"),
     tenant_fk("lot_id", "logistics_lot"),
     natural_keys=(("site_id", "product_id", "lot_id"),),
+)
+
+# A lot put on hold (quarantine) for inspection, and its release by an approver. One active
+# hold per lot; the cause's event id makes a replayed action find the hold it already made.
+logistics_hold = Table(
+    "logistics_hold",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False, index=True),
+    Column("lot_id", Uuid, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # active | released
+    Column("reason", String(500), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("previous_lot_status", String(32), nullable=False),
+    Column("shipment_id", Uuid, nullable=True, index=True),
+    Column("alarm_id", Uuid, nullable=True),
+    Column("rule_id", Uuid, nullable=True),
+    Column("cause_event_id", Uuid, nullable=True),
+    Column("correlation_id", String(200), nullable=True),
+    Column("held_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime, nullable=True),
+    Column("released_by", String(200), nullable=True),
+    Column("release_reason", String(500), nullable=True),
+    tenant_fk("lot_id", "logistics_lot"),
+    UniqueConstraint("tenant_id", "lot_id", "cause_event_id"),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -77,3 +78,58 @@ async def profile_metric_specs(conn: AsyncConnection, scope: Scope) -> list[list
     """The declared metrics of each device profile of the tenant (MetricSpec dicts)."""
     p = registry_device_profile
     return [list(r.metrics or ()) for r in await conn.execute(scoped(select(p.c.metrics), p, scope))]
+
+
+@dataclass(frozen=True)
+class DevicePlace:
+    """Where a device is and who answers for it: what actions need to address an alarm."""
+
+    device_id: uuid.UUID
+    code: str
+    asset_id: uuid.UUID | None
+    site_id: uuid.UUID | None
+    owner_organization_id: uuid.UUID | None
+    maintainer_organization_id: uuid.UUID | None
+
+
+async def device_place(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID) -> DevicePlace | None:
+    d, a = registry_device, registry_asset
+    stmt = scoped(
+        select(
+            d.c.id,
+            d.c.code,
+            d.c.asset_id,
+            a.c.site_id,
+            a.c.owner_organization_id,
+            a.c.maintainer_organization_id,
+        ).outerjoin(a, a.c.id == d.c.asset_id),
+        d,
+        scope,
+    ).where(d.c.id == device_id)
+    r = (await conn.execute(stmt)).first()
+    if r is None:
+        return None
+    return DevicePlace(
+        r.id, r.code, r.asset_id, r.site_id, r.owner_organization_id, r.maintainer_organization_id
+    )
+
+
+DEFAULT_SITE_RADIUS_M = 500.0
+
+
+async def site_circles(
+    conn: AsyncConnection, scope: Scope, site_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[float, float, float]]:
+    """Each located site as a circle (lat, lon, radius in metres) for geofences: the radius is
+    the site's ``geofence_radius_m`` attribute, else 500 m (a yard with its gates)."""
+    s = registry_site
+    stmt = scoped(select(s.c.id, s.c.latitude, s.c.longitude, s.c.attributes), s, scope).where(
+        s.c.id.in_(list(site_ids))
+    )
+    out = {}
+    for r in await conn.execute(stmt):
+        if r.latitude is None or r.longitude is None:
+            continue
+        radius = (r.attributes or {}).get("geofence_radius_m", DEFAULT_SITE_RADIUS_M)
+        out[r.id] = (float(r.latitude), float(r.longitude), float(radius))
+    return out

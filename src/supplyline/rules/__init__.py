@@ -1,8 +1,17 @@
 """Rules: conditions over telemetry as versioned data, scoped tenant > region > site > asset
 type > asset or product; evaluation, alarms and actions build on them."""
 
+from supplyline.rules.actions import RuleActions
 from supplyline.rules.evaluator import RuleEvaluator
-from supplyline.rules.events import EVENT_TYPES
+from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EVENT_TYPES, EXCURSION_RECORDED
 from supplyline.rules.resources import RESOURCES
 
-__all__ = ["EVENT_TYPES", "RESOURCES", "RuleEvaluator"]
+__all__ = [
+    "CONDITION_CLEARED",
+    "CONDITION_RAISED",
+    "EVENT_TYPES",
+    "EXCURSION_RECORDED",
+    "RESOURCES",
+    "RuleActions",
+    "RuleEvaluator",
+]

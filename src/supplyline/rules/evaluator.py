@@ -2,11 +2,14 @@
 
 The telemetry writer calls ``evaluate`` after it has written a group's landing row and before it
 commits: rule states and the events of conditions that started or stopped holding commit with
-the readings that caused them, or not at all. Nothing is lost in between and nothing needs
-replaying. A tenant without rules costs one dictionary lookup.
+the readings that caused them, or not at all. A tenant without rules costs one dictionary lookup.
 
-Evaluated here so far: threshold (with hysteresis) and duration conditions, per device, for the
-rule of each code that applies where the device is (its asset's site, region and asset type).
+Vectorised per batch: for each rule code, every row of the batch gets the index of the rule that
+applies to its device (the most specific scope wins), and comparisons (threshold, duration,
+cumulative) are computed for all rows at once. Only devices whose state could change (a value
+crossed a limit, a duration is running, a reading came out of order) are stepped one by one;
+the rest keep their state untouched. Other kinds (rate of change, geofence, heartbeat, all/any)
+are stepped per device. Only states that changed are written.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,13 +27,14 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline import registry
+from supplyline import logistics, registry
 from supplyline.db.dialect import upsert
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.rules.engine import Comparison, State, Transition
+from supplyline.rules.conditions import Area, compile_condition
+from supplyline.rules.engine import ComparisonNode, Compiled, State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
 from supplyline.rules.scoping import Context, effective
 from supplyline.rules.tables import rules_rule, rules_state
@@ -39,15 +43,77 @@ from supplyline.telemetry.directory import DeviceDirectory
 from supplyline.telemetry.metrics import CANONICAL_METRICS
 
 log = logging.getLogger(__name__)
-EVALUATED = ("threshold", "duration")
+I64 = npt.NDArray[np.int64]
+Key = tuple[uuid.UUID, uuid.UUID]  # (rule, device)
+
+# How a comparison rule is pre-screened over all rows: 0 stepped per device, else its kind.
+OTHER, THRESHOLD, HYSTERESIS, DURATION, CUMULATIVE = range(5)
+
+
+@dataclass
+class _Rules:
+    """A tenant's live rules compiled, with per-code arrays for the vectorised screen."""
+
+    rules: list[dict[str, Any]]
+    compiled: list[Compiled | None]
+    codes: list[str]
+    screen: npt.NDArray[np.int8]  # per rule: OTHER..CUMULATIVE
+    limit: npt.NDArray[np.float64]
+    clear_at: npt.NDArray[np.float64]
+    rising: npt.NDArray[np.bool_]
+    strict: npt.NDArray[np.bool_]  # > or < rather than >= or <=
+    metric_of: npt.NDArray[np.int32]  # index in ``metrics`` of the compared metric, or -1
+    metrics: list[str]
+
+    @classmethod
+    def build(cls, rules: list[dict[str, Any]], areas: Mapping[str, Area]) -> _Rules:
+        n = len(rules)
+        out = cls(
+            rules,
+            [],
+            sorted({r["code"] for r in rules}),
+            np.zeros(n, np.int8),
+            np.zeros(n),
+            np.full(n, np.nan),
+            np.zeros(n, bool),
+            np.zeros(n, bool),
+            np.full(n, -1, np.int32),
+            [],
+        )
+        for i, rule in enumerate(rules):
+            try:
+                compiled = compile_condition(rule["condition"], CANONICAL_METRICS, areas)
+            except (ValueError, KeyError) as exc:  # e.g. a profile-declared metric
+                log.info("rule %s (%s) is not evaluated: %s", rule["id"], rule["code"], exc)
+                compiled = None
+            out.compiled.append(compiled)
+            node = compiled.root if compiled is not None else None
+            if isinstance(node, ComparisonNode):
+                if node.metric not in out.metrics:
+                    out.metrics.append(node.metric)
+                out.metric_of[i] = out.metrics.index(node.metric)
+                out.limit[i] = node.limit
+                out.rising[i] = node.rising
+                out.strict[i] = node.op.__name__ in ("gt", "lt")
+                if node.kind == "cumulative":
+                    out.screen[i] = CUMULATIVE
+                elif node.for_ms:
+                    out.screen[i] = DURATION
+                elif node.clear_at is not None:
+                    out.screen[i], out.clear_at[i] = HYSTERESIS, node.clear_at
+                else:
+                    out.screen[i] = THRESHOLD
+        return out
 
 
 @dataclass
 class _Tenant:
     loaded_at: float
-    rules: list[dict[str, Any]]
-    compiled: dict[uuid.UUID, Comparison]
-    # asset -> (site, region, asset type), read again with the rules every ttl seconds
+    fingerprint: tuple[int, Any]
+    rules: _Rules
+    # device -> rule index per code (-1: none applies), rebuilt when rules or places change
+    applies: dict[uuid.UUID, npt.NDArray[np.int32]] = field(default_factory=dict)
+    carried: dict[uuid.UUID, logistics.Carried] = field(default_factory=dict)
     places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = field(
         default_factory=dict
     )
@@ -56,113 +122,335 @@ class _Tenant:
 class RuleEvaluator:
     def __init__(self, directory: DeviceDirectory, ttl: float = 2.0, live_window_s: float = 600) -> None:
         self.directory = directory  # device -> asset, as ingestion already caches it
-        self.ttl = ttl  # rules and places are read again this often
+        self.ttl = ttl  # rules, places and shipments are looked at again this often
         self.live_window_ms = int(live_window_s * 1000)
         self._tenants: dict[uuid.UUID, _Tenant] = {}
-        self._states: dict[tuple[uuid.UUID, uuid.UUID], State] = {}
+        # Non-default states only: a (rule, device) absent here starts from State().
+        self._states: dict[Key, State] = {}
+        self._loaded: set[uuid.UUID] = set()  # tenants whose stored states are in _states
+        self._stated: dict[uuid.UUID, set[uuid.UUID]] = {}  # rule -> devices with a state
 
     def discard(self) -> None:
         """The transaction failed: what was cached may be ahead of the database."""
         self._states.clear()
+        self._stated.clear()
+        self._loaded.clear()
         self._tenants.clear()
 
     async def evaluate(
-        self, uow: UnitOfWork, tenant_id: uuid.UUID, cols: Columns, codes: dict[uuid.UUID, str]
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        cols: Columns,
+        codes: dict[uuid.UUID, str],
+        correlations: dict[uuid.UUID, str],
     ) -> None:
         tenant = await self._tenant(uow.conn, tenant_id)
-        if not tenant.rules or not len(cols):
+        if tenant is None or not len(cols):
             return
-        live_after = int(time.time() * 1000) - self.live_window_ms
-        order = np.argsort(cols.device_idx, kind="stable")
-        idx = cols.device_idx[order]
-        bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])
-        work: list[tuple[Mapping[str, Any], Comparison, uuid.UUID, npt.NDArray[np.intp]]] = []
-        infos = await self._places(uow.conn, tenant_id, tenant, cols)
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            device = cols.devices[int(idx[a])]
-            for rule in effective(tenant.rules, infos.get(device, Context())).values():
-                comparison = tenant.compiled.get(rule["id"])
-                if comparison is not None and comparison.metric in cols.metrics:
-                    work.append((rule, comparison, device, order[a:b]))
+        applies = await self._applies(uow.conn, tenant_id, tenant, cols.devices)
+        work = self._screen(tenant.rules, cols, applies)
         if not work:
             return
-        await self._load_states(uow.conn, [(rule["id"], device) for rule, _, device, _ in work])
+        order = np.argsort(cols.device_idx, kind="stable")
+        bounds = np.searchsorted(cols.device_idx[order], np.arange(len(cols.devices) + 1))
+        live_after = int(time.time() * 1000) - self.live_window_ms
         changed: list[dict[str, Any]] = []
         now = utcnow()
-        for rule, comparison, device, rows in work:
-            state = self._states.setdefault((rule["id"], device), State())
-            found = comparison.step(
-                state, cols.ts_ms[rows], cols.metrics[comparison.metric][rows], live_after
-            )
+        for r, d in work:
+            rule, compiled = tenant.rules.rules[r], tenant.rules.compiled[r]
+            assert compiled is not None
+            device = cols.devices[d]
+            rows = order[bounds[d] : bounds[d + 1]]
+            state = self._state_for(tenant, rule, device)
+            before = state.as_dict()
+            values = {m: cols.metrics[m][rows] for m in compiled.root.reads & cols.metrics.keys()}
+            found = compiled.step(state, cols.ts_ms[rows], values, live_after)
+            code = codes.get(device, "")
             for t in found:
-                uow.publish(_event(tenant_id, rule, device, codes.get(device, ""), comparison.metric, t))
-            changed.append(
-                {
-                    "rule_id": rule["id"],
-                    "device_id": device,
-                    "tenant_id": tenant_id,
-                    "state": state.as_dict(),
-                    "updated_at": now,
-                }
-            )
+                cid = correlations.get(device) or f"{code or device}@{t.at_ms}"
+                uow.publish(_event(tenant_id, rule, device, code, t, cid))
+            after = state.as_dict()
+            if _moved(before, after):
+                changed.append(self._row(tenant, rule, device, state, after, now))
         await upsert(
             uow.conn, rules_state, changed, keys=("rule_id", "device_id"), update=("state", "updated_at")
         )
 
-    async def _tenant(self, conn: AsyncConnection, tenant_id: uuid.UUID) -> _Tenant:
-        found = self._tenants.get(tenant_id)
-        if found is not None and time.monotonic() - found.loaded_at < self.ttl:
-            return found
-        r = rules_rule
-        stmt = select(r).where(r.c.tenant_id == tenant_id, r.c.archived_at.is_(None))
-        rules = [dict(row) for row in (await conn.execute(stmt)).mappings()]
-        compiled = {}
-        for rule in rules:
-            node = rule["condition"]
-            if node.get("kind") in EVALUATED:
-                try:
-                    compiled[rule["id"]] = Comparison(node, CANONICAL_METRICS)
-                except Exception:  # a profile-declared metric; evaluated once profiles are wired in
-                    log.debug("rule %s not evaluated yet: %s", rule["id"], node.get("metric"))
-        found = _Tenant(time.monotonic(), rules, compiled)
-        self._tenants[tenant_id] = found
-        return found
+    async def sweep(self, uow: UnitOfWork, now_ms: int | None = None) -> int:
+        """Time passing without readings: heartbeat conditions of quiet devices are raised."""
+        now_ms = now_ms or int(time.time() * 1000)
+        live_after = now_ms - self.live_window_ms
+        changed: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        raised = 0
+        for tenant_id, tenant in list(self._tenants.items()):
+            by_id = {
+                rule["id"]: (rule, c)
+                for rule, c in zip(tenant.rules.rules, tenant.rules.compiled, strict=True)
+            }
+            for (rule_id, device), state in list(self._states.items()):
+                found_rule = by_id.get(rule_id)
+                if found_rule is None:
+                    continue
+                rule, compiled = found_rule
+                if compiled is None or compiled.metrics:
+                    continue  # only conditions that any reading satisfies (heartbeats) go quiet
+                for t in compiled.silence(state, now_ms, live_after):
+                    uow.publish(_event(tenant_id, rule, device, "", t, f"silence:{device}@{t.at_ms}"))
+                    raised += 1
+                    row = self._row(tenant, rule, device, state, state.as_dict(), utcnow())
+                    changed.setdefault(tenant_id, []).append(row)
+        for rows in changed.values():
+            await upsert(
+                uow.conn, rules_state, rows, keys=("rule_id", "device_id"), update=("state", "updated_at")
+            )
+        return raised
 
-    async def _places(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, cols: Columns
-    ) -> dict[uuid.UUID, Context]:
-        """Where each device of the batch is: its asset's site, region and asset type."""
-        asset_of: dict[uuid.UUID, uuid.UUID | None] = {}
-        for device in cols.devices:
-            info = await self.directory.by_id(tenant_id, device)
-            asset_of[device] = info.asset_id if info is not None else None
-        missing = [a for a in set(asset_of.values()) if a is not None and a not in tenant.places]
-        if missing:
-            tenant.places.update(await registry.places_of_assets(conn, Scope.system(tenant_id), missing))
-        out = {}
-        for device, asset in asset_of.items():
-            site, region, asset_type = tenant.places.get(asset, (None, None, None)) if asset else (None,) * 3
-            out[device] = Context(region, site, asset_type, asset)
+    # ---- the vectorised screen ----------------------------------------------------------------
+
+    def _screen(self, rs: _Rules, cols: Columns, applies: npt.NDArray[np.int32]) -> list[tuple[int, int]]:
+        """(rule index, batch device index) pairs to step exactly."""
+        out: list[tuple[int, int]] = []
+        n_dev = len(cols.devices)
+        for c in range(len(rs.codes)):
+            r_of_dev = applies[:, c]
+            present = np.flatnonzero(r_of_dev >= 0)
+            if not len(present):
+                continue
+            screened = rs.screen[r_of_dev[present]] != OTHER
+            for d in present[~screened].tolist():
+                r = int(r_of_dev[d])
+                compiled = rs.compiled[r]
+                if compiled is not None and (not compiled.metrics or compiled.metrics & cols.metrics.keys()):
+                    out.append((r, d))
+            if screened.any():
+                out += self._screen_comparisons(rs, cols, r_of_dev, present[screened], n_dev)
         return out
 
-    async def _load_states(self, conn: AsyncConnection, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-        missing = [k for k in keys if k not in self._states]
-        if not missing:
-            return
-        st = rules_state
-        devices = list({device for _, device in missing})
-        rule_ids = list({rule for rule, _ in missing})
-        stmt = select(st.c.rule_id, st.c.device_id, st.c.state).where(
-            st.c.rule_id.in_(rule_ids), st.c.device_id.in_(devices)
+    def _screen_comparisons(
+        self,
+        rs: _Rules,
+        cols: Columns,
+        r_of_dev: npt.NDArray[np.int32],
+        devices: npt.NDArray[np.intp],
+        n_dev: int,
+    ) -> list[tuple[int, int]]:
+        r_of_row = r_of_dev[cols.device_idx]
+        has_rule = r_of_row >= 0
+        r = np.where(has_rule, r_of_row, 0)
+        out: list[tuple[int, int]] = []
+        index: dict[uuid.UUID, int] = {}
+        # Rules of one code usually compare one metric; a code mixing metrics takes a pass each.
+        for mid in np.unique(rs.metric_of[r_of_dev[devices]]).tolist():
+            metric = rs.metrics[mid] if mid >= 0 else None
+            if metric is None or metric not in cols.metrics:
+                continue
+            values = cols.metrics[metric]
+            rows = has_rule & (rs.metric_of[r] == mid) & ~np.isnan(values)
+            if not rows.any():
+                continue
+            v, rr, dev = values[rows], r[rows], cols.device_idx[rows]
+            lim, rising, strict = rs.limit[rr], rs.rising[rr], rs.strict[rr]
+            beyond = np.where(
+                rising, np.where(strict, v > lim, v >= lim), np.where(strict, v < lim, v <= lim)
+            )
+            # A device can only change if a value is beyond, or if its state is not the default.
+            candidates = set(np.unique(dev[beyond]).tolist())
+            index = index or {device: d for d, device in enumerate(cols.devices)}
+            for ri in np.unique(rr).tolist():
+                for device in self._stated.get(rs.rules[ri]["id"], ()):
+                    d = index.get(device)
+                    if d is not None and r_of_dev[d] == ri:
+                        candidates.add(d)
+            if not candidates:
+                continue
+            clear = rs.clear_at[rr]
+            back = np.where(rising, v <= clear, v >= clear)  # NaN clear_at: never back (unused)
+            any_beyond = np.bincount(dev, beyond, n_dev) > 0
+            any_within = np.bincount(dev, ~beyond, n_dev) > 0
+            any_back = np.bincount(dev, back, n_dev) > 0
+            oldest = np.full(n_dev, np.iinfo(np.int64).max)
+            np.minimum.at(oldest, dev, cols.ts_ms[rows])
+            for d in sorted(candidates):
+                ri = int(r_of_dev[d])
+                state = self._states.get((rs.rules[ri]["id"], cols.devices[d]))
+                flags = (bool(any_beyond[d]), bool(any_within[d]), bool(any_back[d]))
+                if _may_change(int(rs.screen[ri]), state, *flags, int(oldest[d])):
+                    out.append((ri, d))
+        return out
+
+    # ---- context --------------------------------------------------------------------------------
+
+    async def _tenant(self, conn: AsyncConnection, tenant_id: uuid.UUID) -> _Tenant | None:
+        found = self._tenants.get(tenant_id)
+        if found is not None and time.monotonic() - found.loaded_at < self.ttl:
+            return found if found.rules.rules else None
+        r = rules_rule
+        fingerprint_q = select(r.c.id, r.c.version).where(
+            r.c.tenant_id == tenant_id, r.c.archived_at.is_(None)
         )
+        fingerprint = tuple(sorted((row.id.int, row.version) for row in await conn.execute(fingerprint_q)))
+        fp = (len(fingerprint), hash(fingerprint))
+        if found is not None and found.fingerprint == fp:
+            found.loaded_at = time.monotonic()
+            found.applies.clear()  # places and shipments may have moved; rules did not
+            found.carried.clear()
+            found.places.clear()
+            return found if found.rules.rules else None
+        stmt = select(r).where(r.c.tenant_id == tenant_id, r.c.archived_at.is_(None))
+        rules = [dict(row) for row in (await conn.execute(stmt)).mappings()]
+        sites = [uuid.UUID(s) for s in _geofence_sites(rules)]
+        circles = await registry.site_circles(conn, Scope.system(tenant_id), sites) if sites else {}
+        areas = {str(k): Area(circle=v, polygon=None) for k, v in circles.items()}
+        previous = found
+        found = _Tenant(time.monotonic(), fp, _Rules.build(rules, areas))
+        self._tenants[tenant_id] = found
+        if previous is not None:
+            await self._forget_changed(conn, previous.rules.rules, rules)
+        if tenant_id not in self._loaded and rules:
+            await self._load_states(conn, tenant_id)
+        return found if rules else None
+
+    async def _applies(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: Sequence[uuid.UUID]
+    ) -> npt.NDArray[np.int32]:
+        """(batch device, code) -> index of the rule that applies, or -1."""
+        missing = [d for d in devices if d not in tenant.applies]
+        if missing:
+            await self._resolve(conn, tenant_id, tenant, missing)
+        return np.stack([tenant.applies[d] for d in devices]) if devices else np.zeros((0, 0), np.int32)
+
+    async def _resolve(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: list[uuid.UUID]
+    ) -> None:
+        scope = Scope.system(tenant_id)
+        asset_of: dict[uuid.UUID, uuid.UUID | None] = {}
+        for device in devices:
+            info = await self.directory.by_id(tenant_id, device)
+            asset_of[device] = info.asset_id if info is not None else None
+        assets = [a for a in set(asset_of.values()) if a is not None and a not in tenant.places]
+        if assets:
+            tenant.places.update(await registry.places_of_assets(conn, scope, assets))
+        if any(r.get("product_id") for r in tenant.rules.rules):
+            tenant.carried.update(await logistics.carried_by(conn, scope, devices, utcnow()))
+        index = {rule["id"]: i for i, rule in enumerate(tenant.rules.rules)}
+        code_at = {code: c for c, code in enumerate(tenant.rules.codes)}
+        for device in devices:
+            asset = asset_of[device]
+            site, region, asset_type = tenant.places.get(asset, (None, None, None)) if asset else (None,) * 3
+            products = tenant.carried.get(device, logistics.Carried()).product_ids
+            ctx = Context(region, site, asset_type, asset, products)
+            vec = np.full(len(code_at), -1, np.int32)
+            for code, rule in effective(tenant.rules.rules, ctx).items():
+                vec[code_at[code]] = index[rule["id"]]
+            tenant.applies[device] = vec
+
+    async def _forget_changed(
+        self, conn: AsyncConnection, before: list[dict[str, Any]], after: list[dict[str, Any]]
+    ) -> None:
+        """A rule whose condition changed (or that was switched off and on) starts afresh: its
+        states belong to the old definition. Its open alarms are cleared with the change as
+        the reason by the actions consumer, so nothing in progress is dropped silently."""
+        old = {r["id"]: (r["condition"], r["enabled"]) for r in before}
+        stale = [r["id"] for r in after if r["id"] in old and old[r["id"]] != (r["condition"], r["enabled"])]
+        stale += [rule_id for rule_id in old if rule_id not in {r["id"] for r in after}]
+        for rule_id in stale:
+            for device in self._stated.pop(rule_id, set()):
+                self._states.pop((rule_id, device), None)
+        if stale:
+            await conn.execute(rules_state.delete().where(rules_state.c.rule_id.in_(stale)))
+
+    # ---- states ---------------------------------------------------------------------------------
+
+    def _state_for(self, tenant: _Tenant, rule: Mapping[str, Any], device: uuid.UUID) -> State:
+        key = (rule["id"], device)
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = State()
+            self._stated.setdefault(rule["id"], set()).add(device)
+        return state
+
+    def _row(
+        self,
+        tenant: _Tenant,
+        rule: Mapping[str, Any],
+        device: uuid.UUID,
+        state: State,
+        as_dict: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        return {
+            "rule_id": rule["id"],
+            "device_id": device,
+            "tenant_id": rule["tenant_id"],
+            "state": as_dict,
+            "updated_at": now,
+        }
+
+    async def _load_states(self, conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
+        """Every stored state of the tenant, once: absent pairs start fresh."""
+        st = rules_state
+        stmt = select(st.c.rule_id, st.c.device_id, st.c.state).where(st.c.tenant_id == tenant_id)
         for row in await conn.execute(stmt):
-            self._states.setdefault((row.rule_id, row.device_id), State.from_dict(row.state))
+            if row.state:
+                self._states.setdefault((row.rule_id, row.device_id), State.from_dict(row.state))
+                self._stated.setdefault(row.rule_id, set()).add(row.device_id)
+        self._loaded.add(tenant_id)
+
+
+def _may_change(kind: int, state: State | None, beyond: bool, within: bool, back: bool, oldest: int) -> bool:
+    """Whether stepping this device's readings could change its state (beyond its newest time).
+
+    Conservative: True when unsure. A reading older than the state's newest is out of order and
+    always stepped (it is recorded as late)."""
+    if state is None:
+        return beyond  # fresh: nothing holds, nothing is running
+    if state.last_ts_ms is not None and oldest < state.last_ts_ms:
+        return True
+    if kind == THRESHOLD:
+        return beyond if not state.holding else within
+    if kind == HYSTERESIS:
+        return beyond if not state.holding else back
+    if kind == DURATION:
+        if not state.holding:
+            return beyond
+        return within or not state.satisfied
+    if kind == CUMULATIVE:
+        return not state.satisfied and (beyond or state.last_beyond)
+    return True
+
+
+def _moved(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Worth writing: something other than the newest reading's time changed."""
+    return {k: v for k, v in before.items() if k != "last_ts_ms"} != {
+        k: v for k, v in after.items() if k != "last_ts_ms"
+    } or (before.get("last_ts_ms") is None) != (after.get("last_ts_ms") is None)
+
+
+def _geofence_sites(rules: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node: Mapping[str, Any]) -> None:
+        if node.get("kind") == "geofence" and node.get("site_id"):
+            found.add(str(node["site_id"]))
+        for child in node.get("conditions") or ():
+            walk(child)
+
+    for rule in rules:
+        walk(rule["condition"])
+    return found
 
 
 def _event(
-    tenant_id: uuid.UUID, rule: Mapping[str, Any], device: uuid.UUID, code: str, metric: str, t: Transition
+    tenant_id: uuid.UUID,
+    rule: Mapping[str, Any],
+    device: uuid.UUID,
+    code: str,
+    t: Transition,
+    correlation_id: str,
 ) -> NewEvent:
     kind = CONDITION_RAISED if t.kind == "raised" else CONDITION_CLEARED
+    value = t.value if t.value == t.value else 0.0  # NaN (no single value) is not JSON
     return NewEvent(
         type=kind.type,
         tenant_id=tenant_id,
@@ -174,11 +462,12 @@ def _event(
             "severity": rule["severity"],
             "device_id": str(device),
             "device": code,
-            "metric": metric,
-            "value": t.value,
+            "metric": t.metric or "",
+            "value": value,
             "at": datetime.fromtimestamp(t.at_ms / 1000, UTC).isoformat(),
             "late": t.late,
             "transition": t.kind,
         },
         actor="rules",
+        correlation_id=correlation_id,
     )

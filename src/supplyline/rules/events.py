@@ -32,3 +32,28 @@ CONDITION_CLEARED = EventType(
     "rule.condition_cleared", 1, ConditionChanged, "A rule's condition stopped holding for a device."
 )
 EVENT_TYPES = [CONDITION_RAISED, CONDITION_CLEARED]
+
+
+class ExcursionRecorded(BaseModel):
+    """For the compliance record: what a rule saw, live or from a backlog, and what it touched."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule_id: uuid.UUID
+    code: str
+    device_id: uuid.UUID
+    device: str
+    metric: str
+    value: float
+    at: datetime
+    late: bool
+    shipment_ids: list[uuid.UUID]
+    lot_ids: list[uuid.UUID]
+
+
+EXCURSION_RECORDED = EventType(
+    "compliance.excursion_recorded",
+    1,
+    ExcursionRecorded,
+    "An excursion recorded for compliance (always for a backlog; on request for live ones).",
+)
+EVENT_TYPES.append(EXCURSION_RECORDED)

@@ -40,3 +40,15 @@ rules_state = Table(
     tenant_fk("rule_id", "rules_rule"),
     tenant_fk("device_id", "registry_device"),
 )
+
+# What the actions of each rule event did: a replayed event finds its entry and does nothing,
+# and an operator can see why a lot was held.
+rules_action_log = Table(
+    "rules_action_log",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False, index=True),
+    Column("rule_id", Uuid, nullable=True, index=True),
+    Column("outcome", JsonType, nullable=False),
+    Column("done_at", UTCDateTime, nullable=False),
+)

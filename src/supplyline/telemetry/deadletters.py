@@ -81,7 +81,8 @@ class TelemetryMessages:
                 by_tenant.setdefault(found.tenant_id, []).append((k, msg, found))
         for tenant_id, items in by_tenant.items():
             results = await self.ingest.ingest_many(
-                tenant_id, [(identity, m.payload, m.properties.get("signature")) for _, m, identity in items]
+                tenant_id,
+                [(identity, m.payload, m.properties.get("signature"), None) for _, m, identity in items],
             )
             for (k, _, _), result in zip(items, results, strict=True):
                 reasons[k] = _refusal_of(result)

@@ -59,7 +59,9 @@ class IngestResult:
         }
 
 
-Message = tuple[DeviceIdentity, bytes, str | None]  # who sent it, the exact bytes, the signature
+# Who sent it, the exact bytes, the signature, and the correlation id of the request that
+# carried it (None: events name the reading itself, device code @ its time).
+Message = tuple[DeviceIdentity, bytes, str | None, str | None]
 _MetricSet = tuple[ProfileInfo | None, dict[str, Metric]]  # the profile it was built from, and it
 
 
@@ -68,6 +70,7 @@ class _Accepted:
     """One message on its way: its answer so far, or why it was refused as a whole."""
 
     identity: DeviceIdentity
+    correlation_id: str | None = None
     result: IngestResult = field(default_factory=IngestResult)
     rows: list[tuple[int, NormalizedReading, DeviceInfo]] = field(default_factory=list)
     error: DomainError | None = None
@@ -98,12 +101,14 @@ class TelemetryIngest:
             self.ingest_many, weight=lambda m: len(m[1]), max_weight=4 << 20
         )
 
-    async def ingest(self, identity: DeviceIdentity, body: bytes, signature: str | None) -> IngestResult:
+    async def ingest(
+        self, identity: DeviceIdentity, body: bytes, signature: str | None, correlation_id: str | None = None
+    ) -> IngestResult:
         """Verify the signature over the exact bytes, then store what may be stored.
 
         Concurrent messages are ingested together (``ingest_many``); each gets its own answer.
         Raises what refused the message as a whole (bad signature, malformed, too large)."""
-        out = await self._batcher.submit(identity.tenant_id, (identity, body, signature))
+        out = await self._batcher.submit(identity.tenant_id, (identity, body, signature, correlation_id))
         if isinstance(out, DomainError):
             raise out
         return out
@@ -123,10 +128,12 @@ class TelemetryIngest:
         rejections: list[Rejection] = []
         devices = await self.directory.devices(tenant)
         accepted = []
-        for identity, body, signature in messages:
+        for identity, body, signature, correlation_id in messages:
             if identity.tenant_id != tenant:
                 raise ValueError("ingest_many takes the messages of one tenant")
-            accepted.append(await self._accept(identity, body, signature, devices, rejections))
+            acc = await self._accept(identity, body, signature, devices, rejections)
+            acc.correlation_id = correlation_id
+            accepted.append(acc)
         await self._store(tenant, accepted, rejections)
         return [a.error if a.error is not None else a.result for a in accepted]
 
@@ -244,9 +251,20 @@ class TelemetryIngest:
             for row, metric, value, why, n in checked.flags
         ]
         events += self._skews(tenant, cols, infos)
+        correlations = {
+            info.id: acc.correlation_id
+            for acc in accepted
+            if acc.correlation_id is not None
+            for _, _, info in acc.rows
+        }
         stored = await self.writer.submit(
             Submission(
-                tenant, cols, events=events, rejections=rejections, codes={i.id: i.code for i in infos}
+                tenant,
+                cols,
+                events=events,
+                rejections=rejections,
+                codes={i.id: i.code for i in infos},
+                correlations=correlations,
             )
         )
         n = len(accepted)

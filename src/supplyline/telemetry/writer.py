@@ -40,8 +40,15 @@ class BatchEvaluator(Protocol):
     commits with the readings, or not at all."""
 
     async def evaluate(
-        self, uow: UnitOfWork, tenant_id: uuid.UUID, cols: Columns, codes: dict[uuid.UUID, str]
-    ) -> None: ...
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        cols: Columns,
+        codes: dict[uuid.UUID, str],
+        correlations: dict[uuid.UUID, str],
+    ) -> None:
+        """``codes``: device id -> code; ``correlations``: device id -> the correlation id of
+        the request that carried its readings, where one was given."""
 
     def discard(self) -> None:
         """The transaction failed: forget what was cached from it."""
@@ -61,6 +68,7 @@ class Submission:
     events: list[NewEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     codes: dict[uuid.UUID, str] = field(default_factory=dict)  # device id -> code, for events
+    correlations: dict[uuid.UUID, str] = field(default_factory=dict)  # device id -> request's
     future: asyncio.Future[npt.NDArray[np.bool_]] | None = None
 
 
@@ -81,14 +89,18 @@ class TelemetryWriter:
         self._seqs: dict[int, SeqRanges] = {}
         self._known: set[int] = set()
         self._task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
         self._loaded = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
-            await self.load()
-            self._task = asyncio.create_task(self._run(), name="telemetry-writer")
+        # Two first submissions can both find no task: the lock keeps it to one writer task
+        # (two would share the held connection and nest transactions).
+        async with self._starting:
+            if self._task is None:
+                await self.load()
+                self._task = asyncio.create_task(self._run(), name="telemetry-writer")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -207,9 +219,10 @@ class TelemetryWriter:
                 uow.publish(_first_seen(tenant_id, device, code, ts))
             if self.evaluators:
                 codes = {d: c for sub in group for d, c in sub.codes.items()}
+                correlations = {d: c for sub in group for d, c in sub.correlations.items()}
                 for tenant_id, cols in merged.items():
                     for evaluator in self.evaluators:
-                        await evaluator.evaluate(uow, tenant_id, cols, codes)
+                        await evaluator.evaluate(uow, tenant_id, cols, codes, correlations)
             await uow.commit()
         for key, seqs in pending.items():
             self._seqs.setdefault(key, SeqRanges()).add_sorted(sorted(seqs))

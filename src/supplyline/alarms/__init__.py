@@ -1,0 +1,34 @@
+"""Alarms: raised by rules, deduplicated per originator and type, acknowledged and escalated."""
+
+from supplyline.alarms.events import EVENT_TYPES
+from supplyline.alarms.model import AssignIn, CommentIn, EscalationPolicyIn
+from supplyline.alarms.queries import get_alarm, list_alarms
+from supplyline.alarms.resources import RESOURCES
+from supplyline.alarms.service import (
+    RaiseAlarm,
+    acknowledge,
+    assign,
+    clear,
+    clear_for,
+    comment,
+    escalate_due,
+    raise_alarm,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "RESOURCES",
+    "AssignIn",
+    "CommentIn",
+    "EscalationPolicyIn",
+    "RaiseAlarm",
+    "acknowledge",
+    "assign",
+    "clear",
+    "clear_for",
+    "comment",
+    "escalate_due",
+    "get_alarm",
+    "list_alarms",
+    "raise_alarm",
+]

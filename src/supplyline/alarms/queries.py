@@ -1,0 +1,93 @@
+"""The read side of alarms: filtered, newest first, keyset-paginated, inside the caller's tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.alarms.model import STATUSES, status_of
+from supplyline.alarms.service import sla
+from supplyline.alarms.tables import alarms_alarm, alarms_comment
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Invalid, NotFound
+from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.rows import jsonable
+from supplyline.kernel.scope import Permission, Scope
+
+A = alarms_alarm
+ID_FILTERS = ("originator_id", "rule_id", "device_id", "asset_id", "site_id", "shipment_id")
+
+
+def view(row: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    out = jsonable(row)
+    out["status"] = status_of(row["active"], row["acknowledged"])
+    out["sla"] = sla(dict(row), now or utcnow())
+    return out
+
+
+async def list_alarms(
+    conn: AsyncConnection,
+    scope: Scope,
+    filters: Mapping[str, Any],
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    scope.require(Permission.READ)
+    stmt = select(A).where(A.c.tenant_id == scope.require_tenant())
+    status = filters.get("status")
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid("status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        active, ack = status.split("_")
+        stmt = stmt.where(A.c.active.is_(active == "active"), A.c.acknowledged.is_(ack == "ack"))
+    for name in ("severity", "type", "assignee"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(A.c[name] == filters[name])
+    for name in ID_FILTERS:
+        if filters.get(name) is not None:
+            stmt = stmt.where(A.c[name] == filters[name])
+    if filters.get("active") is not None:
+        stmt = stmt.where(A.c.active.is_(bool(filters["active"])))
+    if cursor:
+        after = str(decode_cursor(cursor, "alarms"))
+        at, _, last = after.partition("|")
+        when, last_id = datetime.fromisoformat(at), uuid.UUID(last)
+        stmt = stmt.where(or_(A.c.created_at < when, and_(A.c.created_at == when, A.c.id < last_id)))
+    stmt = stmt.order_by(A.c.created_at.desc(), A.c.id.desc()).limit(limit + 1)
+    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    lot = filters.get("lot_id")
+    if lot is not None:  # a JSON list: filtered here rather than with dialect-only SQL
+        rows = [r for r in rows if str(lot) in r["lot_ids"]]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    now = utcnow()
+    next_cursor = None
+    if more and rows:
+        last_row = rows[-1]
+        next_cursor = encode_cursor(f"{last_row['created_at'].isoformat()}|{last_row['id']}", "alarms")
+    return Page([view(r, now) for r in rows], next_cursor)
+
+
+async def get_alarm(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID) -> dict[str, Any]:
+    scope.require(Permission.READ)
+    stmt = select(A).where(A.c.tenant_id == scope.require_tenant(), A.c.id == alarm_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    if row is None:
+        raise NotFound(f"no alarm {alarm_id}")
+    c = alarms_comment
+    notes = await conn.execute(
+        select(c.c.id, c.c.author, c.c.text, c.c.created_at)
+        .where(c.c.tenant_id == row["tenant_id"], c.c.alarm_id == alarm_id)
+        .order_by(c.c.created_at)
+    )
+    out = view(dict(row))
+    out["comments"] = [
+        {"id": str(n.id), "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
+        for n in notes
+    ]
+    return out

@@ -1,0 +1,202 @@
+"""Alarms, lot holds, work orders and the outbox over HTTP: what operators act on.
+
+Every write goes through ``idempotency.write`` (an Idempotency-Key makes a retry return the
+first answer) and publishes its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from supplyline import alarms, integrations, logistics, maintenance
+from supplyline.alarms.model import Status
+from supplyline.api import idempotency
+from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.bootstrap import Services
+from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
+
+router = APIRouter()
+
+
+class ClearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=500, description="The inspection's finding.")
+
+
+def _page(items: list[dict[str, Any]], next_cursor: str | None) -> Response:
+    return JSON({"items": items, "next_cursor": next_cursor})
+
+
+@router.get("/alarms", tags=["alarms"], summary="Alarms of the tenant, newest first")
+async def list_alarms(
+    status: Status | None = Query(None),
+    active: bool | None = Query(None),
+    severity: str | None = Query(None),
+    type: str | None = Query(None, description="The rule code"),
+    assignee: str | None = Query(None),
+    originator_id: uuid.UUID | None = Query(None),
+    rule_id: uuid.UUID | None = Query(None),
+    device_id: uuid.UUID | None = Query(None),
+    asset_id: uuid.UUID | None = Query(None),
+    site_id: uuid.UUID | None = Query(None),
+    shipment_id: uuid.UUID | None = Query(None),
+    lot_id: uuid.UUID | None = Query(None),
+    cursor: str | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    filters = {
+        k: v for k, v in locals().items() if k not in ("cursor", "limit", "scope", "svc") and v is not None
+    }
+    async with svc.read_engine.connect() as conn:
+        page = await alarms.list_alarms(conn, scope, filters, cursor, limit)
+    return _page(page.items, page.next_cursor)
+
+
+@router.get("/alarms/{alarm_id}", tags=["alarms"], summary="One alarm with its comments and SLA")
+async def get_alarm(alarm_id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        return JSON(await alarms.get_alarm(conn, scope, alarm_id))
+
+
+async def _alarm_write(
+    request: Request, svc: Services, scope: Scope, alarm_id: uuid.UUID, change: Any
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        await change(uow)
+        return await alarms.get_alarm(uow.conn, scope, alarm_id)
+
+    return await idempotency.write(request, svc, scope, action, status_code=200)
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", tags=["alarms"], summary="Take the alarm on (stops its SLA)")
+async def acknowledge(
+    alarm_id: uuid.UUID, request: Request, scope: Scope = WRITE, svc: Services = Depends(services)
+) -> Response:
+    return await _alarm_write(
+        request, svc, scope, alarm_id, lambda uow: alarms.acknowledge(uow, scope, alarm_id)
+    )
+
+
+@router.post("/alarms/{alarm_id}/assign", tags=["alarms"], summary="Assign (or unassign) the alarm")
+async def assign(
+    alarm_id: uuid.UUID,
+    body: alarms.AssignIn,
+    request: Request,
+    scope: Scope = WRITE,
+    svc: Services = Depends(services),
+) -> Response:
+    return await _alarm_write(
+        request, svc, scope, alarm_id, lambda uow: alarms.assign(uow, scope, alarm_id, body.assignee)
+    )
+
+
+@router.post("/alarms/{alarm_id}/comments", tags=["alarms"], summary="Comment on the alarm")
+async def comment(
+    alarm_id: uuid.UUID,
+    body: alarms.CommentIn,
+    request: Request,
+    scope: Scope = WRITE,
+    svc: Services = Depends(services),
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        note = await alarms.comment(uow, scope, alarm_id, body.text)
+        return {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in note.items()} | {
+            "created_at": note["created_at"].isoformat()
+        }
+
+    return await idempotency.write(request, svc, scope, action)
+
+
+@router.post("/alarms/{alarm_id}/clear", tags=["alarms"], summary="Clear the alarm by hand")
+async def clear(
+    alarm_id: uuid.UUID,
+    request: Request,
+    body: ClearIn | None = None,
+    scope: Scope = WRITE,
+    svc: Services = Depends(services),
+) -> Response:
+    reason = body.reason if body else None
+    return await _alarm_write(
+        request, svc, scope, alarm_id, lambda uow: alarms.clear(uow, scope, alarm_id, reason)
+    )
+
+
+@router.get("/holds", tags=["holds"], summary="Lot holds (quarantine for inspection), newest first")
+async def list_holds(
+    status: Literal["active", "released"] | None = Query(None),
+    lot_id: uuid.UUID | None = Query(None),
+    shipment_id: uuid.UUID | None = Query(None),
+    alarm_id: uuid.UUID | None = Query(None),
+    cursor: str | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    filters = {"status": status, "lot_id": lot_id, "shipment_id": shipment_id, "alarm_id": alarm_id}
+    async with svc.read_engine.connect() as conn:
+        page = await logistics.list_holds(conn, scope, filters, cursor, limit)
+    return _page(page.items, page.next_cursor)
+
+
+@router.post(
+    "/holds/{hold_id}/release",
+    tags=["holds"],
+    summary="Release a held lot (approval: admin role)",
+    description="The approver's decision after inspection; the lot returns to its earlier status "
+    "and to sellable stock. Needs a key with the admin role: an operator cannot approve.",
+)
+async def release(
+    hold_id: uuid.UUID,
+    body: ReleaseIn,
+    request: Request,
+    scope: Scope = WRITE,
+    svc: Services = Depends(services),
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        return await logistics.release_hold(uow, scope, hold_id, body.reason)
+
+    return await idempotency.write(request, svc, scope, action, status_code=200)
+
+
+@router.get("/work-orders", tags=["work orders"], summary="Work orders for service providers")
+async def list_work_orders(
+    status: Literal["open", "closed"] | None = Query(None),
+    cursor: str | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        page = await maintenance.list_work_orders(conn, scope, status, cursor, limit)
+    return _page(page.items, page.next_cursor)
+
+
+@router.get(
+    "/deliveries",
+    tags=["integrations"],
+    summary="Messages to the ERP and webhooks: pending ones show attempts and the last error",
+)
+async def list_deliveries(
+    status: Literal["pending", "delivered"] | None = Query(None),
+    target: Literal["erp", "webhook"] | None = Query(None),
+    cursor: str | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+    scope: Scope = READ,
+    svc: Services = Depends(services),
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        page = await integrations.list_deliveries(conn, scope, status, target, cursor, limit)
+    return _page(page.items, page.next_cursor)

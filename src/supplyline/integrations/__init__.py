@@ -1,0 +1,6 @@
+"""Integrations: the outbox of messages to other systems, the ERP adapter, webhooks."""
+
+from supplyline.integrations.erp import ErpAdapter, erp_message
+from supplyline.integrations.outbox import Deliverer, enqueue, list_deliveries
+
+__all__ = ["Deliverer", "ErpAdapter", "enqueue", "erp_message", "list_deliveries"]

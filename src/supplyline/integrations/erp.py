@@ -1,0 +1,95 @@
+"""The ERP adapter: business exceptions and lot holds become messages the ERP acts on (it holds
+the allocations of a held lot). Messages are queued in the outbox in the consumer's transaction,
+so an ERP that is down delays them and loses none.
+
+The message contract (JSON, POST {erp_url}/erp/v1/messages, Idempotency-Key = delivery id):
+``exception`` (a shipment's goods out of condition, with its lots), ``hold`` and ``release``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline import logistics
+from supplyline.integrations.outbox import enqueue
+from supplyline.kernel.events import StoredEvent
+
+EXCEPTION_TYPES = {logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type, logistics.SHIPMENT_CONDITION_BREACHED.type}
+HOLD = logistics.LOT_HELD.type
+RELEASE = logistics.LOT_RELEASED.type
+
+
+class ErpAdapter:
+    """Event-log consumer: exceptions, holds and releases of every tenant to the one ERP."""
+
+    name = "integrations.erp"
+
+    def __init__(self, erp_url: str) -> None:
+        self.url = erp_url.rstrip("/") + "/erp/v1/messages"
+
+    def accepts(self, event_type: str) -> bool:
+        return event_type in EXCEPTION_TYPES or event_type in (HOLD, RELEASE)
+
+    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
+        message = await erp_message(conn, event)
+        if message is not None:
+            await enqueue(conn, event, "erp", self.url, message)
+
+    async def reset(self, conn: AsyncConnection) -> None:
+        """Nothing to forget: a replay finds the deliveries it queued (one per event)."""
+
+
+async def erp_message(conn: AsyncConnection, event: StoredEvent) -> dict[str, Any] | None:
+    data = event.data
+    base = {
+        "id": str(event.id),
+        "correlation_id": event.correlation_id,
+        "occurred_at": event.time.isoformat(),
+        "tenant": str(event.tenant_id),
+    }
+    if event.type in EXCEPTION_TYPES and event.tenant_id is not None:
+        lots = await logistics.lot_details(conn, event.tenant_id, [uuid.UUID(x) for x in data["lot_ids"]])
+        return {
+            **base,
+            "type": "exception",
+            "shipment": {"id": data["shipment_id"], "number": data["shipment_number"]},
+            "lots": [
+                {
+                    "id": str(k),
+                    "lot_code": v["lot_code"],
+                    "sku": v["sku"],
+                    "quantity": v["quantity"],
+                    "unit": v["unit"],
+                }
+                for k, v in lots.items()
+            ],
+            "severity": data["severity"],
+            "reason": _reason(data),
+        }
+    lot = {"id": data.get("lot_id"), "lot_code": data.get("lot_code"), "sku": data.get("sku")}
+    if event.type == HOLD:
+        return {
+            **base,
+            "type": "hold",
+            "hold_id": data["hold_id"],
+            "lot": lot,
+            "quantity": data["quantity"],
+            "unit": data["unit"],
+            "reason": data["reason"],
+        }
+    if event.type == RELEASE:
+        return {
+            **base,
+            "type": "release",
+            "hold_id": data["hold_id"],
+            "lot": lot,
+            "approved_by": data["approved_by"],
+        }
+    return None
+
+
+def _reason(data: dict[str, Any]) -> str:
+    return f"{data['rule_code']}: {data['metric']} {data['value']:g} at {data['at']} ({data['device']})"

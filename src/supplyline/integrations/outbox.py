@@ -1,0 +1,174 @@
+"""Messages to other systems: queued in the transaction of the event that causes them, then
+delivered with retries. A message is never dropped: while the other side is down it stays
+``pending`` (with its attempts and last error for operators to see) and is tried again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from supplyline.db.dialect import insert_ignore
+from supplyline.integrations.tables import integrations_delivery
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.errors import Invalid
+from supplyline.kernel.events import StoredEvent
+from supplyline.kernel.ids import new_id
+from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.rows import jsonable
+from supplyline.kernel.scope import Permission, Scope
+
+log = logging.getLogger(__name__)
+D = integrations_delivery
+MAX_BACKOFF_S = 300.0
+
+
+async def enqueue(
+    conn: AsyncConnection, event: StoredEvent, target: str, url: str, payload: Mapping[str, Any]
+) -> None:
+    """Queue one message caused by ``event``; the same event and target twice queue it once."""
+    now = utcnow()
+    row = {
+        "id": new_id(),
+        "tenant_id": event.tenant_id,
+        "target": target,
+        "url": url,
+        "payload": dict(payload),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "response": None,
+        "event_id": event.id,
+        "event_type": event.type,
+        "correlation_id": event.correlation_id,
+        "created_at": now,
+        "delivered_at": None,
+    }
+    await insert_ignore(conn, D, [row], keys=("tenant_id", "target", "url", "event_id"))
+
+
+class Deliverer:
+    """Sends due messages, oldest first, each with its delivery id as the Idempotency-Key (the
+    receiver sees a retry after a lost answer as the same message)."""
+
+    def __init__(self, engine: AsyncEngine, timeout_s: float = 5.0, batch: int = 50) -> None:
+        self.engine = engine
+        self.timeout_s = timeout_s
+        self.batch = batch
+        self.wake = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Try every due message once; returns how many were delivered."""
+        now = utcnow()
+        async with self.engine.connect() as conn:
+            stmt = (
+                select(D)
+                .where(D.c.status == "pending", D.c.next_attempt_at <= now)
+                .order_by(D.c.created_at)
+                .limit(self.batch)
+            )
+            due = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+        if not due:
+            return 0
+        delivered = 0
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            for row in due:
+                delivered += await self._send(client, row)
+        return delivered
+
+    async def _send(self, client: httpx.AsyncClient, row: dict[str, Any]) -> int:
+        headers = {"Idempotency-Key": str(row["id"]), "X-Correlation-Id": row["correlation_id"] or ""}
+        error, answer = None, None
+        try:
+            response = await client.post(row["url"], json=row["payload"], headers=headers)
+            if response.is_success:
+                answer = _json(response)
+            else:
+                error = f"HTTP {response.status_code}: {response.text[:500]}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        now = utcnow()
+        if error is None:
+            values: dict[str, Any] = {
+                "status": "delivered",
+                "delivered_at": now,
+                "response": answer,
+                "attempts": row["attempts"] + 1,
+                "last_error": None,
+            }
+        else:
+            delay = min(MAX_BACKOFF_S, 2.0 ** min(row["attempts"], 10))
+            values = {
+                "attempts": row["attempts"] + 1,
+                "last_error": error[:2000],
+                "next_attempt_at": now + timedelta(seconds=delay),
+            }
+            log.warning(
+                "delivery %s to %s failed (attempt %d): %s", row["id"], row["url"], row["attempts"] + 1, error
+            )
+        async with self.engine.begin() as conn:
+            await conn.execute(update(D).where(D.c.id == row["id"]).values(**values))
+        return 1 if error is None else 0
+
+    async def run(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # the database went away; the loop must outlive it
+                log.exception("delivering the outbox failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), poll_interval)
+            self.wake.clear()
+
+
+async def list_deliveries(
+    conn: AsyncConnection,
+    scope: Scope,
+    status: str | None = None,
+    target: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    scope.require(Permission.READ)
+    stmt = select(D).where(D.c.tenant_id == scope.require_tenant())
+    if status is not None:
+        if status not in ("pending", "delivered"):
+            raise Invalid("status", "is one of pending, delivered")
+        stmt = stmt.where(D.c.status == status)
+    if target is not None:
+        stmt = stmt.where(D.c.target == target)
+    if cursor:
+        at, _, last = str(decode_cursor(cursor, "deliveries")).partition("|")
+        when, last_id = datetime.fromisoformat(at), uuid.UUID(last)
+        stmt = stmt.where(or_(D.c.created_at < when, and_(D.c.created_at == when, D.c.id < last_id)))
+    stmt = stmt.order_by(D.c.created_at.desc(), D.c.id.desc()).limit(limit + 1)
+    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = (
+        encode_cursor(f"{rows[-1]['created_at'].isoformat()}|{rows[-1]['id']}", "deliveries")
+        if more
+        else None
+    )
+    return Page([_view(r) for r in rows], nxt)
+
+
+def _view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return jsonable(row)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": response.text[:500]}

@@ -1,0 +1,5 @@
+"""Maintenance: work orders for the service provider who maintains an asset."""
+
+from supplyline.maintenance.service import EVENT_TYPES, OpenWorkOrder, list_work_orders, open_work_order
+
+__all__ = ["EVENT_TYPES", "OpenWorkOrder", "list_work_orders", "open_work_order"]

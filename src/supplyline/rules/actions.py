@@ -1,0 +1,276 @@
+"""What a rule does when its condition starts or stops holding: an event-log consumer.
+
+The evaluator only records that a condition changed (inside the readings' transaction, so it
+stays cheap); this consumer turns each change into the rule's actions: the shipment's business
+exception, an alarm, holds on the shipment's lots, a work order for the asset's maintainer, a
+webhook, a compliance record. Everything it does commits with its log position and carries
+the correlation id of the reading that caused it; a replayed event finds its entry in
+``rules_action_log`` and does nothing twice.
+
+A backlog (a ``late`` change) is recorded for compliance and on the shipment, and raises no
+alarm and holds nothing: it is not happening now, and an inspector decides from the record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline import alarms, integrations, logistics, maintenance, registry
+from supplyline.eventlog import ConsumerWork, EventLog
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.events import NewEvent, StoredEvent
+from supplyline.kernel.scope import Scope
+from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EXCURSION_RECORDED
+from supplyline.rules.tables import rules_action_log, rules_rule
+
+TEMPERATURE = "temperature_c"
+RULE_UPDATED = "supplyline.rule.updated.v1"
+RULE_ARCHIVED = "supplyline.rule.archived.v1"
+
+
+class RuleActions:
+    name = "rules.actions"
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+
+    def accepts(self, event_type: str) -> bool:
+        return event_type in (CONDITION_RAISED.type, CONDITION_CLEARED.type, RULE_UPDATED, RULE_ARCHIVED)
+
+    async def reset(self, conn: AsyncConnection) -> None:
+        """Nothing to forget: alarms and holds are not a projection, and the action log makes a
+        replay find what was already done."""
+
+    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
+        if event.tenant_id is None:
+            return
+        done = await conn.execute(
+            select(rules_action_log.c.event_id).where(rules_action_log.c.event_id == event.id)
+        )
+        if done.first() is not None:
+            return
+        work = ConsumerWork(conn, self.log, event.correlation_id)
+        if event.type == CONDITION_RAISED.type:
+            outcome = await self._raised(work, event)
+        elif event.type == CONDITION_CLEARED.type:
+            outcome = await self._cleared(work, event)
+        else:
+            outcome = await self._rule_changed(work, event)
+        await work.commit()
+        await conn.execute(
+            rules_action_log.insert().values(
+                event_id=event.id,
+                tenant_id=event.tenant_id,
+                rule_id=outcome.pop("rule_id", None),
+                outcome=outcome,
+                done_at=utcnow(),
+            )
+        )
+
+    async def _raised(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
+        conn, data, tenant = work.conn, event.data, _tenant(event)
+        scope = Scope.system(tenant, "rules")
+        rule_id, device_id = uuid.UUID(data["rule_id"]), uuid.UUID(data["device_id"])
+        rule = await _rule(conn, tenant, rule_id)
+        at = datetime.fromisoformat(data["at"])
+        place = await registry.device_place(conn, scope, device_id)
+        carried = await logistics.shipment_context(conn, scope, device_id, at)
+        numbers = await logistics.shipment_numbers(conn, tenant, [s for s, _ in carried])
+        lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
+        outcome: dict[str, Any] = {
+            "rule_id": rule_id,
+            "late": data["late"],
+            "shipments": [str(s) for s, _ in carried],
+            "actions": [],
+        }
+        kind = (
+            logistics.SHIPMENT_TEMPERATURE_EXCEEDED
+            if data["metric"] == TEMPERATURE
+            else logistics.SHIPMENT_CONDITION_BREACHED
+        )
+        for shipment_id, lots in carried:
+            excursion = {
+                "shipment_id": str(shipment_id),
+                "shipment_number": numbers.get(shipment_id, ""),
+                "rule_id": str(rule_id),
+                "rule_code": data["code"],
+                "severity": data["severity"],
+                "device_id": str(device_id),
+                "device": data["device"],
+                "metric": data["metric"],
+                "value": data["value"],
+                "at": data["at"],
+                "late": data["late"],
+                "lot_ids": [str(lot) for lot in lots],
+            }
+            work.publish(
+                _event(kind.type, tenant, f"shipments/{shipment_id}", excursion, "/supplyline/logistics")
+            )
+        actions = [] if rule is None else [a["type"] for a in rule["actions"]]
+        if data["late"] or "record_compliance" in actions:
+            _record(work, event, [s for s, _ in carried], lot_ids)
+            outcome["actions"].append("record_compliance")
+        if data["late"] or rule is None or not rule["enabled"] or rule["archived_at"] is not None:
+            return outcome
+        alarm_id = None
+        for action in rule["actions"]:
+            kind_ = action["type"]
+            if kind_ == "raise_alarm":
+                alarm = await alarms.raise_alarm(
+                    work,
+                    tenant,
+                    alarms.RaiseAlarm(
+                        type=rule["code"],
+                        severity=rule["severity"],
+                        originator_kind="device",
+                        originator_id=device_id,
+                        originator=data["device"] or str(device_id),
+                        at=at,
+                        rule_id=rule_id,
+                        device_id=device_id,
+                        asset_id=place.asset_id if place else None,
+                        site_id=place.site_id if place else None,
+                        shipment_id=carried[0][0] if carried else None,
+                        lot_ids=lot_ids,
+                        owner_organization_id=place.owner_organization_id if place else None,
+                        details={"metric": data["metric"], "value": data["value"], "at": data["at"]},
+                        correlation_id=event.correlation_id,
+                    ),
+                )
+                alarm_id = alarm["id"]
+                outcome["alarm_id"] = str(alarm_id)
+            elif kind_ == "hold_lots":
+                reason = (
+                    f"{rule['name']}: {data['metric']} {data['value']:g} at {data['at']} ({data['device']})"
+                )
+                for shipment_id, lots in carried:
+                    for lot in lots:
+                        cmd = logistics.HoldLot(
+                            lot_id=lot,
+                            reason=reason,
+                            held_by=f"rule:{rule['code']}",
+                            cause_event_id=event.id,
+                            shipment_id=shipment_id,
+                            alarm_id=alarm_id,
+                            rule_id=rule_id,
+                            correlation_id=event.correlation_id,
+                        )
+                        hold, _ = await logistics.hold_lot(work, tenant, cmd)
+                        outcome.setdefault("holds", []).append(str(hold["id"]))
+            elif kind_ == "create_work_order":
+                order = await maintenance.open_work_order(
+                    work,
+                    tenant,
+                    maintenance.OpenWorkOrder(
+                        title=f"{rule['name']} on {data['device']}",
+                        asset_id=place.asset_id if place else None,
+                        device_id=device_id,
+                        organization_id=place.maintainer_organization_id if place else None,
+                        alarm_id=alarm_id,
+                        rule_id=rule_id,
+                        cause_event_id=event.id,
+                        description=f"{data['metric']} {data['value']:g} at {data['at']}",
+                        correlation_id=event.correlation_id,
+                    ),
+                )
+                outcome["work_order_id"] = str(order["id"])
+            elif kind_ == "notify_webhook":
+                url = str(action["params"].get("url", ""))
+                body = {
+                    **event.cloudevent(),
+                    "shipments": outcome["shipments"],
+                    "lot_ids": [str(x) for x in lot_ids],
+                }
+                await integrations.enqueue(work.conn, event, "webhook", url, body)
+            elif kind_ == "record_compliance":
+                continue  # recorded above, once
+            outcome["actions"].append(kind_)
+        return outcome
+
+    async def _cleared(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
+        data = event.data
+        tenant = _tenant(event)
+        cleared = await alarms.clear_for(
+            work,
+            tenant,
+            uuid.UUID(data["device_id"]),
+            data["code"],
+            datetime.fromisoformat(data["at"]),
+            f"condition cleared: {data['metric']} {data['value']:g}",
+            event.correlation_id,
+        )
+        return {
+            "rule_id": uuid.UUID(data["rule_id"]),
+            "cleared_alarm": str(cleared["id"]) if cleared else None,
+        }
+
+    async def _rule_changed(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
+        """A rule's condition changed, or it was disabled or archived: its conditions in
+        progress restart under the new definition, and its open alarms are cleared with the
+        change as the reason (recorded on each alarm's event)."""
+        tenant = _tenant(event)
+        archived = event.type == RULE_ARCHIVED
+        record = event.data if archived else event.data["record"]
+        changed = [] if archived else list(event.data.get("changed", []))
+        if not archived and not {"condition", "enabled"} & set(changed):
+            return {"rule_id": uuid.UUID(record["id"]), "effect": "none"}
+        rule_id = uuid.UUID(record["id"])
+        if archived:
+            why = f"rule archived by {event.actor}"
+        elif "enabled" in changed and not record["enabled"]:
+            why = f"rule disabled by {event.actor}"
+        else:
+            why = f"rule changed by {event.actor}: {', '.join(changed)}"
+        cleared = []
+        a = alarms.tables.alarms_alarm
+        stmt = select(a.c.originator_id, a.c.type).where(
+            a.c.tenant_id == tenant, a.c.rule_id == rule_id, a.c.active.is_(True)
+        )
+        for row in (await work.conn.execute(stmt)).all():
+            found = await alarms.clear_for(
+                work, tenant, row.originator_id, row.type, utcnow(), why, event.correlation_id
+            )
+            if found is not None:
+                cleared.append(str(found["id"]))
+        return {"rule_id": rule_id, "effect": why, "cleared_alarms": cleared}
+
+
+def _record(
+    work: ConsumerWork, event: StoredEvent, shipments: list[uuid.UUID], lots: list[uuid.UUID]
+) -> None:
+    d = event.data
+    data = {
+        "rule_id": d["rule_id"],
+        "code": d["code"],
+        "device_id": d["device_id"],
+        "device": d["device"],
+        "metric": d["metric"],
+        "value": d["value"],
+        "at": d["at"],
+        "late": d["late"],
+        "shipment_ids": [str(s) for s in shipments],
+        "lot_ids": [str(x) for x in lots],
+    }
+    work.publish(
+        _event(EXCURSION_RECORDED.type, _tenant(event), f"rules/{d['rule_id']}", data, "/supplyline/rules")
+    )
+
+
+async def _rule(conn: AsyncConnection, tenant: uuid.UUID, rule_id: uuid.UUID) -> dict[str, Any] | None:
+    r = rules_rule
+    row = (await conn.execute(select(r).where(r.c.tenant_id == tenant, r.c.id == rule_id))).mappings().first()
+    return dict(row) if row else None
+
+
+def _tenant(event: StoredEvent) -> uuid.UUID:
+    assert event.tenant_id is not None  # checked by handle
+    return event.tenant_id
+
+
+def _event(type_: str, tenant: uuid.UUID, subject: str, data: dict[str, Any], source: str) -> NewEvent:
+    return NewEvent(type=type_, tenant_id=tenant, subject=subject, source=source, data=data, actor="rules")

@@ -1,0 +1,25 @@
+"""The gateway and fleet simulator, its scenarios, and a mock ERP for the demo and the tests.
+
+``run_simulation`` discovers a tenant through the /v1 API and publishes signed readings over
+HTTP or MQTT; ``model``, ``geo`` and ``plan`` are the pure parts (no I/O). ``create_mock_erp``
+is an ASGI app standing in for a customer's ERP.
+"""
+
+from __future__ import annotations
+
+from supplyline.sim.discovery import SimulationError
+from supplyline.sim.mock_erp import ErpState, create_mock_erp
+from supplyline.sim.plan import SCENARIOS, Scenario
+from supplyline.sim.scenario import Published, SimConfig, SimSummary, run_simulation
+
+__all__ = [
+    "SCENARIOS",
+    "ErpState",
+    "Published",
+    "Scenario",
+    "SimConfig",
+    "SimSummary",
+    "SimulationError",
+    "create_mock_erp",
+    "run_simulation",
+]

@@ -1,0 +1,139 @@
+"""The recorder: a log consumer that appends a signed checkpoint for each event of chosen types."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.eventlog import ConsumerRunner
+from supplyline.kernel.clock import utcnow
+from supplyline.kernel.events import StoredEvent
+from supplyline.trace.canonical import GENESIS, chain_hash, event_hash, sign
+from supplyline.trace.tables import trace_checkpoint
+
+CONSUMER_NAME = "trace.checkpoints"
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
+
+
+async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent], key: bytes) -> int:
+    """Chain a checkpoint for each event, in the given (log) order; returns how many were new.
+
+    Events already recorded for their tenant are skipped, so a replay changes nothing. Events
+    without a tenant belong to no tenant's chain and are not recorded.
+    """
+    by_tenant: dict[uuid.UUID, list[StoredEvent]] = {}
+    for ev in events:
+        if ev.tenant_id is not None:
+            by_tenant.setdefault(ev.tenant_id, []).append(ev)
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for tenant_id, evs in by_tenant.items():
+        seen = await _recorded(conn, tenant_id, [ev.id for ev in evs])
+        fresh = []
+        for ev in evs:
+            if ev.id not in seen:
+                seen.add(ev.id)
+                fresh.append(ev)
+        if not fresh:
+            continue
+        seq, prev = await _last(conn, tenant_id)
+        for ev in fresh:
+            seq += 1
+            digest = event_hash(ev)
+            link = chain_hash(prev, seq, digest)
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "seq": seq,
+                    "event_id": ev.id,
+                    "event_position": ev.position,
+                    "event_type": ev.type,
+                    "subject": ev.subject,
+                    "correlation_id": ev.correlation_id,
+                    "event_hash": digest,
+                    "prev_hash": prev,
+                    "hash": link,
+                    "signature": sign(key, link),
+                    "recorded_at": now,
+                }
+            )
+            prev = link
+    if rows:
+        await conn.execute(trace_checkpoint.insert(), rows)
+    return len(rows)
+
+
+async def _recorded(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    t = trace_checkpoint
+    out: set[uuid.UUID] = set()
+    for i in range(0, len(ids), _CHUNK):
+        stmt = select(t.c.event_id).where(t.c.tenant_id == tenant_id, t.c.event_id.in_(ids[i : i + _CHUNK]))
+        out.update((await conn.execute(stmt)).scalars())
+    return out
+
+
+async def _last(conn: AsyncConnection, tenant_id: uuid.UUID) -> tuple[int, str]:
+    """The tenant's newest checkpoint, read in this transaction and locked on PostgreSQL.
+
+    The runner already lets one process at a time hold this consumer's position; if anything
+    else appended meanwhile, the primary key (tenant, seq) refuses the second insert, the
+    transaction rolls back and the runner retries from the new end of the chain.
+    """
+    t = trace_checkpoint
+    stmt = (
+        select(t.c.seq, t.c.hash)
+        .where(t.c.tenant_id == tenant_id)
+        .order_by(t.c.seq.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    row = (await conn.execute(stmt)).first()
+    return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+
+
+class CheckpointRecorder:
+    """The ``trace.checkpoints`` consumer (implements ``supplyline.eventlog.Consumer``)."""
+
+    name = CONSUMER_NAME
+
+    def __init__(self, types: Iterable[str], key: bytes) -> None:
+        self.types = frozenset(types)
+        if not key:
+            raise ValueError("the checkpoint signing key is empty")
+        self._key = key
+
+    def accepts(self, event_type: str) -> bool:
+        return event_type in self.types
+
+    async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
+        await self.handle_batch(conn, [event])
+
+    async def handle_batch(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
+        await append_checkpoints(conn, [ev for ev in events if self.accepts(ev.type)], self._key)
+
+    async def reset(self, conn: AsyncConnection) -> None:
+        """Forget nothing: a ledger is not a projection. A replay finds each recorded event and
+        skips it, and records only what is missing (e.g. events of a newly added type)."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the recorder has read: every event of ``types`` at a log position up to
+    ``through`` must have a checkpoint, so deleting the newest checkpoints is noticed too."""
+
+    types: frozenset[str]
+    through: int
+
+
+async def recorder_coverage(runner: ConsumerRunner) -> Coverage | None:
+    """The coverage of the recorder this runner runs, or None when it runs none."""
+    recorder = runner.consumers.get(CONSUMER_NAME)
+    if not isinstance(recorder, CheckpointRecorder):
+        return None
+    position = next(s.position for s in await runner.status() if s.name == CONSUMER_NAME)
+    return Coverage(recorder.types, position)

@@ -1,0 +1,29 @@
+"""The checkpoint trail: one row per recorded event, chained per tenant by hash."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, String, Table, UniqueConstraint, Uuid
+
+from supplyline.kernel.schema import UTCDateTime, metadata
+
+# No foreign key to the event log: a checkpoint must outlive a deleted event, so that
+# verification can say the event is missing.
+trace_checkpoint = Table(
+    "trace_checkpoint",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_position", BigInteger, nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("correlation_id", String(100), nullable=True),
+    Column("event_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    # An event is recorded once per tenant: a replay finds it and skips it.
+    UniqueConstraint("tenant_id", "event_id"),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
+)

@@ -1,0 +1,371 @@
+"""Verification: recompute every checkpoint from the log and from the chain, and say what changed.
+
+A tenant's checkpoints are read in seq order, a page at a time. Each one must hash to its own
+fields at its seq, link to the one before it, carry the key's signature, and match its event
+in the log. Only when something is out of place is the whole chain indexed by hash (in memory),
+to tell a moved checkpoint (reordered) from a deleted one (removed) or an edited one (changed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline.eventlog.log import to_stored
+from supplyline.eventlog.tables import eventlog_event
+from supplyline.kernel.events import StoredEvent
+from supplyline.trace.canonical import GENESIS, chain_hash, event_hash, signed
+from supplyline.trace.consumer import Coverage
+from supplyline.trace.tables import trace_checkpoint
+
+ProblemKind = Literal["changed", "removed", "reordered", "bad_signature", "event_missing"]
+
+_CHUNK = 500  # ids per IN (...) list
+_MAX_WALK = 256  # links followed to find where a misplaced checkpoint came from
+_MAX_SHIFT = 1024  # seqs tried on either side when the walk finds nothing
+_MAX_UNCOVERED = 1000  # uncovered events reported, at most
+
+
+@dataclass(frozen=True)
+class Problem:
+    tenant_id: uuid.UUID
+    seq: int | None  # None: an event with no checkpoint at all
+    kind: ProblemKind
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tenant_id": str(self.tenant_id), "seq": self.seq, "kind": self.kind, "message": self.message}
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0  # checkpoints examined
+    tenants: int = 0  # tenant chains examined
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "tenants": self.tenants,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+async def verify(
+    conn: AsyncConnection,
+    key: bytes,
+    tenant_id: uuid.UUID | None = None,
+    *,
+    coverage: Coverage | None = None,
+    page_size: int = 1000,
+) -> VerifyReport:
+    """Check one tenant's chain, or every tenant's when ``tenant_id`` is None.
+
+    With ``coverage`` (see ``recorder_coverage``) it also reports events the recorder has read
+    past that have no checkpoint: the only trace of deleting the newest checkpoints.
+    """
+    report = VerifyReport()
+    tenants = [tenant_id] if tenant_id is not None else await _tenants(conn)
+    for tenant in tenants:
+        check = _TenantCheck(conn, key, tenant)
+        report.checked += await check.run(page_size)
+        report.tenants += 1
+        report.problems += check.problems
+    if coverage is not None and coverage.types:
+        report.problems += await _uncovered(conn, coverage, tenant_id)
+    return report
+
+
+def _recompute(prev_hash: str, seq: int, digest: str) -> str | None:
+    try:
+        return chain_hash(prev_hash, seq, digest)
+    except (ValueError, TypeError):
+        return None
+
+
+def _link(prev: _Prev | None) -> str:
+    """The prev_hash the next checkpoint must carry."""
+    if prev is None:
+        return GENESIS
+    return prev.rehash or ""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    seq: int
+    prev_hash: str
+    hash: str
+    event_hash: str
+    intact: bool  # its hash matches its fields at the seq where it sits
+
+
+@dataclass(frozen=True)
+class _Prev:
+    seq: int
+    rehash: str | None  # its hash recomputed from its fields
+    intact: bool
+
+
+class _Index:
+    """Every checkpoint of a tenant by its hash and by its prev_hash."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.by_hash = {e.hash: e for e in entries}
+        self.by_prev = {e.prev_hash: e for e in entries}
+
+    def walk_back(self, start: str) -> int | None:
+        """The seq a checkpoint chained after ``start`` was made as: counted from the nearest
+        intact checkpoint behind it, or from the start of the chain."""
+        link, steps, seen = start, 1, set()
+        while link not in seen and steps <= _MAX_WALK:
+            if link == GENESIS:
+                return steps
+            seen.add(link)
+            entry = self.by_hash.get(link)
+            if entry is None:
+                return None
+            if entry.intact:
+                return entry.seq + steps
+            link, steps = entry.prev_hash, steps + 1
+        return None
+
+    def walk_forward(self, start: str) -> int | None:
+        """The same, counted back from the nearest intact checkpoint after it."""
+        link, steps, seen = start, 1, set()
+        while link not in seen and steps <= _MAX_WALK:
+            seen.add(link)
+            entry = self.by_prev.get(link)
+            if entry is None:
+                return None
+            if entry.intact:
+                return entry.seq - steps
+            link, steps = entry.hash, steps + 1
+        return None
+
+
+class _TenantCheck:
+    def __init__(self, conn: AsyncConnection, key: bytes, tenant_id: uuid.UUID) -> None:
+        self.conn = conn
+        self.key = key
+        self.tenant_id = tenant_id
+        self.problems: list[Problem] = []
+        self._reported: set[tuple[int, str]] = set()
+        self._index: _Index | None = None
+        self._shift = 0  # how far the last misplaced checkpoint had moved: runs move together
+
+    async def run(self, page_size: int) -> int:
+        t = trace_checkpoint
+        checked, after = 0, 0
+        prev: _Prev | None = None
+        while True:
+            stmt = (
+                select(t)
+                .where(t.c.tenant_id == self.tenant_id, t.c.seq > after)
+                .order_by(t.c.seq)
+                .limit(page_size)
+            )
+            rows = (await self.conn.execute(stmt)).mappings().all()
+            if not rows:
+                return checked
+            events = await _events(self.conn, [r["event_id"] for r in rows])
+            for row in rows:
+                prev = await self._check(row, prev, events.get(row["event_id"]))
+            checked += len(rows)
+            after = rows[-1]["seq"]
+
+    def _add(self, seq: int, kind: ProblemKind, message: str) -> None:
+        """One problem of each kind per checkpoint: the first reason found is the one told."""
+        if (seq, kind) not in self._reported:
+            self._reported.add((seq, kind))
+            self.problems.append(Problem(self.tenant_id, seq, kind, message))
+
+    async def _check(self, row: RowMapping, prev: _Prev | None, event: StoredEvent | None) -> _Prev:
+        seq: int = row["seq"]
+        expected = prev.seq + 1 if prev is not None else 1
+        gap = seq > expected
+        if gap:
+            which = (
+                f"checkpoint {expected} is"
+                if seq == expected + 1
+                else f"checkpoints {expected}-{seq - 1} are"
+            )
+            self._add(expected, "removed", f"{which} missing from the chain")
+        rehash = _recompute(row["prev_hash"], seq, row["event_hash"])
+        intact = rehash is not None and rehash == row["hash"]
+        # Links are checked between intact checkpoints only: after an altered or moved one, the
+        # break is its consequence, already reported.
+        clean = intact
+        if not intact:
+            self._add(seq, *await self._misfit(row, rehash, prev))
+        elif not gap and (prev is None or prev.intact) and row["prev_hash"] != _link(prev):
+            self._add(seq, *await self._broken_link(row, prev))
+            clean = False
+        if clean and not signed(self.key, row["hash"], row["signature"]):
+            self._add(
+                seq,
+                "bad_signature",
+                f"checkpoint {seq}'s signature does not verify: the chain was re-hashed without the "
+                "platform key from here on, or the platform secret changed",
+            )
+        self._check_event(row, event)
+        return _Prev(seq, rehash, intact)
+
+    async def _load(self) -> _Index:
+        if self._index is None:
+            t = trace_checkpoint
+            stmt = select(t.c.seq, t.c.prev_hash, t.c.hash, t.c.event_hash).where(
+                t.c.tenant_id == self.tenant_id
+            )
+            entries = [
+                _Entry(
+                    r.seq,
+                    r.prev_hash,
+                    r.hash,
+                    r.event_hash,
+                    _recompute(r.prev_hash, r.seq, r.event_hash) == r.hash,
+                )
+                for r in await self.conn.execute(stmt)
+            ]
+            self._index = _Index(entries)
+        return self._index
+
+    def _origin(self, row: RowMapping, index: _Index) -> int | None:
+        """The seq this checkpoint was made as, when it is not the one where it sits."""
+
+        def made_as(candidate: int | None) -> bool:
+            return (
+                candidate is not None
+                and candidate > 0
+                and candidate != row["seq"]
+                and _recompute(row["prev_hash"], candidate, row["event_hash"]) == row["hash"]
+            )
+
+        seq: int = row["seq"]
+        walked = [index.walk_back(row["prev_hash"]), index.walk_forward(row["hash"]), seq + self._shift]
+        for candidate in walked:
+            if made_as(candidate):
+                return candidate
+        for distance in range(1, _MAX_SHIFT + 1):
+            for candidate in (seq + distance, seq - distance):
+                if made_as(candidate):
+                    return candidate
+        return None
+
+    async def _misfit(
+        self, row: RowMapping, rehash: str | None, prev: _Prev | None
+    ) -> tuple[ProblemKind, str]:
+        """A checkpoint whose hash does not match its own fields at its seq: moved, or edited."""
+        if rehash is None:
+            return "changed", f"checkpoint {row['seq']} has hash fields that are not 64 lower-case hex digits"
+        seq: int = row["seq"]
+        index = await self._load()
+        origin = self._origin(row, index)
+        if origin is not None:
+            self._shift = origin - seq
+            if row["prev_hash"] != GENESIS and row["prev_hash"] not in index.by_hash:
+                return "removed", (
+                    f"checkpoint {origin - 1} is gone and the later ones were renumbered: the one at "
+                    f"seq {seq} was made as checkpoint {origin}"
+                )
+            return (
+                "reordered",
+                f"the checkpoint at seq {seq} was made as checkpoint {origin}: rows were moved",
+            )
+        if prev is not None and _recompute(_link(prev), seq, row["event_hash"]) == row["hash"]:
+            return "changed", f"checkpoint {seq}'s prev_hash was altered"
+        return "changed", f"checkpoint {seq}'s hash does not match its prev_hash, seq and event_hash"
+
+    async def _broken_link(self, row: RowMapping, prev: _Prev | None) -> tuple[ProblemKind, str]:
+        """An intact checkpoint whose prev_hash is not the hash of the intact one before it."""
+        seq: int = row["seq"]
+        index = await self._load()
+        before = index.by_hash.get(row["prev_hash"])
+        if row["prev_hash"] == GENESIS:
+            return "reordered", f"checkpoint {seq} was made as the first checkpoint of the chain"
+        if before is None or prev is None:
+            return "removed", f"the checkpoint that checkpoint {seq} was chained after is no longer there"
+        return (
+            "reordered",
+            f"checkpoint {seq} was chained after checkpoint {before.seq}, not after {prev.seq}",
+        )
+
+    def _check_event(self, row: RowMapping, event: StoredEvent | None) -> None:
+        seq: int = row["seq"]
+        what = f"event {row['event_id']} ({row['event_type']}) of checkpoint {seq}"
+        if event is None:
+            self._add(seq, "event_missing", f"{what} is no longer in the event log")
+            return
+        if event.tenant_id != self.tenant_id:
+            self._add(seq, "changed", f"{what} now belongs to another tenant")
+        elif event_hash(event) != row["event_hash"]:
+            self._add(
+                seq,
+                "changed",
+                f"{what} no longer matches the hash recorded for it: the event or the checkpoint was altered",
+            )
+        else:
+            copies = {
+                "event_type": event.type,
+                "subject": event.subject,
+                "correlation_id": event.correlation_id,
+                "event_position": event.position,
+            }
+            for name, value in copies.items():
+                if row[name] != value:
+                    self._add(seq, "changed", f"the {name} recorded with {what} differs from the log's")
+                    break
+
+
+async def _tenants(conn: AsyncConnection) -> list[uuid.UUID]:
+    t = trace_checkpoint
+    return list((await conn.execute(select(t.c.tenant_id).distinct().order_by(t.c.tenant_id))).scalars())
+
+
+async def _events(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
+    """Log events by id, whatever their tenant: a moved event must be found to be told as such."""
+    out: dict[uuid.UUID, StoredEvent] = {}
+    for i in range(0, len(ids), _CHUNK):
+        stmt = select(eventlog_event).where(eventlog_event.c.id.in_(list(ids[i : i + _CHUNK])))
+        for r in (await conn.execute(stmt)).mappings():
+            out[r["id"]] = to_stored(r)
+    return out
+
+
+async def _uncovered(conn: AsyncConnection, coverage: Coverage, tenant_id: uuid.UUID | None) -> list[Problem]:
+    """Events the recorder has read past and that have no checkpoint."""
+    e, c = eventlog_event, trace_checkpoint
+    stmt = (
+        select(e.c.id, e.c.position, e.c.type, e.c.tenant_id)
+        .select_from(e.outerjoin(c, and_(c.c.tenant_id == e.c.tenant_id, c.c.event_id == e.c.id)))
+        .where(
+            e.c.type.in_(sorted(coverage.types)),
+            e.c.position <= coverage.through,
+            e.c.tenant_id.is_not(None),
+            c.c.event_id.is_(None),
+        )
+        .order_by(e.c.position)
+        .limit(_MAX_UNCOVERED)
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(e.c.tenant_id == tenant_id)
+    return [
+        Problem(
+            r.tenant_id,
+            None,
+            "removed",
+            f"event {r.id} ({r.type}, log position {r.position}) has no checkpoint, "
+            "though the recorder has read past it",
+        )
+        for r in await conn.execute(stmt)
+    ]
