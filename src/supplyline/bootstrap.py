@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,9 +14,14 @@ from supplyline import access, alarms, integrations, logistics, maintenance, reg
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
+from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec
 from supplyline.settings import Settings
 from supplyline.telemetry.vendor_formats import with_profile_mapping_check
+
+
+class _Idle(Exception):
+    """Nothing to do this tick."""
 
 
 @dataclass
@@ -32,6 +38,7 @@ class Services:
     consumers: ConsumerRunner
     telemetry: telemetry.TelemetryServices
     deliverer: integrations.Deliverer
+    rule_evaluator: rules.RuleEvaluator
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
@@ -39,17 +46,23 @@ class Services:
         await asyncio.gather(
             self.consumers.run(stop),
             self.deliverer.run(stop),
-            self._escalate(stop),
+            self._every(stop, "alarm escalation", alarms.escalate_due),
+            self._every(stop, "heartbeat sweep", self.rule_evaluator.sweep),
         )
 
-    async def _escalate(self, stop: asyncio.Event) -> None:
+    async def _every(
+        self, stop: asyncio.Event, what: str, job: Callable[[UnitOfWork], Awaitable[int]]
+    ) -> None:
+        """Run ``job`` in a transaction of its own every escalation interval until ``stop``."""
         while not stop.is_set():
             try:
-                async with self.uow("escalation") as uow:
-                    if await alarms.escalate_due(uow):
+                async with self.uow(what.replace(" ", "-")) as uow:
+                    if await job(uow):
                         await uow.commit()
+            except _Idle:
+                pass
             except Exception:  # the database went away: try again at the next tick
-                logging.getLogger(__name__).exception("alarm escalation failed; trying again")
+                logging.getLogger(__name__).exception("%s failed; trying again", what)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.escalation_interval_s)
 
@@ -107,6 +120,7 @@ def build_services(
     event_types.register_all(alarms.EVENT_TYPES)
     event_types.register_all(logistics.EVENT_TYPES)
     event_types.register_all(maintenance.EVENT_TYPES)
+    event_types.register_all(integrations.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)
@@ -141,11 +155,12 @@ def build_services(
         events=events,
         catalog=catalog,
         resources=ResourceService(catalog),
-        consumers=ConsumerRunner(engine, events, consumers),
+        consumers=ConsumerRunner(engine, events, consumers, read_engine=read_engine),
         telemetry=tele,
-        deliverer=integrations.Deliverer(engine),
+        deliverer=integrations.Deliverer(engine, read_engine),
+        rule_evaluator=rules.RuleEvaluator(tele.directory),
         ledger_key=key,
     )
     # Rules see every committed batch of readings, in its transaction.
-    services.telemetry.writer.evaluators.append(rules.RuleEvaluator(services.telemetry.directory))
+    services.telemetry.writer.evaluators.append(services.rule_evaluator)
     return services

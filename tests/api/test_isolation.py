@@ -99,8 +99,8 @@ async def test_every_get_is_confined_to_the_caller(
                 assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
                 r = await client.get(path, params=params, headers=a.headers)
                 assert r.status_code == 200, r.text
-            elif path == "/v1/alarms/{alarm_id}":
-                url = path.format(alarm_id=w["alarm"]["id"])
+            elif path in ("/v1/alarms/{alarm_id}", "/v1/rules/{rule_id}/history"):
+                url = path.format(alarm_id=w["alarm"]["id"], rule_id=w["rules"]["id"])
                 assert_problem(await client.get(url, headers=b.headers), 404)
                 assert (await client.get(url, headers=a.headers)).status_code == 200
             elif item is not None and item["name"] in SAMPLES:

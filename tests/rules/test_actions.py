@@ -113,6 +113,7 @@ async def test_an_excursion_holds_the_shipments_lots_and_records_everything_once
         "alarm.raised",
         "lot.held",
         "work_order.opened",
+        "notification.queued",
         "compliance.excursion_recorded",
     }
 

@@ -249,13 +249,14 @@ async def _kill_and_restart(
         proc = _start_bridge(env, log)
         n, start = 2000, now_ms() - 10_000_000
         items = [signed(tenant, tracker, reading("trk-001", i + 1, start + i * 1000)) for i in range(n)]
-        publisher = asyncio.create_task(asyncio.to_thread(publish, broker, items, 200, 0.0025))
+        publisher = asyncio.create_task(asyncio.to_thread(publish, broker, items, 200, 0.005))
         # Kill it once some, but not all, messages are stored.
         await eventually(lambda: _some(client, tenant, n), within=20)
         proc.send_signal(stop)
         proc.wait(15)
         # Mosquitto queues at most max_queued_messages (1,000 by default) for an offline session:
-        # the publisher is paced so that the restart comes well before that.
+        # the publisher is paced (200 a second) so that the restart, which takes a couple of
+        # seconds on a loaded 2-core machine, comes well before that.
         assert not publisher.done()
         proc = _start_bridge(env, log)
         await publisher

@@ -7,6 +7,7 @@ from supplyline.alarms.resources import RESOURCES
 from supplyline.alarms.service import (
     RaiseAlarm,
     acknowledge,
+    any_due,
     assign,
     clear,
     clear_for,
@@ -23,6 +24,7 @@ __all__ = [
     "EscalationPolicyIn",
     "RaiseAlarm",
     "acknowledge",
+    "any_due",
     "assign",
     "clear",
     "clear_for",

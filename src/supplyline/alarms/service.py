@@ -201,6 +201,14 @@ async def escalate_due(uow: UnitOfWork, now: datetime | None = None) -> int:
     return len(due)
 
 
+async def any_due(conn: AsyncConnection, now: datetime | None = None) -> bool:
+    """Whether some alarm is past its acknowledgement SLA (a cheap read before escalating)."""
+    stmt = select(A.c.id).where(
+        A.c.active.is_(True), A.c.acknowledged.is_(False), A.c.ack_due_at <= (now or utcnow())
+    )
+    return (await conn.execute(stmt.limit(1))).first() is not None
+
+
 def sla(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The acknowledgement timer as the alarm shows it."""
     due = row["ack_due_at"]

@@ -79,11 +79,31 @@ class ConsumerRunner:
         log_: EventLog,
         consumers: list[Consumer],
         batch_size: int = 500,
+        read_engine: AsyncEngine | None = None,
+        settle_s: float = 1.0,
     ) -> None:
         self.engine = engine
         self.log = log_
         self.consumers = {c.name: c for c in consumers}
         self.batch_size = batch_size
+        # Looking for work reads on the read engine: on SQLite a write transaction takes the one
+        # write lock, which ingestion needs far more than an idle consumer does.
+        self.read_engine = read_engine or engine
+        # After a wake-up, wait this long so that one transaction takes what several commits
+        # appended, rather than one transaction per commit per consumer.
+        self.settle_s = settle_s
+        self._ahead: dict[str, int] = {}  # positions passed in memory (nothing accepted there)
+        self._saved_at: dict[str, float] = {}
+        self._saved: dict[str, int] = {}
+        self.save_every_s = 5.0
+
+    async def _peek(self, name: str, limit: int) -> list[StoredEvent]:
+        """The next events for ``name``, read without a write transaction."""
+        async with self.read_engine.connect() as conn:
+            stmt = select(eventlog_consumer.c.position).where(eventlog_consumer.c.name == name)
+            stored = int((await conn.execute(stmt)).scalar() or 0)
+            after = max(stored, self._ahead.get(name, 0))
+            return await self.log.read(conn, after=after, limit=limit, tenant_id=None)
 
     def get(self, name: str) -> Consumer:
         try:
@@ -106,10 +126,33 @@ class ConsumerRunner:
         """Process one batch; returns how many events were read (0 means caught up)."""
         consumer = self.get(name)
         failed_at = 0
+        # A consumer whose events cost many statements each takes fewer at a time: on SQLite
+        # its transaction holds the one write lock the telemetry writer needs.
+        limit = getattr(consumer, "batch_size", self.batch_size)
+        peeked = await self._peek(name, limit)
+        if not peeked:
+            ahead = self._ahead.get(name)
+            if ahead is not None and self._saved.get(name, 0) < ahead:
+                await self._save_position(name, ahead)  # caught up: written down once
+            return 0
+        if not any(consumer.accepts(ev.type) for ev in peeked):
+            # Nothing for it: move on in memory, and write the position only now and then (a
+            # restart reads these events again and again finds nothing in them).
+            self._ahead[name] = peeked[-1].position
+            now = asyncio.get_running_loop().time()
+            if now - self._saved_at.get(name, 0.0) >= self.save_every_s:
+                await self._save_position(name, peeked[-1].position)
+                self._saved_at[name] = now
+            return len(peeked)
+        prepare = getattr(consumer, "prepare", None)
+        if prepare is not None:
+            # Reads a consumer can do before its write transaction (see RuleActions.prepare).
+            async with self.read_engine.connect() as rconn:
+                await prepare(rconn, [ev for ev in peeked if consumer.accepts(ev.type)])
         try:
             async with self.engine.begin() as conn:
-                position = await self._position(conn, name)
-                events = await self.log.read(conn, after=position, limit=self.batch_size, tenant_id=None)
+                position = max(await self._position(conn, name), self._ahead.get(name, 0))
+                events = await self.log.read(conn, after=position, limit=limit, tenant_id=None)
                 if not events:
                     return 0
                 batch = getattr(consumer, "handle_batch", None)
@@ -138,6 +181,16 @@ class ConsumerRunner:
             await self._record_failure(name, failed_at, exc)
             raise ConsumerFailed(name, failed_at, exc) from exc
 
+    async def _save_position(self, name: str, position: int) -> None:
+        self._saved[name] = position
+        async with self.engine.begin() as conn:
+            await self._position(conn, name)
+            await conn.execute(
+                update(eventlog_consumer)
+                .where(eventlog_consumer.c.name == name, eventlog_consumer.c.position < position)
+                .values(position=position, updated_at=utcnow())
+            )
+
     async def _record_failure(self, name: str, position: int, exc: BaseException) -> None:
         async with self.engine.begin() as conn:
             await self._position(conn, name)
@@ -161,6 +214,8 @@ class ConsumerRunner:
     async def replay(self, name: str, from_position: int = 1) -> int:
         """Re-run a consumer from ``from_position``; from the start it first resets its state."""
         consumer = self.get(name)
+        self._ahead.pop(name, None)
+        self._saved.pop(name, None)
         async with self.engine.begin() as conn:
             await self._position(conn, name)
             if from_position <= 1:
@@ -212,6 +267,8 @@ class ConsumerRunner:
                     log.warning("%s; retrying in %.1fs", exc, delay)
             if not busy:
                 await self.log.notifier.wait(poll_interval)
+                if self.settle_s and not stop.is_set():
+                    await asyncio.sleep(self.settle_s)
 
 
 async def head_position(conn: AsyncConnection) -> int:

@@ -61,8 +61,16 @@ class Deliverer:
     """Sends due messages, oldest first, each with its delivery id as the Idempotency-Key (the
     receiver sees a retry after a lost answer as the same message)."""
 
-    def __init__(self, engine: AsyncEngine, timeout_s: float = 5.0, batch: int = 50) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        read_engine: AsyncEngine | None = None,
+        timeout_s: float = 5.0,
+        batch: int = 50,
+    ) -> None:
         self.engine = engine
+        # Polling reads on the read engine: on SQLite a write connection takes the write lock.
+        self.read_engine = read_engine or engine
         self.timeout_s = timeout_s
         self.batch = batch
         self.wake = asyncio.Event()
@@ -70,7 +78,7 @@ class Deliverer:
     async def run_once(self) -> int:
         """Try every due message once; returns how many were delivered."""
         now = utcnow()
-        async with self.engine.connect() as conn:
+        async with self.read_engine.connect() as conn:
             stmt = (
                 select(D)
                 .where(D.c.status == "pending", D.c.next_attempt_at <= now)

@@ -98,6 +98,7 @@ class Carried:
 
     shipment_ids: tuple[uuid.UUID, ...] = ()
     product_ids: frozenset[uuid.UUID] = frozenset()
+    lot_ids: frozenset[uuid.UUID] = frozenset()
 
 
 async def carried_by(
@@ -116,6 +117,7 @@ async def carried_by(
                 s.c.actual_departure_at,
                 s.c.actual_arrival_at,
                 lot.c.product_id,
+                sl.c.lot_id,
             )
             .join(s, s.c.id == sd.c.shipment_id)
             .outerjoin(sl, sl.c.shipment_id == sd.c.shipment_id)
@@ -128,6 +130,7 @@ async def carried_by(
     )
     shipments: dict[uuid.UUID, dict[uuid.UUID, None]] = {}
     products: dict[uuid.UUID, set[uuid.UUID]] = {}
+    lots: dict[uuid.UUID, set[uuid.UUID]] = {}
     for r in await conn.execute(stmt):
         start = r.assigned_at or r.actual_departure_at
         end = r.unassigned_at or r.actual_arrival_at
@@ -135,4 +138,5 @@ async def carried_by(
             shipments.setdefault(r.device_id, {})[r.shipment_id] = None
             if r.product_id is not None:
                 products.setdefault(r.device_id, set()).add(r.product_id)
+                lots.setdefault(r.device_id, set()).add(r.lot_id)
     return {d: Carried(tuple(shipments[d]), frozenset(products.get(d, ()))) for d in shipments}

@@ -3,6 +3,7 @@
 from supplyline.registry.queries import (
     DevicePlace,
     assets_at_site,
+    device_assets,
     device_ids,
     device_place,
     devices_of_assets,
@@ -17,6 +18,7 @@ __all__ = [
     "RESOURCES",
     "DevicePlace",
     "assets_at_site",
+    "device_assets",
     "device_ids",
     "device_place",
     "devices_of_assets",

@@ -133,3 +133,12 @@ async def site_circles(
         radius = (r.attributes or {}).get("geofence_radius_m", DEFAULT_SITE_RADIUS_M)
         out[r.id] = (float(r.latitude), float(r.longitude), float(radius))
     return out
+
+
+async def device_assets(
+    conn: AsyncConnection, scope: Scope, limit: int = 10_000
+) -> list[tuple[uuid.UUID, str, uuid.UUID | None]]:
+    """(device, code, asset) of the tenant's active devices, for questions asked of all of them."""
+    d = registry_device
+    stmt = scoped(select(d.c.id, d.c.code, d.c.asset_id), d, scope).where(d.c.archived_at.is_(None))
+    return [(r.id, r.code, r.asset_id) for r in await conn.execute(stmt.order_by(d.c.code).limit(limit))]

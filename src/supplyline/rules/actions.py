@@ -35,9 +35,11 @@ RULE_ARCHIVED = "supplyline.rule.archived.v1"
 
 class RuleActions:
     name = "rules.actions"
+    batch_size = 50  # events a transaction: each condition costs a dozen statements
 
     def __init__(self, log: EventLog) -> None:
         self.log = log
+        self._context: dict[uuid.UUID, _Context] = {}
 
     def accepts(self, event_type: str) -> bool:
         return event_type in (CONDITION_RAISED.type, CONDITION_CLEARED.type, RULE_UPDATED, RULE_ARCHIVED)
@@ -72,15 +74,20 @@ class RuleActions:
             )
         )
 
+    async def prepare(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
+        """Read what the raised conditions need before the runner opens its write transaction
+        (on SQLite that transaction holds the write lock ingestion waits for)."""
+        self._context = {}
+        for event in events:
+            if event.type == CONDITION_RAISED.type and event.tenant_id is not None:
+                self._context[event.id] = await _context(conn, event)
+
     async def _raised(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
-        conn, data, tenant = work.conn, event.data, _tenant(event)
-        scope = Scope.system(tenant, "rules")
+        data, tenant = event.data, _tenant(event)
         rule_id, device_id = uuid.UUID(data["rule_id"]), uuid.UUID(data["device_id"])
-        rule = await _rule(conn, tenant, rule_id)
+        found = self._context.pop(event.id, None) or await _context(work.conn, event)
+        rule, place, carried, numbers = found
         at = datetime.fromisoformat(data["at"])
-        place = await registry.device_place(conn, scope, device_id)
-        carried = await logistics.shipment_context(conn, scope, device_id, at)
-        numbers = await logistics.shipment_numbers(conn, tenant, [s for s, _ in carried])
         lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
         outcome: dict[str, Any] = {
             "rule_id": rule_id,
@@ -187,6 +194,21 @@ class RuleActions:
                     "lot_ids": [str(x) for x in lot_ids],
                 }
                 await integrations.enqueue(work.conn, event, "webhook", url, body)
+                queued = {
+                    "target": "webhook",
+                    "url": url,
+                    "cause_event_id": str(event.id),
+                    "cause_type": event.type,
+                }
+                work.publish(
+                    _event(
+                        integrations.NOTIFICATION_QUEUED.type,
+                        tenant,
+                        f"rules/{rule_id}",
+                        queued,
+                        "/supplyline/rules",
+                    )
+                )
             elif kind_ == "record_compliance":
                 continue  # recorded above, once
             outcome["actions"].append(kind_)
@@ -238,6 +260,26 @@ class RuleActions:
             if found is not None:
                 cleared.append(str(found["id"]))
         return {"rule_id": rule_id, "effect": why, "cleared_alarms": cleared}
+
+
+_Context = tuple[
+    dict[str, Any] | None,
+    registry.DevicePlace | None,
+    list[tuple[uuid.UUID, list[uuid.UUID]]],
+    dict[uuid.UUID, str],
+]
+
+
+async def _context(conn: AsyncConnection, event: StoredEvent) -> _Context:
+    """The rule as it stands, where the device is, and the shipments (with lots) it carried."""
+    data, tenant = event.data, _tenant(event)
+    scope = Scope.system(tenant, "rules")
+    device_id = uuid.UUID(data["device_id"])
+    rule = await _rule(conn, tenant, uuid.UUID(data["rule_id"]))
+    place = await registry.device_place(conn, scope, device_id)
+    carried = await logistics.shipment_context(conn, scope, device_id, datetime.fromisoformat(data["at"]))
+    numbers = await logistics.shipment_numbers(conn, tenant, [s for s, _ in carried]) if carried else {}
+    return rule, place, carried, numbers
 
 
 def _record(

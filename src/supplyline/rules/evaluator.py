@@ -36,7 +36,7 @@ from supplyline.kernel.uow import UnitOfWork
 from supplyline.rules.conditions import Area, compile_condition
 from supplyline.rules.engine import ComparisonNode, Compiled, State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
-from supplyline.rules.scoping import Context, effective
+from supplyline.rules.scoping import Context, ScopeIndex
 from supplyline.rules.tables import rules_rule, rules_state
 from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.directory import DeviceDirectory
@@ -64,6 +64,9 @@ class _Rules:
     strict: npt.NDArray[np.bool_]  # > or < rather than >= or <=
     metric_of: npt.NDArray[np.int32]  # index in ``metrics`` of the compared metric, or -1
     metrics: list[str]
+    index: ScopeIndex
+    position: dict[uuid.UUID, int]  # rule id -> index
+    code_of: list[int]  # rule index -> code index
 
     @classmethod
     def build(cls, rules: list[dict[str, Any]], areas: Mapping[str, Area]) -> _Rules:
@@ -79,7 +82,12 @@ class _Rules:
             np.zeros(n, bool),
             np.full(n, -1, np.int32),
             [],
+            ScopeIndex(rules, sorted({r["code"] for r in rules})),
+            {r["id"]: i for i, r in enumerate(rules)},
+            [],
         )
+        code_at = {code: c for c, code in enumerate(out.codes)}
+        out.code_of = [code_at[r["code"]] for r in rules]
         for i, rule in enumerate(rules):
             try:
                 compiled = compile_condition(rule["condition"], CANONICAL_METRICS, areas)
@@ -111,8 +119,12 @@ class _Tenant:
     loaded_at: float
     fingerprint: tuple[int, Any]
     rules: _Rules
-    # device -> rule index per code (-1: none applies), rebuilt when rules or places change
-    applies: dict[uuid.UUID, npt.NDArray[np.int32]] = field(default_factory=dict)
+    context_at: float  # when places and shipments were last looked at
+    # device -> its row of ``matrix``: the rule index per code (-1: none applies); rebuilt when
+    # rules or places change
+    applies: dict[int, int] = field(default_factory=dict)  # keyed by the UUID's int: cheap hash
+    rows: list[list[int]] = field(default_factory=list)
+    matrix: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     carried: dict[uuid.UUID, logistics.Carried] = field(default_factory=dict)
     places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = field(
         default_factory=dict
@@ -122,13 +134,17 @@ class _Tenant:
 class RuleEvaluator:
     def __init__(self, directory: DeviceDirectory, ttl: float = 2.0, live_window_s: float = 600) -> None:
         self.directory = directory  # device -> asset, as ingestion already caches it
-        self.ttl = ttl  # rules, places and shipments are looked at again this often
+        self.ttl = ttl  # rules are looked at again this often
+        # Where devices are (asset, site) and what they carry (shipments, products) is looked
+        # at again this often: re-resolving 10,000 devices every couple of seconds would cost.
+        self.context_ttl = 30 * ttl
         self.live_window_ms = int(live_window_s * 1000)
         self._tenants: dict[uuid.UUID, _Tenant] = {}
         # Non-default states only: a (rule, device) absent here starts from State().
         self._states: dict[Key, State] = {}
         self._loaded: set[uuid.UUID] = set()  # tenants whose stored states are in _states
         self._stated: dict[uuid.UUID, set[uuid.UUID]] = {}  # rule -> devices with a state
+        self._swept = False
 
     def discard(self) -> None:
         """The transaction failed: what was cached may be ahead of the database."""
@@ -142,18 +158,21 @@ class RuleEvaluator:
         uow: UnitOfWork,
         tenant_id: uuid.UUID,
         cols: Columns,
-        codes: dict[uuid.UUID, str],
-        correlations: dict[uuid.UUID, str],
+        codes: Mapping[uuid.UUID, str],
+        correlations: Mapping[uuid.UUID, str],
     ) -> None:
         tenant = await self._tenant(uow.conn, tenant_id)
         if tenant is None or not len(cols):
             return
-        applies = await self._applies(uow.conn, tenant_id, tenant, cols.devices)
-        work = self._screen(tenant.rules, cols, applies)
-        if not work:
-            return
+        applies, batch_rows = await self._applies(uow.conn, tenant_id, tenant, cols.devices)
         order = np.argsort(cols.device_idx, kind="stable")
         bounds = np.searchsorted(cols.device_idx[order], np.arange(len(cols.devices) + 1))
+        # Each batch device has a reading: the oldest one per device, for out-of-order checks.
+        oldest = np.minimum.reduceat(cols.ts_ms[order], bounds[:-1]) if len(cols.devices) else bounds[:0]
+        stated = self._stated_in_batch(tenant, applies, batch_rows)
+        work = self._screen(tenant.rules, cols, applies, stated, oldest)
+        if not work:
+            return
         live_after = int(time.time() * 1000) - self.live_window_ms
         changed: list[dict[str, Any]] = []
         now = utcnow()
@@ -163,6 +182,8 @@ class RuleEvaluator:
             device = cols.devices[d]
             rows = order[bounds[d] : bounds[d + 1]]
             state = self._state_for(tenant, rule, device)
+            if tenant.rules.screen[r] == CUMULATIVE:
+                state = self._budget_for(tenant, rule, device, state)
             before = state.as_dict()
             values = {m: cols.metrics[m][rows] for m in compiled.root.reads & cols.metrics.keys()}
             found = compiled.step(state, cols.ts_ms[rows], values, live_after)
@@ -171,44 +192,86 @@ class RuleEvaluator:
                 cid = correlations.get(device) or f"{code or device}@{t.at_ms}"
                 uow.publish(_event(tenant_id, rule, device, code, t, cid))
             after = state.as_dict()
-            if _moved(before, after):
+            # Kinds stepped one by one keep every reading's time (a heartbeat's silence runs
+            # from it); screened comparisons store only changes that matter.
+            if _moved(before, after) or tenant.rules.screen[r] == OTHER:
                 changed.append(self._row(tenant, rule, device, state, after, now))
         await upsert(
             uow.conn, rules_state, changed, keys=("rule_id", "device_id"), update=("state", "updated_at")
         )
 
+    def watches_silence(self) -> bool:
+        """Whether a sweep may find something: a loaded tenant has a heartbeat-like rule, or
+        none is loaded yet (after a start, the first sweep loads them)."""
+        if not self._tenants or not self._swept:
+            return True
+        return any(c is not None and not c.metrics for t in self._tenants.values() for c in t.rules.compiled)
+
     async def sweep(self, uow: UnitOfWork, now_ms: int | None = None) -> int:
-        """Time passing without readings: heartbeat conditions of quiet devices are raised."""
+        """Time passing without readings: heartbeat conditions of quiet devices are raised.
+
+        Every tenant with live rules is looked at, so a device that falls silent right after a
+        restart is still noticed (its state, with its last reading's time, was stored)."""
         now_ms = now_ms or int(time.time() * 1000)
         live_after = now_ms - self.live_window_ms
-        changed: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self._swept = True
+        r = rules_rule
+        tenants = await uow.conn.execute(select(r.c.tenant_id).where(r.c.archived_at.is_(None)).distinct())
         raised = 0
-        for tenant_id, tenant in list(self._tenants.items()):
-            by_id = {
-                rule["id"]: (rule, c)
-                for rule, c in zip(tenant.rules.rules, tenant.rules.compiled, strict=True)
-            }
-            for (rule_id, device), state in list(self._states.items()):
-                found_rule = by_id.get(rule_id)
-                if found_rule is None:
-                    continue
-                rule, compiled = found_rule
+        for (tenant_id,) in tenants.all():
+            tenant = await self._tenant(uow.conn, tenant_id)
+            if tenant is None:
+                continue
+            changed = []
+            for rule, compiled in zip(tenant.rules.rules, tenant.rules.compiled, strict=True):
                 if compiled is None or compiled.metrics:
                     continue  # only conditions that any reading satisfies (heartbeats) go quiet
-                for t in compiled.silence(state, now_ms, live_after):
-                    uow.publish(_event(tenant_id, rule, device, "", t, f"silence:{device}@{t.at_ms}"))
-                    raised += 1
-                    row = self._row(tenant, rule, device, state, state.as_dict(), utcnow())
-                    changed.setdefault(tenant_id, []).append(row)
-        for rows in changed.values():
+                for device in list(self._stated.get(rule["id"], ())):
+                    state = self._states[(rule["id"], device)]
+                    found = compiled.silence(state, now_ms, live_after)
+                    for t in found:
+                        uow.publish(_event(tenant_id, rule, device, "", t, f"silence:{device}@{t.at_ms}"))
+                        raised += 1
+                    if found:
+                        changed.append(self._row(tenant, rule, device, state, state.as_dict(), utcnow()))
             await upsert(
-                uow.conn, rules_state, rows, keys=("rule_id", "device_id"), update=("state", "updated_at")
+                uow.conn, rules_state, changed, keys=("rule_id", "device_id"), update=("state", "updated_at")
             )
         return raised
 
     # ---- the vectorised screen ----------------------------------------------------------------
 
-    def _screen(self, rs: _Rules, cols: Columns, applies: npt.NDArray[np.int32]) -> list[tuple[int, int]]:
+    def _stated_in_batch(
+        self, tenant: _Tenant, applies: npt.NDArray[np.int32], batch_rows: npt.NDArray[np.intp]
+    ) -> dict[int, set[int]]:
+        """code -> batch devices whose winning rule for it has a state: they may clear, or be
+        running a duration, without a value beyond the limit in this batch."""
+        rs = tenant.rules
+        slot = np.full(len(tenant.matrix), -1, np.intp)
+        slot[batch_rows] = np.arange(len(batch_rows))
+        out: dict[int, set[int]] = {}
+        for rule_id, devices in self._stated.items():
+            ri = rs.position.get(rule_id)
+            if ri is None:
+                continue
+            c = rs.code_of[ri]
+            for device in devices:
+                trow = tenant.applies.get(device.int)
+                if trow is None:
+                    continue
+                d = int(slot[trow])
+                if d >= 0 and applies[d, c] == ri:
+                    out.setdefault(c, set()).add(d)
+        return out
+
+    def _screen(
+        self,
+        rs: _Rules,
+        cols: Columns,
+        applies: npt.NDArray[np.int32],
+        stated: dict[int, set[int]],
+        oldest: npt.NDArray[np.int64],
+    ) -> list[tuple[int, int]]:
         """(rule index, batch device index) pairs to step exactly."""
         out: list[tuple[int, int]] = []
         n_dev = len(cols.devices)
@@ -218,13 +281,18 @@ class RuleEvaluator:
             if not len(present):
                 continue
             screened = rs.screen[r_of_dev[present]] != OTHER
-            for d in present[~screened].tolist():
-                r = int(r_of_dev[d])
-                compiled = rs.compiled[r]
-                if compiled is not None and (not compiled.metrics or compiled.metrics & cols.metrics.keys()):
-                    out.append((r, d))
+            if not screened.all():
+                for d in present[~screened].tolist():
+                    r = int(r_of_dev[d])
+                    compiled = rs.compiled[r]
+                    if compiled is not None and (
+                        not compiled.metrics or compiled.metrics & cols.metrics.keys()
+                    ):
+                        out.append((r, d))
             if screened.any():
-                out += self._screen_comparisons(rs, cols, r_of_dev, present[screened], n_dev)
+                out += self._screen_comparisons(
+                    rs, cols, r_of_dev, present[screened], n_dev, stated.get(c, set()), oldest
+                )
         return out
 
     def _screen_comparisons(
@@ -234,19 +302,20 @@ class RuleEvaluator:
         r_of_dev: npt.NDArray[np.int32],
         devices: npt.NDArray[np.intp],
         n_dev: int,
+        stated: set[int],
+        oldest: npt.NDArray[np.int64],
     ) -> list[tuple[int, int]]:
         r_of_row = r_of_dev[cols.device_idx]
         has_rule = r_of_row >= 0
         r = np.where(has_rule, r_of_row, 0)
         out: list[tuple[int, int]] = []
-        index: dict[uuid.UUID, int] = {}
         # Rules of one code usually compare one metric; a code mixing metrics takes a pass each.
-        for mid in np.unique(rs.metric_of[r_of_dev[devices]]).tolist():
+        for mid in (np.flatnonzero(np.bincount(rs.metric_of[r_of_dev[devices]] + 1)) - 1).tolist():
             metric = rs.metrics[mid] if mid >= 0 else None
             if metric is None or metric not in cols.metrics:
                 continue
             values = cols.metrics[metric]
-            rows = has_rule & (rs.metric_of[r] == mid) & ~np.isnan(values)
+            rows = has_rule & ~np.isnan(values) & (rs.metric_of[r] == mid)
             if not rows.any():
                 continue
             v, rr, dev = values[rows], r[rows], cols.device_idx[rows]
@@ -255,13 +324,9 @@ class RuleEvaluator:
                 rising, np.where(strict, v > lim, v >= lim), np.where(strict, v < lim, v <= lim)
             )
             # A device can only change if a value is beyond, or if its state is not the default.
-            candidates = set(np.unique(dev[beyond]).tolist())
-            index = index or {device: d for d, device in enumerate(cols.devices)}
-            for ri in np.unique(rr).tolist():
-                for device in self._stated.get(rs.rules[ri]["id"], ()):
-                    d = index.get(device)
-                    if d is not None and r_of_dev[d] == ri:
-                        candidates.add(d)
+            candidates = {d for d in stated if rs.metric_of[r_of_dev[d]] == mid}
+            if beyond.any():
+                candidates.update(np.unique(dev[beyond]).tolist())
             if not candidates:
                 continue
             clear = rs.clear_at[rr]
@@ -269,8 +334,6 @@ class RuleEvaluator:
             any_beyond = np.bincount(dev, beyond, n_dev) > 0
             any_within = np.bincount(dev, ~beyond, n_dev) > 0
             any_back = np.bincount(dev, back, n_dev) > 0
-            oldest = np.full(n_dev, np.iinfo(np.int64).max)
-            np.minimum.at(oldest, dev, cols.ts_ms[rows])
             for d in sorted(candidates):
                 ri = int(r_of_dev[d])
                 state = self._states.get((rs.rules[ri]["id"], cols.devices[d]))
@@ -292,10 +355,15 @@ class RuleEvaluator:
         fingerprint = tuple(sorted((row.id.int, row.version) for row in await conn.execute(fingerprint_q)))
         fp = (len(fingerprint), hash(fingerprint))
         if found is not None and found.fingerprint == fp:
-            found.loaded_at = time.monotonic()
-            found.applies.clear()  # places and shipments may have moved; rules did not
-            found.carried.clear()
-            found.places.clear()
+            now = time.monotonic()
+            found.loaded_at = now
+            if now - found.context_at >= self.context_ttl:
+                # Places and shipments may have moved; rules did not.
+                found.context_at = now
+                found.applies.clear()
+                found.rows.clear()
+                found.carried.clear()
+                found.places.clear()
             return found if found.rules.rules else None
         stmt = select(r).where(r.c.tenant_id == tenant_id, r.c.archived_at.is_(None))
         rules = [dict(row) for row in (await conn.execute(stmt)).mappings()]
@@ -303,7 +371,7 @@ class RuleEvaluator:
         circles = await registry.site_circles(conn, Scope.system(tenant_id), sites) if sites else {}
         areas = {str(k): Area(circle=v, polygon=None) for k, v in circles.items()}
         previous = found
-        found = _Tenant(time.monotonic(), fp, _Rules.build(rules, areas))
+        found = _Tenant(time.monotonic(), fp, _Rules.build(rules, areas), time.monotonic())
         self._tenants[tenant_id] = found
         if previous is not None:
             await self._forget_changed(conn, previous.rules.rules, rules)
@@ -313,12 +381,18 @@ class RuleEvaluator:
 
     async def _applies(
         self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: Sequence[uuid.UUID]
-    ) -> npt.NDArray[np.int32]:
-        """(batch device, code) -> index of the rule that applies, or -1."""
-        missing = [d for d in devices if d not in tenant.applies]
-        if missing:
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
+        """(batch device, code) -> index of the rule that applies, or -1; and each batch
+        device's row in the tenant's matrix."""
+        known = tenant.applies
+        rows = np.fromiter((known.get(d.int, -1) for d in devices), np.intp, len(devices))
+        if (rows < 0).any():
+            missing = [devices[i] for i in np.flatnonzero(rows < 0).tolist()]
             await self._resolve(conn, tenant_id, tenant, missing)
-        return np.stack([tenant.applies[d] for d in devices]) if devices else np.zeros((0, 0), np.int32)
+            rows = np.fromiter((known[d.int] for d in devices), np.intp, len(devices))
+        if not len(rows):
+            return np.zeros((0, len(tenant.rules.codes)), np.int32), rows
+        return tenant.matrix[rows], rows
 
     async def _resolve(
         self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: list[uuid.UUID]
@@ -331,19 +405,16 @@ class RuleEvaluator:
         assets = [a for a in set(asset_of.values()) if a is not None and a not in tenant.places]
         if assets:
             tenant.places.update(await registry.places_of_assets(conn, scope, assets))
-        if any(r.get("product_id") for r in tenant.rules.rules):
+        if any(r.get("product_id") for r in tenant.rules.rules) or (tenant.rules.screen == CUMULATIVE).any():
             tenant.carried.update(await logistics.carried_by(conn, scope, devices, utcnow()))
-        index = {rule["id"]: i for i, rule in enumerate(tenant.rules.rules)}
-        code_at = {code: c for c, code in enumerate(tenant.rules.codes)}
         for device in devices:
             asset = asset_of[device]
             site, region, asset_type = tenant.places.get(asset, (None, None, None)) if asset else (None,) * 3
             products = tenant.carried.get(device, logistics.Carried()).product_ids
             ctx = Context(region, site, asset_type, asset, products)
-            vec = np.full(len(code_at), -1, np.int32)
-            for code, rule in effective(tenant.rules.rules, ctx).items():
-                vec[code_at[code]] = index[rule["id"]]
-            tenant.applies[device] = vec
+            tenant.applies[device.int] = len(tenant.rows)
+            tenant.rows.append(tenant.rules.index.winners(ctx))
+        tenant.matrix = np.array(tenant.rows, np.int32).reshape(len(tenant.rows), len(tenant.rules.codes))
 
     async def _forget_changed(
         self, conn: AsyncConnection, before: list[dict[str, Any]], after: list[dict[str, Any]]
@@ -369,6 +440,23 @@ class RuleEvaluator:
             state = self._states[key] = State()
             self._stated.setdefault(rule["id"], set()).add(device)
         return state
+
+    def _budget_for(self, tenant: _Tenant, rule: Mapping[str, Any], device: uuid.UUID, state: State) -> State:
+        """A cumulative budget counts over the life of what the device travels with: a tracker
+        moved to the next shipment starts that shipment's budget from zero. ``over: lot`` keys
+        the budget by the lots of that shipment (a lot's time on another tracker is not added:
+        the budget is per device)."""
+        carried = tenant.carried.get(device, logistics.Carried())
+        over = rule["condition"].get("over", "shipment")
+        if over == "lot":
+            key = ",".join(sorted(str(lot) for lot in carried.lot_ids)) or None
+        else:
+            key = str(carried.shipment_ids[0]) if carried.shipment_ids else None
+        if state.over == key:
+            return state
+        fresh = State(over=key)
+        self._states[(rule["id"], device)] = fresh
+        return fresh
 
     def _row(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -38,13 +38,17 @@ class State:
     last_ts_ms: int | None = None  # the newest reading taken into the state
     used_ms: int = 0  # cumulative: time beyond the limit so far
     last_beyond: bool = False  # cumulative: whether the newest reading was beyond
+    over: str | None = None  # cumulative: the shipment (or its lots) the budget is counted for
     satisfied: bool = False  # the node was satisfied at its last reading (carried to other rows)
     last_value: float | None = None  # rate of change: the newest reading, canonical unit
     entered: bool = False  # geofence exit: the device has been inside at least once
     children: list[State] = field(default_factory=list)  # all / any: one state per child
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies every value, and this runs per changed state.
+        out = {name: getattr(self, name) for name in _SCALARS}
+        out["children"] = [c.as_dict() for c in self.children]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> State:
@@ -57,6 +61,9 @@ class State:
         kept.setdefault("satisfied", bool(data.get("raised", False)))
         children = [cls.from_dict(c) for c in data.get("children") or ()]
         return cls(**kept, children=children)
+
+
+_SCALARS = [f.name for f in fields(State) if f.name != "children"]
 
 
 @dataclass(frozen=True)

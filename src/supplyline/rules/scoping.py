@@ -10,7 +10,7 @@ rather than falling back to the default.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,3 +53,50 @@ def effective(rules: Iterable[Mapping[str, Any]], ctx: Context) -> dict[str, Map
         if known is None or rank < known[0]:
             best[rule["code"]] = (rank, rule)
     return {code: rule for code, (_, rule) in best.items() if rule.get("enabled", True)}
+
+
+class ScopeIndex:
+    """``effective`` for many places at once: per code, the rules of each level keyed by what
+    they name, so finding the winner costs a few lookups per code instead of a pass over every
+    rule; places that share a context (devices on one asset) share the answer."""
+
+    def __init__(self, rules: Sequence[Mapping[str, Any]], codes: list[str]) -> None:
+        self.codes = codes
+        at = {code: c for c, code in enumerate(codes)}
+        self._levels: list[dict[str, dict[uuid.UUID, int]]] = [{lv: {} for lv in LEVELS} for _ in codes]
+        self._default: list[int | None] = [None] * len(codes)
+        self._enabled = [bool(r.get("enabled", True)) for r in rules]
+        for i, rule in enumerate(rules):
+            c = at[rule["code"]]
+            for level in LEVELS:
+                if rule.get(level) is not None:
+                    self._levels[c][level][uuid.UUID(str(rule[level]))] = i
+                    break
+            else:
+                self._default[c] = i
+        self._memo: dict[Context, list[int]] = {}
+
+    def winners(self, ctx: Context) -> list[int]:
+        """Per code, the index of the rule that applies in ``ctx``, or -1 (none, or disabled)."""
+        found = self._memo.get(ctx)
+        if found is not None:
+            return found
+        out = []
+        for c in range(len(self.codes)):
+            levels, winner = self._levels[c], self._default[c]
+            for level in LEVELS:
+                table = levels[level]
+                if not table:
+                    continue
+                if level == "product_id":
+                    hits = [table[p] for p in ctx.product_ids if p in table]
+                    hit = min(hits) if hits else None
+                else:
+                    value = getattr(ctx, level)
+                    hit = table.get(value) if value is not None else None
+                if hit is not None:
+                    winner = hit
+                    break
+            out.append(winner if winner is not None and self._enabled[winner] else -1)
+        self._memo[ctx] = out
+        return out

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -44,8 +47,8 @@ class BatchEvaluator(Protocol):
         uow: UnitOfWork,
         tenant_id: uuid.UUID,
         cols: Columns,
-        codes: dict[uuid.UUID, str],
-        correlations: dict[uuid.UUID, str],
+        codes: Mapping[uuid.UUID, str],
+        correlations: Mapping[uuid.UUID, str],
     ) -> None:
         """``codes``: device id -> code; ``correlations``: device id -> the correlation id of
         the request that carried its readings, where one was given."""
@@ -90,6 +93,8 @@ class TelemetryWriter:
         self._known: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
+        # What the writer's time goes to, logged at stop (the rules benchmark reads it).
+        self.groups, self.writing_s, self.evaluating_s = 0, 0.0, 0.0
         self._loaded = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -103,6 +108,13 @@ class TelemetryWriter:
                 self._task = asyncio.create_task(self._run(), name="telemetry-writer")
 
     async def stop(self) -> None:
+        if self.groups:
+            log.info(
+                "telemetry writer: %d groups written in %.2f s, of which %.2f s evaluating rules",
+                self.groups,
+                self.writing_s,
+                self.evaluating_s,
+            )
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -191,6 +203,14 @@ class TelemetryWriter:
         return keep
 
     async def _write(self, group: list[Submission]) -> None:
+        started = time.perf_counter()
+        try:
+            await self._write_group(group)
+        finally:
+            self.groups += 1
+            self.writing_s += time.perf_counter() - started
+
+    async def _write_group(self, group: list[Submission]) -> None:
         pending: dict[int, set[int]] = {}
         kept = [self._dedupe(sub, pending) for sub in group]
         now = utcnow()
@@ -218,11 +238,14 @@ class TelemetryWriter:
             for device, (tenant_id, code, ts) in new_devices.items():
                 uow.publish(_first_seen(tenant_id, device, code, ts))
             if self.evaluators:
-                codes = {d: c for sub in group for d, c in sub.codes.items()}
-                correlations = {d: c for sub in group for d, c in sub.correlations.items()}
+                # Looked up only for devices whose rules changed: chained, not merged.
+                codes = ChainMap(*(sub.codes for sub in group))
+                correlations = ChainMap(*(sub.correlations for sub in group))
                 for tenant_id, cols in merged.items():
                     for evaluator in self.evaluators:
+                        started = time.perf_counter()
                         await evaluator.evaluate(uow, tenant_id, cols, codes, correlations)
+                        self.evaluating_s += time.perf_counter() - started
             await uow.commit()
         for key, seqs in pending.items():
             self._seqs.setdefault(key, SeqRanges()).add_sorted(sorted(seqs))

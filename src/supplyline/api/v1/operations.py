@@ -20,6 +20,7 @@ from supplyline.api.deps import JSON, READ, WRITE, services
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
+from supplyline.rules.dryrun import DryRunIn, dry_run
 
 router = APIRouter()
 
@@ -200,3 +201,48 @@ async def list_deliveries(
     async with svc.read_engine.connect() as conn:
         page = await integrations.list_deliveries(conn, scope, status, target, cursor, limit)
     return _page(page.items, page.next_cursor)
+
+
+@router.post(
+    "/rules/dry-run",
+    tags=["rules"],
+    summary="What a rule would have fired over stored history (nothing is written)",
+    description="Checks the rule as a save would, then evaluates it on a fresh state over the "
+    "readings of every device it would apply to, between `from` and `to`. The rule is judged on "
+    "its own: other rules of its code that win elsewhere are not consulted.",
+)
+async def dry_run_rule(body: DryRunIn, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        return JSON(await dry_run(conn, scope, body))
+
+
+@router.get(
+    "/rules/{rule_id}/history",
+    tags=["rules"],
+    summary="Every version of a rule: who changed what, when",
+)
+async def rule_history(
+    rule_id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        await svc.resources.get(conn, scope, "rules", rule_id)  # 404 for another tenant's
+        events = await svc.events.read(
+            conn, 0, 1000, tenant_id=scope.require_tenant(), subject=f"rules/{rule_id}"
+        )
+    items = []
+    for ev in events:
+        kind = ev.type.removeprefix("supplyline.rule.").rsplit(".", 1)[0]
+        if kind not in ("created", "updated", "archived"):
+            continue
+        record = ev.data.get("record", ev.data)
+        items.append(
+            {
+                "version": record.get("version"),
+                "change": kind,
+                "changed": ev.data.get("changed", []),
+                "actor": ev.actor,
+                "at": ev.time.isoformat(),
+                "rule": record,
+            }
+        )
+    return JSON({"items": items})
