@@ -103,3 +103,19 @@ async def test_an_acknowledged_alarm_stops_its_clock_and_the_default_policy_appl
     assert [a["id"] for a in listed["items"]] == [str(alarm["id"])]
     r = await client.get("/v1/alarms", params={"status": "bogus"}, headers=tenant.headers)
     assert r.status_code == 422
+    # Newest first, a page at a time.
+    async with services.uow() as uow:
+        for n in range(3):
+            cmd = _raise(w["tracker"]["id"])
+            cmd = alarms.RaiseAlarm(**{**cmd.__dict__, "type": f"other-{n}"})
+            await alarms.raise_alarm(uow, tenant.id, cmd)
+        await uow.commit()
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/alarms", params=params, headers=tenant.headers)).json()
+        seen += [a["type"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["other-2", "other-1", "other-0", "cold-chain-max"]

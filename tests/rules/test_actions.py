@@ -121,6 +121,10 @@ async def test_an_excursion_holds_the_shipments_lots_and_records_everything_once
     assert alarm["status"] == "active_unack" and alarm["severity"] == "critical"
     assert alarm["shipment_id"] == w["shipment"]["id"] and alarm["lot_ids"] == [w["lot"]["id"]]
     assert alarm["asset_id"] == w["trailer"]["id"] and alarm["originator"] == "trk-001"
+    by_lot = await get(client, tenant, "/v1/alarms", lot_id=w["lot"]["id"])
+    assert [a["id"] for a in by_lot["items"]] == [alarm["id"]]
+    other_lot = await get(client, tenant, "/v1/alarms", lot_id=w["product"]["id"])
+    assert other_lot["items"] == []
     (hold,) = (await get(client, tenant, "/v1/holds", status="active"))["items"]
     assert hold["lot_id"] == w["lot"]["id"] and hold["alarm_id"] == alarm["id"]
     lot = await get(client, tenant, f"/v1/lots/{w['lot']['id']}")

@@ -7,15 +7,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.alarms.model import STATUSES, status_of
 from supplyline.alarms.service import sla
 from supplyline.alarms.tables import alarms_alarm, alarms_comment
+from supplyline.db.keyset import newest_first
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid, NotFound
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
 from supplyline.kernel.scope import Permission, Scope
 
@@ -53,24 +54,12 @@ async def list_alarms(
             stmt = stmt.where(A.c[name] == filters[name])
     if filters.get("active") is not None:
         stmt = stmt.where(A.c.active.is_(bool(filters["active"])))
-    if cursor:
-        after = str(decode_cursor(cursor, "alarms"))
-        at, _, last = after.partition("|")
-        when, last_id = datetime.fromisoformat(at), uuid.UUID(last)
-        stmt = stmt.where(or_(A.c.created_at < when, and_(A.c.created_at == when, A.c.id < last_id)))
-    stmt = stmt.order_by(A.c.created_at.desc(), A.c.id.desc()).limit(limit + 1)
-    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
     lot = filters.get("lot_id")
-    if lot is not None:  # a JSON list: filtered here rather than with dialect-only SQL
-        rows = [r for r in rows if str(lot) in r["lot_ids"]]
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if lot is not None:  # a JSON list: matched as text rather than with dialect-only SQL
+        stmt = stmt.where(A.c.lot_ids.cast(String).contains(str(lot)))
+    page = await newest_first(conn, stmt, A, "alarms", cursor, limit)
     now = utcnow()
-    next_cursor = None
-    if more and rows:
-        last_row = rows[-1]
-        next_cursor = encode_cursor(f"{last_row['created_at'].isoformat()}|{last_row['id']}", "alarms")
-    return Page([view(r, now) for r in rows], next_cursor)
+    return Page([view(r, now) for r in page.items], page.next_cursor)
 
 
 async def get_alarm(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID) -> dict[str, Any]:

@@ -8,22 +8,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.db.dialect import insert_ignore
+from supplyline.db.keyset import newest_first
 from supplyline.integrations.tables import integrations_delivery
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid
 from supplyline.kernel.events import StoredEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
 from supplyline.kernel.scope import Permission, Scope
 
@@ -155,20 +155,8 @@ async def list_deliveries(
         stmt = stmt.where(D.c.status == status)
     if target is not None:
         stmt = stmt.where(D.c.target == target)
-    if cursor:
-        at, _, last = str(decode_cursor(cursor, "deliveries")).partition("|")
-        when, last_id = datetime.fromisoformat(at), uuid.UUID(last)
-        stmt = stmt.where(or_(D.c.created_at < when, and_(D.c.created_at == when, D.c.id < last_id)))
-    stmt = stmt.order_by(D.c.created_at.desc(), D.c.id.desc()).limit(limit + 1)
-    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = (
-        encode_cursor(f"{rows[-1]['created_at'].isoformat()}|{rows[-1]['id']}", "deliveries")
-        if more
-        else None
-    )
-    return Page([_view(r) for r in rows], nxt)
+    page = await newest_first(conn, stmt, D, "deliveries", cursor, limit)
+    return Page([_view(r) for r in page.items], page.next_cursor)
 
 
 def _view(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import newest_first
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
 from supplyline.kernel.scope import Permission, Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -154,16 +154,8 @@ async def list_holds(
             stmt = stmt.where(H.c[name] == filters[name])
     if filters.get("status") not in (None, "active", "released"):
         raise Invalid("status", "is one of active, released")
-    if cursor:
-        at, _, last = str(decode_cursor(cursor, "holds")).partition("|")
-        when, last_id = datetime.fromisoformat(at), uuid.UUID(last)
-        stmt = stmt.where(or_(H.c.created_at < when, and_(H.c.created_at == when, H.c.id < last_id)))
-    stmt = stmt.order_by(H.c.created_at.desc(), H.c.id.desc()).limit(limit + 1)
-    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor(f"{rows[-1]['created_at'].isoformat()}|{rows[-1]['id']}", "holds") if more else None
-    return Page([hold_view(r) for r in rows], nxt)
+    page = await newest_first(conn, stmt, H, "holds", cursor, limit)
+    return Page([hold_view(r) for r in page.items], page.next_cursor)
 
 
 def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:
