@@ -20,10 +20,6 @@ from supplyline.settings import Settings
 from supplyline.telemetry.vendor_formats import with_profile_mapping_check
 
 
-class _Idle(Exception):
-    """Nothing to do this tick."""
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -42,25 +38,46 @@ class Services:
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
-        """What runs beside the API: event consumers, the outbox, alarm escalation."""
+        """What runs beside the API: the workers and the heartbeat sweep."""
+        await asyncio.gather(self.run_workers(stop), self.run_sweep(stop))
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Event consumers, the outbox and alarm escalation: all of it works from the database,
+        so it may run in a process of its own (``supplyline workers``)."""
         await asyncio.gather(
             self.consumers.run(stop),
             self.deliverer.run(stop),
-            self._every(stop, "alarm escalation", alarms.escalate_due),
-            self._every(stop, "heartbeat sweep", self.rule_evaluator.sweep),
+            self._every(stop, "alarm escalation", alarms.escalate_due, self._alarms_due),
         )
 
+    async def run_sweep(self, stop: asyncio.Event) -> None:
+        """Heartbeat silences, found by the rule evaluator of the process that ingests (it
+        knows every device's last reading)."""
+        await self._every(stop, "heartbeat sweep", self.rule_evaluator.sweep, self._heartbeats)
+
+    async def _alarms_due(self) -> bool:
+        async with self.read_engine.connect() as conn:
+            return await alarms.any_due(conn)
+
+    async def _heartbeats(self) -> bool:
+        return self.rule_evaluator.watches_silence()
+
     async def _every(
-        self, stop: asyncio.Event, what: str, job: Callable[[UnitOfWork], Awaitable[int]]
+        self,
+        stop: asyncio.Event,
+        what: str,
+        job: Callable[[UnitOfWork], Awaitable[int]],
+        probe: Callable[[], Awaitable[bool]],
     ) -> None:
-        """Run ``job`` in a transaction of its own every escalation interval until ``stop``."""
+        """Run ``job`` in a transaction of its own every escalation interval until ``stop``,
+        when ``probe`` (a read) says there may be work: on SQLite a write transaction takes the
+        write lock ingestion needs."""
         while not stop.is_set():
             try:
-                async with self.uow(what.replace(" ", "-")) as uow:
-                    if await job(uow):
-                        await uow.commit()
-            except _Idle:
-                pass
+                if await probe():
+                    async with self.uow(what.replace(" ", "-")) as uow:
+                        if await job(uow):
+                            await uow.commit()
             except Exception:  # the database went away: try again at the next tick
                 logging.getLogger(__name__).exception("%s failed; trying again", what)
             with contextlib.suppress(TimeoutError):

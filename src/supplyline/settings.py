@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
+    workers: Literal["process", "inline"] = Field(
+        default="process",
+        description="Where serve runs the event consumers (rule actions, checkpoints, the ERP "
+        "adapter), the outbox and alarm escalation: 'process', a `supplyline workers` child (their "
+        "work does not share the API's event loop), or 'inline', in the API process.",
+    )
     mqtt_url: str | None = Field(
         default=None, description="mqtt://host:1883: run the MQTT bridge (also inside serve)."
     )

@@ -39,7 +39,8 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(svc.run_background(stop)) if run else None
+        background = svc.run_background if svc.settings.workers == "inline" else svc.run_sweep
+        task = asyncio.create_task(background(stop)) if run else None
         if run:
             await svc.telemetry.start(compact=svc.settings.compactor == "inline")
         bridge = await _start_bridge(svc) if run and svc.settings.mqtt_url else None

@@ -45,14 +45,43 @@ def _die_with_parent() -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def workers() -> None:
+    """Run the event consumers, the outbox and alarm escalation until interrupted."""
+    settings = load_settings()
+    configure_logging(settings)
+
+    async def main() -> None:
+        stop = stop_on_signals()
+        async with open_services(settings) as services:
+            await services.run_workers(stop)
+
+    run(main)
+
+
 @contextlib.contextmanager
 def compactor_process(settings: Settings) -> Iterator[None]:
     """Run ``supplyline compactor`` beside the caller when SUPPLYLINE_COMPACTOR=process."""
-    if settings.compactor != "process" or not settings.run_consumers:
+    with child_process("compactor", settings.compactor == "process" and settings.run_consumers):
+        yield
+
+
+@contextlib.contextmanager
+def workers_process(settings: Settings) -> Iterator[None]:
+    """Run ``supplyline workers`` beside ``serve`` when SUPPLYLINE_WORKERS=process."""
+    with child_process("workers", settings.workers == "process" and settings.run_consumers):
+        yield
+
+
+@contextlib.contextmanager
+def child_process(command: str, enabled: bool) -> Iterator[None]:
+    """``supplyline <command>`` as a child that dies with its parent, stopped on the way out."""
+    if not enabled:
         yield
         return
     # Same interpreter, same environment: the child reads the same SUPPLYLINE_* settings.
-    child = subprocess.Popen([sys.executable, "-m", "supplyline", "compactor"], preexec_fn=_die_with_parent)
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed command name
+        [sys.executable, "-m", "supplyline", command], preexec_fn=_die_with_parent
+    )
     try:
         yield
     finally:
@@ -60,5 +89,5 @@ def compactor_process(settings: Settings) -> Iterator[None]:
         try:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            log.warning("the compactor did not stop within 30 s; killing it")
+            log.warning("%s did not stop within 30 s; killing it", command)
             child.kill()

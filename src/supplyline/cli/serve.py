@@ -28,7 +28,7 @@ from supplyline.cli.common import (
     open_services,
     run,
 )
-from supplyline.cli.compactor import compactor_process
+from supplyline.cli.compactor import compactor_process, workers_process
 from supplyline.cli.demo_loop import EXIT_AFTER_LOOP_ENV, LOOP_BUDGET_S, LoopPlan, pick_port, run_loop
 from supplyline.demo import CREDENTIALS_FILE, DemoInfo, demo_api_key, seed_demo
 from supplyline.settings import Settings
@@ -65,7 +65,7 @@ def start_server(settings: Settings, host: str, port: int) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
 
-    with compactor_process(settings):
+    with compactor_process(settings), workers_process(settings):
         uvicorn.run(
             APP_FACTORY,
             factory=True,
