@@ -126,6 +126,17 @@ async def clear_for(
     return await _clear(uow, open_, at, reason, correlation_id)
 
 
+async def clear_of_rule(
+    uow: UnitOfWork, tenant_id: uuid.UUID, rule_id: uuid.UUID, reason: str, correlation_id: str | None
+) -> list[str]:
+    """Clear every open alarm a rule raised (the rule changed or went away); their ids."""
+    stmt = select(A).where(A.c.tenant_id == tenant_id, A.c.rule_id == rule_id, A.c.active.is_(True))
+    rows = [dict(r) for r in (await uow.conn.execute(stmt)).mappings()]
+    for row in rows:
+        await _clear(uow, row, utcnow(), reason, correlation_id)
+    return [str(row["id"]) for row in rows]
+
+
 async def clear(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID, reason: str | None) -> dict[str, Any]:
     row = await _get(uow.conn, scope, alarm_id, Permission.WRITE)
     if not row["active"]:

@@ -248,17 +248,7 @@ class RuleActions:
             why = f"rule disabled by {event.actor}"
         else:
             why = f"rule changed by {event.actor}: {', '.join(changed)}"
-        cleared = []
-        a = alarms.tables.alarms_alarm
-        stmt = select(a.c.originator_id, a.c.type).where(
-            a.c.tenant_id == tenant, a.c.rule_id == rule_id, a.c.active.is_(True)
-        )
-        for row in (await work.conn.execute(stmt)).all():
-            found = await alarms.clear_for(
-                work, tenant, row.originator_id, row.type, utcnow(), why, event.correlation_id
-            )
-            if found is not None:
-                cleared.append(str(found["id"]))
+        cleared = await alarms.clear_of_rule(work, tenant, rule_id, why, event.correlation_id)
         return {"rule_id": rule_id, "effect": why, "cleared_alarms": cleared}
 
 

@@ -33,92 +33,25 @@ from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.rules.conditions import Area, compile_condition
-from supplyline.rules.engine import ComparisonNode, Compiled, State, Transition
+from supplyline.rules.compiled import CUMULATIVE, DURATION, HYSTERESIS, OTHER, THRESHOLD, RuleSet
+from supplyline.rules.conditions import Area
+from supplyline.rules.engine import State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
-from supplyline.rules.scoping import Context, ScopeIndex
+from supplyline.rules.scoping import Context
 from supplyline.rules.tables import rules_rule, rules_state
 from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.directory import DeviceDirectory
-from supplyline.telemetry.metrics import CANONICAL_METRICS
 
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
 Key = tuple[uuid.UUID, uuid.UUID]  # (rule, device)
-
-# How a comparison rule is pre-screened over all rows: 0 stepped per device, else its kind.
-OTHER, THRESHOLD, HYSTERESIS, DURATION, CUMULATIVE = range(5)
-
-
-@dataclass
-class _Rules:
-    """A tenant's live rules compiled, with per-code arrays for the vectorised screen."""
-
-    rules: list[dict[str, Any]]
-    compiled: list[Compiled | None]
-    codes: list[str]
-    screen: npt.NDArray[np.int8]  # per rule: OTHER..CUMULATIVE
-    limit: npt.NDArray[np.float64]
-    clear_at: npt.NDArray[np.float64]
-    rising: npt.NDArray[np.bool_]
-    strict: npt.NDArray[np.bool_]  # > or < rather than >= or <=
-    metric_of: npt.NDArray[np.int32]  # index in ``metrics`` of the compared metric, or -1
-    metrics: list[str]
-    index: ScopeIndex
-    position: dict[uuid.UUID, int]  # rule id -> index
-    code_of: list[int]  # rule index -> code index
-
-    @classmethod
-    def build(cls, rules: list[dict[str, Any]], areas: Mapping[str, Area]) -> _Rules:
-        n = len(rules)
-        out = cls(
-            rules,
-            [],
-            sorted({r["code"] for r in rules}),
-            np.zeros(n, np.int8),
-            np.zeros(n),
-            np.full(n, np.nan),
-            np.zeros(n, bool),
-            np.zeros(n, bool),
-            np.full(n, -1, np.int32),
-            [],
-            ScopeIndex(rules, sorted({r["code"] for r in rules})),
-            {r["id"]: i for i, r in enumerate(rules)},
-            [],
-        )
-        code_at = {code: c for c, code in enumerate(out.codes)}
-        out.code_of = [code_at[r["code"]] for r in rules]
-        for i, rule in enumerate(rules):
-            try:
-                compiled = compile_condition(rule["condition"], CANONICAL_METRICS, areas)
-            except (ValueError, KeyError) as exc:  # e.g. a profile-declared metric
-                log.info("rule %s (%s) is not evaluated: %s", rule["id"], rule["code"], exc)
-                compiled = None
-            out.compiled.append(compiled)
-            node = compiled.root if compiled is not None else None
-            if isinstance(node, ComparisonNode):
-                if node.metric not in out.metrics:
-                    out.metrics.append(node.metric)
-                out.metric_of[i] = out.metrics.index(node.metric)
-                out.limit[i] = node.limit
-                out.rising[i] = node.rising
-                out.strict[i] = node.op.__name__ in ("gt", "lt")
-                if node.kind == "cumulative":
-                    out.screen[i] = CUMULATIVE
-                elif node.for_ms:
-                    out.screen[i] = DURATION
-                elif node.clear_at is not None:
-                    out.screen[i], out.clear_at[i] = HYSTERESIS, node.clear_at
-                else:
-                    out.screen[i] = THRESHOLD
-        return out
 
 
 @dataclass
 class _Tenant:
     loaded_at: float
     fingerprint: tuple[int, Any]
-    rules: _Rules
+    rules: RuleSet
     context_at: float  # when places and shipments were last looked at
     # device -> its row of ``matrix``: the rule index per code (-1: none applies); rebuilt when
     # rules or places change
@@ -266,7 +199,7 @@ class RuleEvaluator:
 
     def _screen(
         self,
-        rs: _Rules,
+        rs: RuleSet,
         cols: Columns,
         applies: npt.NDArray[np.int32],
         stated: dict[int, set[int]],
@@ -297,7 +230,7 @@ class RuleEvaluator:
 
     def _screen_comparisons(
         self,
-        rs: _Rules,
+        rs: RuleSet,
         cols: Columns,
         r_of_dev: npt.NDArray[np.int32],
         devices: npt.NDArray[np.intp],
@@ -371,7 +304,7 @@ class RuleEvaluator:
         circles = await registry.site_circles(conn, Scope.system(tenant_id), sites) if sites else {}
         areas = {str(k): Area(circle=v, polygon=None) for k, v in circles.items()}
         previous = found
-        found = _Tenant(time.monotonic(), fp, _Rules.build(rules, areas), time.monotonic())
+        found = _Tenant(time.monotonic(), fp, RuleSet.build(rules, areas), time.monotonic())
         self._tenants[tenant_id] = found
         if previous is not None:
             await self._forget_changed(conn, previous.rules.rules, rules)
