@@ -128,6 +128,7 @@ def build_services(
     engine = engine or create_engine(url, schema=settings.database_schema)
     if read_engine is None:
         read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
+    access.install_visibility()
     catalog = ResourceCatalog(resource_specs())
     catalog.check()
     event_types = EventTypeRegistry()

@@ -434,7 +434,7 @@ async def demo_api_key(services: Services, info: DemoInfo, path: Path) -> str:
     if token is None:
         async with services.uow() as uow:
             created = await access.create_api_key(
-                uow, Scope.system(info.tenant_id, "demo"), "demo admin", "admin"
+                uow, Scope.system(info.tenant_id, "demo"), "demo admin", "tenant_admin"
             )
             await uow.commit()
         token = created.token

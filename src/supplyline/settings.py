@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         default=900, ge=1, description="A device unheard for this long went silent."
     )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
+    session_ttl_hours: float = Field(default=8, gt=0, description="How long a login session lasts.")
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
     workers: Literal["process", "inline"] = Field(
         default="process",

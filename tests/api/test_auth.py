@@ -96,7 +96,7 @@ async def test_revocation_is_immediate(client: httpx.AsyncClient, tenant: Tenant
     assert_problem(await client.post("/v1/sites", json=SITE, headers=h), 401)
     # Revoking the key you are holding is allowed, and locks you out at once.
     keys = (await client.get("/v1/api-keys", headers=tenant.headers)).json()
-    own = next(k for k in keys if k["role"] == "admin")
+    own = next(k for k in keys if k["role"] == "tenant_admin")
     assert (await client.post(f"/v1/api-keys/{own['id']}/revoke", headers=tenant.headers)).status_code == 200
     assert_problem(await client.get("/v1/sites", headers=tenant.headers), 401)
 
@@ -111,7 +111,7 @@ async def test_expiry_is_honoured(
     naive = {"name": "k", "role": "viewer", "expires_at": "2030-01-01T00:00:00"}
     r = await client.post("/v1/api-keys", json=naive, headers=tenant.headers)
     assert_problem(r, 422, "expires_at")
-    monkeypatch.setattr("supplyline.access.service.utcnow", lambda: expires + timedelta(seconds=1))
+    monkeypatch.setattr("supplyline.access.auth.utcnow", lambda: expires + timedelta(seconds=1))
     body = assert_problem(await client.get("/v1/sites", headers=h), 401)
     assert "expired" in body["detail"]
     assert (await client.get("/v1/sites", headers=tenant.headers)).status_code == 200
@@ -123,7 +123,7 @@ async def test_platform_admin_creates_tenants(client: httpx.AsyncClient, tenant:
     )
     assert r.status_code == 201, r.text
     created = r.json()
-    assert created["tenant"]["slug"] == "initech" and created["admin_key"]["role"] == "admin"
+    assert created["tenant"]["slug"] == "initech" and created["admin_key"]["role"] == "tenant_admin"
     h = bearer(created["admin_key"]["token"])
     assert (await client.get("/v1/sites", headers=h)).json()["items"] == []
     assert (await client.post("/v1/sites", json=SITE, headers=h)).status_code == 201

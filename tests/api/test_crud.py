@@ -88,9 +88,10 @@ async def _lifecycle(
     assert_problem(r, 409)
 
     events = await events_of(client, tenant.headers, subject=f"{name}/{rec['id']}")
-    entity = services.catalog[name].entity
+    spec = services.catalog[name]
     assert [e["type"] for e in events] == [
-        f"supplyline.{entity}.{action}.v1" for action in ("created", "updated", "archived")
+        f"supplyline.{spec.entity}.{action}.v{spec.event_version}"
+        for action in ("created", "updated", "archived")
     ]
     assert events[0]["data"] == rec
     assert events[1]["data"] == {"record": patched, "changed": list(sample.patch)}

@@ -112,6 +112,21 @@ async def test_every_post_honours_the_key(
     calls.append(("/v1/api-keys", "/v1/api-keys", {"name": "ci", "role": "viewer"}, tenant.headers))
     calls.append(("/v1/api-keys/{key_id}/revoke", "/v1/api-keys/{api-keys}/revoke", None, tenant.headers))
     calls.append(("/v1/tenants", "/v1/tenants", {"slug": "initech", "name": "Initech"}, PLATFORM_HEADERS))
+    person = {"email": "qa@example.com", "name": "QA", "password": "correct horse battery"}
+    calls.append(("/v1/users", "/v1/users", person, tenant.headers))
+    grant = {"role": "planner", "user_id": "{users}"}
+    calls.append(("/v1/role-assignments", "/v1/role-assignments", grant, tenant.headers))
+    calls.append(
+        (
+            "/v1/role-assignments/{assignment_id}/revoke",
+            "/v1/role-assignments/{role-assignments}/revoke",
+            None,
+            tenant.headers,
+        )
+    )
+    calls.append(
+        ("/v1/users/{user_id}/revoke-sessions", "/v1/users/{users}/revoke-sessions", {}, tenant.headers)
+    )
     alarm, hold = w["alarm"]["id"], w["hold"]["id"]
     for action, body in (
         ("assign", {"assignee": "qa"}),
@@ -135,12 +150,17 @@ async def test_every_post_honours_the_key(
     paths.remove("/v1/dead-letters/{letter_id}/replay")
     # A rule's dry-run writes nothing (tests/rules/test_evaluation_kinds.py): nothing to repeat.
     paths.remove("/v1/rules/dry-run")
+    # Logging in and out are not changes to replay: each login answers a new session, a logout
+    # ends the caller's own (tests/access/test_people.py).
+    paths.remove("/v1/auth/login")
+    paths.remove("/v1/auth/logout")
     assert sorted(paths) == sorted(template for template, *_ in calls), "a POST this test does not call"
 
     for n, (_, path, body, headers) in enumerate(calls):
         url = path.format_map(created)
         h = _key(headers, f"key-{n}")
         before = await _log_size(services)
+        body = _filled(body, created)
         first = await client.post(url, json=body, headers=h)
         assert first.status_code in (200, 201), (url, first.text)
         middle = await _log_size(services)
@@ -150,6 +170,15 @@ async def test_every_post_honours_the_key(
         assert await _log_size(services) == middle > before, url
         if first.status_code == 201 and "id" in first.json():
             created[path.removeprefix("/v1/")] = first.json()["id"]
+
+
+def _filled(body: dict[str, Any] | None, created: dict[str, str]) -> dict[str, Any] | None:
+    """A body naming a record created earlier in the walk ("{users}")."""
+    if body is None:
+        return None
+    return {
+        k: v.format_map(created) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()
+    }
 
 
 def _secretless(body: dict[str, Any]) -> dict[str, Any]:

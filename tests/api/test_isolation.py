@@ -46,6 +46,8 @@ async def _tenant_a(
     await client.post(f"/v1/sites/{w['store']['id']}/archive", headers=tenant.headers)
     r = await client.post("/v1/api-keys", json={"name": "a-viewer", "role": "viewer"}, headers=tenant.headers)
     w["api-key"] = r.json()
+    person = {"email": "a-person@example.com", "name": "A-PERSON", "password": "correct horse battery"}
+    w["user"] = await post(client, tenant.headers, "users", person)
     marked = {"code": "A-ONLY-7F3A", "name": "A-SECRET-NAME", "kind": "plant"}
     w["marked"] = await post(client, tenant.headers, "sites", marked)
     # Ids and keys cannot be guessed; the factory's codes are public (they are API doc examples).
@@ -99,8 +101,10 @@ async def test_every_get_is_confined_to_the_caller(
                 assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
                 r = await client.get(path, params=params, headers=a.headers)
                 assert r.status_code == 200, r.text
-            elif path in ("/v1/alarms/{alarm_id}", "/v1/rules/{rule_id}/history"):
-                url = path.format(alarm_id=w["alarm"]["id"], rule_id=w["rules"]["id"])
+            elif path in ("/v1/alarms/{alarm_id}", "/v1/rules/{rule_id}/history", "/v1/users/{user_id}"):
+                url = path.format(
+                    alarm_id=w["alarm"]["id"], rule_id=w["rules"]["id"], user_id=w["user"]["id"]
+                )
                 assert_problem(await client.get(url, headers=b.headers), 404)
                 assert (await client.get(url, headers=a.headers)).status_code == 200
             elif item is not None and item["name"] in SAMPLES:

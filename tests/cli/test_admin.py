@@ -6,7 +6,7 @@ import pytest
 
 from supplyline import access
 from supplyline.bootstrap import Services
-from supplyline.kernel.scope import Role, Scope
+from supplyline.kernel.scope import Scope
 from tests.cli.conftest import Invoke, with_services
 
 
@@ -24,7 +24,7 @@ def test_create_tenant_prints_a_key_that_authenticates(invoke: Invoke) -> None:
     assert out["tenant"]["slug"] == "acme"
     scope = authenticate(out["api_key"]["token"])
     assert str(scope.tenant_id) == out["tenant"]["id"]
-    assert scope.role is Role.ADMIN
+    assert scope.roles == ["tenant_admin"]
 
 
 @pytest.mark.usefixtures("migrated")
@@ -51,5 +51,5 @@ def test_create_tenant_refusals_are_sentences(invoke: Invoke) -> None:
 def test_bootstrap_creates_a_platform_admin_key(invoke: Invoke) -> None:
     out = json.loads(invoke("admin", "bootstrap", "--json").output)
     scope = authenticate(out["api_key"]["token"])
-    assert scope.role is Role.PLATFORM_ADMIN
+    assert scope.is_platform
     assert scope.tenant_id is None

@@ -8,7 +8,7 @@ from pathlib import Path
 from supplyline import access
 from supplyline.bootstrap import Services
 from supplyline.demo import DemoInfo, demo_api_key, seed_demo
-from supplyline.kernel.scope import Role, Scope
+from supplyline.kernel.scope import Scope
 
 EXPECTED = {
     "organizations": 4,
@@ -58,10 +58,10 @@ async def test_demo_shipment_carries_lots_with_a_tracker(services: Services) -> 
     assert all(s["latitude"] is not None for s in sites.values())
 
 
-async def _role(services: Services, token: str) -> tuple[Role, object]:
+async def _role(services: Services, token: str) -> tuple[list[str], object]:
     async with services.engine.connect() as conn:
         scope = await access.authenticate(conn, token, None)
-    return scope.role, scope.tenant_id
+    return scope.roles, scope.tenant_id
 
 
 async def test_demo_key_is_saved_private_and_reused(services: Services, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ async def test_demo_key_is_saved_private_and_reused(services: Services, tmp_path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     rerun = await seed_demo(services)
     assert await demo_api_key(services, rerun, path) == token
-    assert await _role(services, token) == (Role.ADMIN, info.tenant_id)
+    assert await _role(services, token) == (["tenant_admin"], info.tenant_id)
 
 
 async def test_a_lost_or_foreign_key_file_gets_a_new_working_key(services: Services, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ async def test_a_lost_or_foreign_key_file_gets_a_new_working_key(services: Servi
     path.write_text('{"tenant_id": "someone else", "api_key": "sl_nope"}', encoding="utf-8")
     fresh = await demo_api_key(services, reused, path)
     assert fresh != info.first_key
-    assert await _role(services, fresh) == (Role.ADMIN, info.tenant_id)
+    assert await _role(services, fresh) == (["tenant_admin"], info.tenant_id)
     path.unlink()
     again = await demo_api_key(services, reused, path)
     assert again != fresh

@@ -1,11 +1,36 @@
-"""Tenants, API keys and the authentication that turns a credential into a Scope."""
+"""Identity and access: tenants, users and sessions, API keys, roles as data, and grants.
 
+``authenticate`` turns a credential into a Scope carrying the caller's live grants; what those
+grants reach is applied to queries in one place (``supplyline.resources.scoped``) with the
+rules of ``supplyline.access.visibility``.
+"""
+
+from supplyline.access.auth import authenticate
 from supplyline.access.events import EVENT_TYPES
+from supplyline.access.grants import (
+    AssignRole,
+    assign_role,
+    define_role,
+    list_assignments,
+    list_roles,
+    load_grants,
+    revoke_assignment,
+)
+from supplyline.access.people import (
+    Session,
+    create_user,
+    get_user,
+    list_users,
+    login,
+    logout,
+    revoke_sessions,
+    update_user,
+)
+from supplyline.access.roles import BUILT_IN, RoleDef
 from supplyline.access.service import (
     ApiKeyView,
     CreatedKey,
     TenantView,
-    authenticate,
     create_api_key,
     create_platform_key,
     create_tenant,
@@ -15,19 +40,40 @@ from supplyline.access.service import (
     list_tenants,
     revoke_api_key,
 )
+from supplyline.access.visibility import events_condition, install_visibility, telemetry_windows
 
 __all__ = [
+    "BUILT_IN",
     "EVENT_TYPES",
     "ApiKeyView",
+    "AssignRole",
     "CreatedKey",
+    "RoleDef",
+    "Session",
     "TenantView",
+    "assign_role",
     "authenticate",
     "create_api_key",
     "create_platform_key",
     "create_tenant",
+    "create_user",
+    "define_role",
+    "events_condition",
     "get_tenant",
     "get_tenant_by_slug",
+    "get_user",
+    "install_visibility",
     "list_api_keys",
+    "list_assignments",
+    "list_roles",
     "list_tenants",
+    "list_users",
+    "load_grants",
+    "login",
+    "logout",
     "revoke_api_key",
+    "revoke_assignment",
+    "revoke_sessions",
+    "telemetry_windows",
+    "update_user",
 ]

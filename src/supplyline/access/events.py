@@ -32,8 +32,90 @@ class ApiKeyRevoked(BaseModel):
     prefix: str
 
 
+class ApiKeyCreatedV2(ApiKeyCreated):
+    organization_id: uuid.UUID | None = None
+
+
+class RoleDefined(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    code: str
+    name: str
+    description: str | None = None
+    permissions: list[str]
+    previous_permissions: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RoleAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    role: str
+    region_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+class User(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    organization_id: uuid.UUID | None = None
+    email: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    disabled_at: datetime | None = None
+
+
+class UserChanged(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record: User
+    changed: list[str]
+
+
+class SessionsRevoked(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: uuid.UUID
+    sessions: int
+    reason: str
+
+
 TENANT_CREATED = EventType("tenant.created", 1, TenantCreated, "A tenant was created.")
-API_KEY_CREATED = EventType("api_key.created", 1, ApiKeyCreated, "An API key was issued.")
+API_KEY_CREATED_V1 = EventType("api_key.created", 1, ApiKeyCreated, "An API key was issued.")
+API_KEY_CREATED = EventType(
+    "api_key.created", 2, ApiKeyCreatedV2, "An API key was issued (for a partner organisation if named)."
+)
 API_KEY_REVOKED = EventType("api_key.revoked", 1, ApiKeyRevoked, "An API key was revoked.")
 
-EVENT_TYPES = [TENANT_CREATED, API_KEY_CREATED, API_KEY_REVOKED]
+ROLE_DEFINED = EventType(
+    "role.defined", 1, RoleDefined, "A custom role was created or its permissions changed."
+)
+ROLE_ASSIGNED = EventType(
+    "role_assignment.created", 1, RoleAssignment, "A role was granted to a user or key."
+)
+ROLE_ASSIGNMENT_REVOKED = EventType("role_assignment.revoked", 1, RoleAssignment, "A grant was revoked.")
+USER_CREATED = EventType("user.created", 1, User, "A user was created.")
+USER_UPDATED = EventType("user.updated", 1, UserChanged, "A user changed (name, password, disabled).")
+SESSIONS_REVOKED = EventType("user.sessions_revoked", 1, SessionsRevoked, "A user's sessions were ended.")
+
+EVENT_TYPES = [
+    TENANT_CREATED,
+    API_KEY_CREATED_V1,
+    API_KEY_CREATED,
+    API_KEY_REVOKED,
+    ROLE_DEFINED,
+    ROLE_ASSIGNED,
+    ROLE_ASSIGNMENT_REVOKED,
+    USER_CREATED,
+    USER_UPDATED,
+    SESSIONS_REVOKED,
+]

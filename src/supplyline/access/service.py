@@ -1,13 +1,7 @@
-"""Use cases for tenants and API keys, and authentication.
-
-API keys are 256-bit random secrets, so a single SHA-256 is the right hash (a slow password
-hash buys nothing against a key that cannot be guessed, and would cost every request).
-"""
+"""Use cases for tenants and API keys (service identities, possibly of a partner organisation)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 import uuid
@@ -18,18 +12,20 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import registry
+from supplyline.access.auth import PLATFORM_ROLE
 from supplyline.access.events import API_KEY_CREATED, API_KEY_REVOKED, TENANT_CREATED
+from supplyline.access.grants import check_role
+from supplyline.access.keys import digest
 from supplyline.access.tables import access_api_key, access_tenant
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
+from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.scope import Permission, Role, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-TOKEN_RE = re.compile(r"^sl_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
-TENANT_ROLES = (Role.ADMIN, Role.OPERATOR, Role.VIEWER)
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,7 @@ class ApiKeyView:
     name: str
     prefix: str
     role: str
+    organization_id: uuid.UUID | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -58,10 +55,6 @@ class CreatedKey:
     token: str  # shown once, never stored
 
 
-def _hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 def _key_view(row: Any) -> ApiKeyView:
     return ApiKeyView(
         id=row["id"],
@@ -69,6 +62,7 @@ def _key_view(row: Any) -> ApiKeyView:
         name=row["name"],
         prefix=row["prefix"],
         role=row["role"],
+        organization_id=row["organization_id"],
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
@@ -79,8 +73,9 @@ async def _insert_key(
     uow: UnitOfWork,
     tenant_id: uuid.UUID | None,
     name: str,
-    role: Role,
+    role: str,
     expires_at: datetime | None,
+    organization_id: uuid.UUID | None = None,
 ) -> CreatedKey:
     if expires_at is not None and expires_at.tzinfo is None:
         raise Invalid("expires_at", "must carry a time zone")
@@ -92,8 +87,9 @@ async def _insert_key(
         "tenant_id": tenant_id,
         "name": name,
         "prefix": prefix,
-        "secret_hash": _hash(token),
-        "role": role.value,
+        "secret_hash": digest(token),
+        "role": role,
+        "organization_id": organization_id,
         "created_at": utcnow(),
         "expires_at": expires_at,
         "revoked_at": None,
@@ -108,9 +104,10 @@ async def _insert_key(
             data={
                 "id": str(key_id),
                 "name": name,
-                "role": role.value,
+                "role": role,
                 "prefix": prefix,
                 "expires_at": expires_at.isoformat() if expires_at else None,
+                "organization_id": str(organization_id) if organization_id else None,
             },
         )
     )
@@ -119,7 +116,7 @@ async def _insert_key(
 
 async def create_tenant(uow: UnitOfWork, scope: Scope, slug: str, name: str) -> tuple[TenantView, CreatedKey]:
     """Create a tenant and its first admin key (the only way into a new tenant)."""
-    scope.require(Permission.PLATFORM)
+    scope.require_platform()
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "2-63 characters: lower-case letters, digits and '-'")
     if not name.strip():
@@ -140,30 +137,39 @@ async def create_tenant(uow: UnitOfWork, scope: Scope, slug: str, name: str) -> 
             data={"id": str(tenant.id), "slug": slug, "name": tenant.name},
         )
     )
-    key = await _insert_key(uow, tenant.id, "first admin key", Role.ADMIN, None)
+    key = await _insert_key(uow, tenant.id, "first admin key", "tenant_admin", None)
     return tenant, key
 
 
 async def create_platform_key(uow: UnitOfWork, name: str = "platform admin") -> CreatedKey:
     """A key that may create tenants and nothing else (``supplyline admin bootstrap``)."""
-    return await _insert_key(uow, None, name, Role.PLATFORM_ADMIN, None)
+    return await _insert_key(uow, None, name, PLATFORM_ROLE, None)
 
 
 async def create_api_key(
-    uow: UnitOfWork, scope: Scope, name: str, role: str, expires_at: datetime | None = None
+    uow: UnitOfWork,
+    scope: Scope,
+    name: str,
+    role: str,
+    expires_at: datetime | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> CreatedKey:
-    scope.require(Permission.ADMIN)
+    """A service identity with one role; a partner organisation's key reaches only that
+    organisation's relationships, whatever the role."""
+    scope.require("access", Action.WRITE)
     tenant_id = scope.require_tenant()
-    if role not in {r.value for r in TENANT_ROLES}:
-        allowed = ", ".join(r.value for r in TENANT_ROLES)
-        raise Invalid("role", f"'{role}' is not a role; use one of {allowed}")
+    await check_role(uow.conn, tenant_id, role)
     if not name.strip():
         raise Invalid("name", "must not be empty")
-    return await _insert_key(uow, tenant_id, name.strip(), Role(role), expires_at)
+    if organization_id is not None and not await registry.existing(
+        uow.conn, tenant_id, "organizations", [organization_id]
+    ):
+        raise Invalid("organization_id", "no such organisation in this tenant")
+    return await _insert_key(uow, tenant_id, name.strip(), role, expires_at, organization_id)
 
 
 async def list_api_keys(conn: AsyncConnection, scope: Scope) -> list[ApiKeyView]:
-    scope.require(Permission.ADMIN)
+    scope.require("access", Action.READ)
     stmt = (
         select(access_api_key)
         .where(access_api_key.c.tenant_id == scope.require_tenant())
@@ -173,7 +179,7 @@ async def list_api_keys(conn: AsyncConnection, scope: Scope) -> list[ApiKeyView]
 
 
 async def revoke_api_key(uow: UnitOfWork, scope: Scope, key_id: uuid.UUID) -> ApiKeyView:
-    scope.require(Permission.ADMIN)
+    scope.require("access", Action.WRITE)
     tenant_id = scope.require_tenant()
     row = (
         (
@@ -205,7 +211,7 @@ async def revoke_api_key(uow: UnitOfWork, scope: Scope, key_id: uuid.UUID) -> Ap
 
 
 async def list_tenants(conn: AsyncConnection, scope: Scope) -> list[TenantView]:
-    scope.require(Permission.PLATFORM)
+    scope.require_platform()
     rows = (await conn.execute(select(access_tenant).order_by(access_tenant.c.id))).mappings()
     return [TenantView(r["id"], r["slug"], r["name"], r["created_at"]) for r in rows.all()]
 
@@ -224,29 +230,3 @@ async def get_tenant_by_slug(conn: AsyncConnection, slug: str) -> TenantView:
     if row is None:
         raise NotFound(f"no tenant '{slug}'")
     return TenantView(row["id"], row["slug"], row["name"], row["created_at"])
-
-
-async def authenticate(conn: AsyncConnection, token: str, admin_token: str | None) -> Scope:
-    """Turn a bearer credential into a Scope, or refuse with a reason the caller can act on."""
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return Scope.platform()
-    match = TOKEN_RE.match(token)
-    if match is None:
-        raise Unauthorized("malformed API key")
-    row = (
-        (await conn.execute(select(access_api_key).where(access_api_key.c.prefix == match[1])))
-        .mappings()
-        .first()
-    )
-    if row is None or not hmac.compare_digest(row["secret_hash"], _hash(token)):
-        raise Unauthorized("unknown API key")
-    if row["revoked_at"] is not None:
-        raise Unauthorized("API key revoked")
-    if row["expires_at"] is not None and row["expires_at"] <= utcnow():
-        raise Unauthorized("API key expired")
-    return Scope(
-        tenant_id=row["tenant_id"],
-        role=Role(row["role"]),
-        principal_id=row["id"],
-        principal_name=row["name"],
-    )

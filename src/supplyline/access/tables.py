@@ -10,6 +10,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
 )
 
@@ -34,9 +35,75 @@ access_api_key = Table(
     Column("name", String(200), nullable=False),
     Column("prefix", String(32), nullable=False, unique=True),
     Column("secret_hash", LargeBinary(32), nullable=False),
-    Column("role", String(32), nullable=False),
+    Column("role", String(64), nullable=False),
+    # A partner's service identity: the key reaches that organisation's relationships only.
+    Column("organization_id", Uuid, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+access_user = Table(
+    "access_user",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("access_tenant.id"), nullable=False),
+    # NULL: the tenant's own staff; otherwise a partner organisation (registry_organization).
+    Column("organization_id", Uuid, nullable=True, index=True),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tenant_id", "email"),
+)
+
+access_session = Table(
+    "access_session",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("access_tenant.id"), nullable=False),
+    Column("user_id", Uuid, ForeignKey("access_user.id"), nullable=False, index=True),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+access_role = Table(
+    "access_role",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("access_tenant.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("permissions", JsonType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("archived_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tenant_id", "code"),
+)
+
+access_role_assignment = Table(
+    "access_role_assignment",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("access_tenant.id"), nullable=False),
+    # Exactly one of user_id and api_key_id.
+    Column("user_id", Uuid, ForeignKey("access_user.id"), nullable=True, index=True),
+    Column("api_key_id", Uuid, ForeignKey("access_api_key.id"), nullable=True, index=True),
+    Column("role", String(64), nullable=False),
+    # The reach: all NULL = the whole tenant; else a region or site subtree, or one
+    # organisation's relationships.
+    Column("region_id", Uuid, nullable=True),
+    Column("site_id", Uuid, nullable=True),
+    Column("organization_id", Uuid, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 

@@ -16,10 +16,12 @@ from supplyline.alarms.service import (
     escalate_due,
     raise_alarm,
 )
+from supplyline.alarms.visibility import VISIBILITY
 
 __all__ = [
     "EVENT_TYPES",
     "RESOURCES",
+    "VISIBILITY",
     "AssignIn",
     "CommentIn",
     "EscalationPolicyIn",

@@ -18,7 +18,8 @@ from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Scope
+from supplyline.resources import scoped
 
 A = alarms_alarm
 ID_FILTERS = ("originator_id", "rule_id", "device_id", "asset_id", "site_id", "shipment_id")
@@ -38,8 +39,8 @@ async def list_alarms(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[dict[str, Any]]:
-    scope.require(Permission.READ)
-    stmt = select(A).where(A.c.tenant_id == scope.require_tenant())
+    scope.require("alarms")
+    stmt = scoped(select(A), A, scope)
     status = filters.get("status")
     if status is not None:
         if status not in STATUSES:
@@ -63,8 +64,8 @@ async def list_alarms(
 
 
 async def get_alarm(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID) -> dict[str, Any]:
-    scope.require(Permission.READ)
-    stmt = select(A).where(A.c.tenant_id == scope.require_tenant(), A.c.id == alarm_id)
+    scope.require("alarms")
+    stmt = scoped(select(A), A, scope).where(A.c.id == alarm_id)
     row = (await conn.execute(stmt)).mappings().first()
     if row is None:
         raise NotFound(f"no alarm {alarm_id}")

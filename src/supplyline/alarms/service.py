@@ -28,8 +28,9 @@ from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, NotFound
 from supplyline.kernel.events import EventType, NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
+from supplyline.resources import scoped
 
 A = alarms_alarm
 
@@ -138,14 +139,14 @@ async def clear_of_rule(
 
 
 async def clear(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID, reason: str | None) -> dict[str, Any]:
-    row = await _get(uow.conn, scope, alarm_id, Permission.WRITE)
+    row = await _get(uow.conn, scope, alarm_id, Action.WRITE)
     if not row["active"]:
         raise Conflict(f"alarm {alarm_id} is already cleared")
     return await _clear(uow, row, utcnow(), reason or f"cleared by {scope.actor}", None)
 
 
 async def acknowledge(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID) -> dict[str, Any]:
-    row = await _get(uow.conn, scope, alarm_id, Permission.WRITE)
+    row = await _get(uow.conn, scope, alarm_id, Action.WRITE)
     if row["acknowledged"]:
         return row  # acknowledging twice is what a double click does; not an error
     now = utcnow()
@@ -160,13 +161,13 @@ async def acknowledge(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID) -> dic
 
 
 async def assign(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID, assignee: str | None) -> dict[str, Any]:
-    row = await _get(uow.conn, scope, alarm_id, Permission.WRITE)
+    row = await _get(uow.conn, scope, alarm_id, Action.WRITE)
     values = {"assignee": assignee, "updated_at": utcnow()}
     return await _change(uow, row, values, ALARM_ASSIGNED, scope.actor)
 
 
 async def comment(uow: UnitOfWork, scope: Scope, alarm_id: uuid.UUID, text: str) -> dict[str, Any]:
-    row = await _get(uow.conn, scope, alarm_id, Permission.WRITE)
+    row = await _get(uow.conn, scope, alarm_id, Action.WRITE)
     note = {
         "id": new_id(),
         "tenant_id": row["tenant_id"],
@@ -258,9 +259,9 @@ async def _policy(
     return None
 
 
-async def _get(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID, need: Permission) -> dict[str, Any]:
-    scope.require(need)
-    stmt = select(A).where(A.c.tenant_id == scope.require_tenant(), A.c.id == alarm_id)
+async def _get(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID, need: Action) -> dict[str, Any]:
+    scope.require("alarms", need)
+    stmt = scoped(select(A), A, scope, need).where(A.c.id == alarm_id)
     row = (await conn.execute(stmt)).mappings().first()
     if row is None:
         raise NotFound(f"no alarm {alarm_id}")

@@ -11,9 +11,10 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
-from supplyline.api import health, problems
+from supplyline.api import health, problems, scopes
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
+from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import deadletters, events, imports, ledger, operations, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
@@ -68,17 +69,18 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     problems.install(app)
 
     v1 = APIRouter(prefix="/v1")
-    v1.include_router(tenants.router)
+    v1.include_router(scopes.annotate(tenants.router))
+    v1.include_router(scopes.annotate(access_routes.router))
     for spec in svc.catalog:
-        v1.include_router(resource_router(spec))
-    v1.include_router(events.router)
-    v1.include_router(imports.router)
-    v1.include_router(telemetry.router)
-    v1.include_router(deadletters.router)
-    v1.include_router(operations.router)
-    v1.include_router(ledger.router)
+        v1.include_router(scopes.annotate(resource_router(spec)))
+    v1.include_router(scopes.annotate(events.router))
+    v1.include_router(scopes.annotate(imports.router))
+    v1.include_router(scopes.annotate(telemetry.router))
+    v1.include_router(scopes.annotate(deadletters.router))
+    v1.include_router(scopes.annotate(operations.router))
+    v1.include_router(scopes.annotate(ledger.router))
     app.include_router(v1)
-    app.include_router(health.router)
+    app.include_router(scopes.annotate(health.router))
 
     # Outermost first: device ingestion, then correlation id, metrics and the body limit.
     metrics = HttpMetrics(app.state.metrics)

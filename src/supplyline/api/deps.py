@@ -14,10 +14,13 @@ from starlette.responses import Response
 
 from supplyline.access import authenticate
 from supplyline.bootstrap import Services
-from supplyline.kernel.errors import Unauthorized
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.errors import Forbidden, Unauthorized
+from supplyline.kernel.scope import Action, Scope
 
-bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer sl_...'")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key ('sl_...') or a login session token ('sls_...') as a bearer token",
+)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
@@ -36,6 +39,15 @@ async def services(request: Request) -> Services:
     return svc
 
 
+def bearer_token(request: Request) -> str | None:
+    """The credential the request carries ('Authorization: Bearer' or 'X-API-Key')."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return request.headers.get("x-api-key")
+
+
 async def current_scope(
     request: Request,
     creds: HTTPAuthorizationCredentials | None = Security(bearer),
@@ -51,17 +63,28 @@ async def current_scope(
     return scope
 
 
-def requires(permission: Permission) -> Any:
+def requires(resource: str, action: str = Action.READ, *, whole_tenant: bool = False) -> Any:
+    """The route's permission: ``resource:action`` inside the caller's tenant. The resource is
+    also what the route shows, recorded on the operation as ``x-supplyline-scope`` so that the
+    isolation tests can find every route and the rule that confines it. ``whole_tenant``: the
+    route answers about the tenant as a whole (the ledger, counts, the outbox), so a grant
+    narrowed to sites or to an organisation's relationships does not open it."""
+
     async def check(scope: Scope = Depends(current_scope)) -> Scope:
-        scope.require(permission)
-        if permission is not Permission.PLATFORM:
-            scope.require_tenant()
+        scope.require_tenant()
+        scope.require(resource, action)
+        if whole_tenant and scope.reaches(resource, action) is not None:
+            raise Forbidden(f"'{resource}' is only open to grants over the whole tenant")
         return scope
 
+    check.supplyline_scope = f"{resource}:{action}" + (":tenant" if whole_tenant else "")  # type: ignore[attr-defined]
     return Depends(check)
 
 
-READ = requires(Permission.READ)
-WRITE = requires(Permission.WRITE)
-ADMIN = requires(Permission.ADMIN)
-PLATFORM = requires(Permission.PLATFORM)
+async def _platform(scope: Scope = Depends(current_scope)) -> Scope:
+    scope.require_platform()
+    return scope
+
+
+_platform.supplyline_scope = "platform"  # type: ignore[attr-defined]
+PLATFORM = Depends(_platform)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import String, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 # Arbitrary but fixed: the key of the advisory lock that serialises event-log appends.
 EVENTLOG_LOCK_KEY = 0x5E_1E_7E_A7
@@ -83,3 +85,24 @@ async def insert_ignore(
         )
         return
     await conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
+
+
+class uuid_text(FunctionElement[str]):
+    """A Uuid column as the text the API writes (``8-4-4-4-12`` lower-case hex), so that it can
+    be compared with event subjects such as ``shipments/<id>``. PostgreSQL casts its native
+    uuid; SQLite stores 32 hex digits, which get their dashes back."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(uuid_text, "postgresql")
+def _uuid_text_pg(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
+    return "lower(" + " || '-' || ".join(f"substr({col}, {a}, {n})" for a, n in parts) + ")"

@@ -3,6 +3,7 @@
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
 from supplyline.eventlog.log import EventLog, LogNotifier
 from supplyline.eventlog.registry import EventTypeRegistry, UnknownEventType
+from supplyline.eventlog.tables import eventlog_event
 from supplyline.eventlog.work import ConsumerWork
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "EventTypeRegistry",
     "LogNotifier",
     "UnknownEventType",
+    "eventlog_event",
 ]

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.db.dialect import lock_event_log
@@ -77,8 +77,12 @@ class EventLog:
         types: Sequence[str] = (),
         subject: str | None = None,
         correlation_id: str | None = None,
+        where: ColumnElement[bool] | None = None,
     ) -> Select[Any]:
+        """``where``: the caller's visibility (``supplyline.access.events_condition``)."""
         stmt = select(eventlog_event).where(eventlog_event.c.position > after)
+        if where is not None:
+            stmt = stmt.where(where)
         if tenant_id is not None:
             stmt = stmt.where(eventlog_event.c.tenant_id == tenant_id)
         if types:

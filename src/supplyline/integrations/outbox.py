@@ -25,7 +25,8 @@ from supplyline.kernel.events import StoredEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Scope
+from supplyline.resources import scoped
 
 log = logging.getLogger(__name__)
 D = integrations_delivery
@@ -147,8 +148,8 @@ async def list_deliveries(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[dict[str, Any]]:
-    scope.require(Permission.READ)
-    stmt = select(D).where(D.c.tenant_id == scope.require_tenant())
+    scope.require("deliveries")
+    stmt = scoped(select(D), D, scope)
     if status is not None:
         if status not in ("pending", "delivered"):
             raise Invalid("status", "is one of pending, delivered")

@@ -12,18 +12,20 @@ from supplyline.kernel.errors import (
     Unauthorized,
 )
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.scope import Permission, Role, Scope
+from supplyline.kernel.scope import Action, Grant, Reach, ReachKind, Scope
 
 __all__ = [
+    "Action",
     "Conflict",
     "DomainError",
     "FieldError",
     "Forbidden",
+    "Grant",
     "Invalid",
     "NotFound",
     "PayloadTooLarge",
-    "Permission",
-    "Role",
+    "Reach",
+    "ReachKind",
     "Scope",
     "Unauthorized",
     "new_id",

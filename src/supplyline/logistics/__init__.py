@@ -24,6 +24,7 @@ from supplyline.logistics.queries import (
     tracker_windows,
 )
 from supplyline.logistics.resources import RESOURCES
+from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
 
 __all__ = [
     "EVENT_TYPES",
@@ -32,9 +33,11 @@ __all__ = [
     "RESOURCES",
     "SHIPMENT_CONDITION_BREACHED",
     "SHIPMENT_TEMPERATURE_EXCEEDED",
+    "VISIBILITY",
     "Carried",
     "HoldLot",
     "TrackerWindow",
+    "TripWindow",
     "carried_by",
     "hold_lot",
     "list_holds",
@@ -44,4 +47,5 @@ __all__ = [
     "shipment_numbers",
     "shipments_with_lot",
     "tracker_windows",
+    "trip_windows",
 ]

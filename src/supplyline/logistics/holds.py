@@ -22,7 +22,7 @@ from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.logistics.events import LOT_HELD, LOT_RELEASED
 from supplyline.logistics.tables import (
@@ -32,6 +32,7 @@ from supplyline.logistics.tables import (
     logistics_product,
     logistics_shipment,
 )
+from supplyline.resources import scoped
 
 H = logistics_hold
 
@@ -106,12 +107,13 @@ async def hold_lot(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: HoldLot) -> tuple
 
 async def release_hold(uow: UnitOfWork, scope: Scope, hold_id: uuid.UUID, reason: str) -> dict[str, Any]:
     """The approver's decision: the lot goes back to the status it had and to sellable stock."""
-    if not scope.can(Permission.ADMIN):
-        raise Forbidden(f"releasing a hold needs an approver: role '{scope.role}' may not approve")
+    if not scope.can("holds", Action.APPROVE):
+        roles = ", ".join(scope.roles) or "none"
+        raise Forbidden(f"releasing a hold needs 'holds:approve'; roles {roles} may not approve")
     tenant_id = scope.require_tenant()
     conn = uow.conn
     found = (
-        (await conn.execute(select(H).where(H.c.tenant_id == tenant_id, H.c.id == hold_id)))
+        (await conn.execute(scoped(select(H), H, scope, Action.APPROVE).where(H.c.id == hold_id)))
         .mappings()
         .first()
     )
@@ -147,8 +149,8 @@ async def list_holds(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[dict[str, Any]]:
-    scope.require(Permission.READ)
-    stmt = select(H).where(H.c.tenant_id == scope.require_tenant())
+    scope.require("holds")
+    stmt = scoped(select(H), H, scope)
     for name in ("status", "lot_id", "shipment_id", "alarm_id"):
         if filters.get(name) is not None:
             stmt = stmt.where(H.c[name] == filters[name])

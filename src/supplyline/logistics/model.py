@@ -59,6 +59,7 @@ class LotIn(Strict):
     unit: str = Unit
     supplier_organization_id: uuid.UUID | None = None
     status: LotStatus = "available"
+    unit_cost: float | None = Field(default=None, ge=0, description="Cost per unit (commercial).")
 
     _dates = field_validator("expiry_date")(not_before("production_date"))
 
@@ -68,6 +69,7 @@ class OrderLineIn(Strict):
     lot_id: uuid.UUID | None = None
     quantity: float = Field(gt=0)
     unit: str = Unit
+    unit_price: float | None = Field(default=None, ge=0, description="Price per unit (commercial).")
 
 
 class OrderIn(Strict):
@@ -81,6 +83,8 @@ class OrderIn(Strict):
     to_site_id: uuid.UUID | None = Field(default=None, validate_default=True)
     requested_at: AwareDatetime | None = None
     external_ref: str | None = Field(default=None, max_length=128)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 (commercial).")
+    contract_terms: str | None = Field(default=None, max_length=4000, description="Commercial.")
     lines: list[OrderLineIn] = Field(default_factory=list, max_length=1000)
 
     @field_validator("from_site_id", "to_site_id")
@@ -118,6 +122,10 @@ class ShipmentIn(Strict):
     planned_arrival_at: AwareDatetime | None = None
     actual_departure_at: AwareDatetime | None = None
     actual_arrival_at: AwareDatetime | None = None
+    freight_cost: float | None = Field(
+        default=None, ge=0, description="What the carriage costs (commercial)."
+    )
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 (commercial).")
     lots: list[ShipmentLotIn] = Field(default_factory=list, max_length=1000)
     devices: list[ShipmentDeviceIn] = Field(default_factory=list, max_length=100)
     assets: list[ShipmentAssetIn] = Field(default_factory=list, max_length=100)

@@ -76,6 +76,8 @@ PRODUCTS = ResourceSpec(
 )
 LOTS = ResourceSpec(
     name="lots",
+    commercial=frozenset({"unit_cost"}),
+    event_version=2,
     entity="lot",
     title="Lot",
     capability="logistics",
@@ -89,6 +91,8 @@ LOTS = ResourceSpec(
 )
 ORDERS = ResourceSpec(
     name="orders",
+    commercial=frozenset({"currency", "contract_terms", "lines.unit_price"}),
+    event_version=2,
     entity="order",
     title="Order",
     capability="logistics",
@@ -116,6 +120,8 @@ ORDERS = ResourceSpec(
 )
 SHIPMENTS = ResourceSpec(
     name="shipments",
+    commercial=frozenset({"freight_cost", "currency"}),
+    event_version=2,
     entity="shipment",
     title="Shipment",
     capability="logistics",

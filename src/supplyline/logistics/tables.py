@@ -11,6 +11,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -41,6 +42,7 @@ logistics_lot = entity_table(
     Column("unit", String(16), nullable=False),
     Column("supplier_organization_id", Uuid, nullable=True),
     Column("status", String(32), nullable=False),
+    Column("unit_cost", Float, nullable=True),
     tenant_fk("product_id", "logistics_product"),
     tenant_fk("supplier_organization_id", "registry_organization"),
     natural_keys=(("product_id", "lot_code"),),
@@ -56,6 +58,8 @@ logistics_order = entity_table(
     Column("to_site_id", Uuid, nullable=True),
     Column("requested_at", UTCDateTime, nullable=True),
     Column("external_ref", String(128), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("contract_terms", Text, nullable=True),
     tenant_fk("organization_id", "registry_organization"),
     tenant_fk("from_site_id", "registry_site"),
     tenant_fk("to_site_id", "registry_site"),
@@ -91,6 +95,7 @@ logistics_order_line = _child(
     Column("lot_id", Uuid, nullable=True, index=True),
     Column("quantity", Float, nullable=False),
     Column("unit", String(16), nullable=False),
+    Column("unit_price", Float, nullable=True),
     fks=(tenant_fk("product_id", "logistics_product"), tenant_fk("lot_id", "logistics_lot")),
 )
 
@@ -106,6 +111,8 @@ logistics_shipment = entity_table(
     Column("planned_arrival_at", UTCDateTime, nullable=True),
     Column("actual_departure_at", UTCDateTime, nullable=True),
     Column("actual_arrival_at", UTCDateTime, nullable=True),
+    Column("freight_cost", Float, nullable=True),
+    Column("currency", String(3), nullable=True),
     tenant_fk("origin_site_id", "registry_site"),
     tenant_fk("destination_site_id", "registry_site"),
     tenant_fk("carrier_organization_id", "registry_organization"),

@@ -15,9 +15,10 @@ from supplyline.kernel.events import EventType, NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
 from supplyline.kernel.rows import jsonable
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.maintenance.tables import maintenance_work_order
+from supplyline.resources import scoped
 
 W = maintenance_work_order
 
@@ -94,8 +95,8 @@ async def open_work_order(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: OpenWorkOr
 async def list_work_orders(
     conn: AsyncConnection, scope: Scope, status: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page[dict[str, Any]]:
-    scope.require(Permission.READ)
-    stmt = select(W).where(W.c.tenant_id == scope.require_tenant())
+    scope.require("work-orders")
+    stmt = scoped(select(W), W, scope)
     if status is not None:
         stmt = stmt.where(W.c.status == status)
     if cursor:

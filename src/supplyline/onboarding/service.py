@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from supplyline.kernel.errors import Conflict, DomainError, Invalid
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork, UnitOfWorkFactory
 from supplyline.onboarding.document import ImportDocument
 from supplyline.onboarding.plan import Item, Planner
@@ -54,7 +54,7 @@ async def import_in(
 
     The API uses this to store its idempotency record in the same transaction.
     """
-    scope.require(Permission.WRITE)
+    scope.require("imports", Action.WRITE)
     sections = importable(resources.catalog)
     planner = Planner(uow.conn, scope, sections)
     await planner.plan(doc)

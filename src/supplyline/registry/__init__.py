@@ -7,23 +7,32 @@ from supplyline.registry.queries import (
     device_ids,
     device_place,
     devices_of_assets,
+    existing,
     live_site_ids,
+    organization_kinds,
     places_of_assets,
     profile_metric_specs,
+    region_site_ids,
     site_circles,
 )
 from supplyline.registry.resources import RESOURCES
+from supplyline.registry.visibility import VISIBILITY, device_ids_reached
 
 __all__ = [
     "RESOURCES",
+    "VISIBILITY",
     "DevicePlace",
     "assets_at_site",
     "device_assets",
     "device_ids",
+    "device_ids_reached",
     "device_place",
     "devices_of_assets",
+    "existing",
     "live_site_ids",
+    "organization_kinds",
     "places_of_assets",
     "profile_metric_specs",
+    "region_site_ids",
     "site_circles",
 ]

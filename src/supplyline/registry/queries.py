@@ -11,7 +11,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Scope
-from supplyline.registry.tables import registry_asset, registry_device, registry_device_profile, registry_site
+from supplyline.registry.tables import (
+    registry_asset,
+    registry_device,
+    registry_device_profile,
+    registry_organization,
+    registry_region,
+    registry_site,
+)
 from supplyline.resources import scoped
 
 
@@ -142,3 +149,43 @@ async def device_assets(
     d = registry_device
     stmt = scoped(select(d.c.id, d.c.code, d.c.asset_id), d, scope).where(d.c.archived_at.is_(None))
     return [(r.id, r.code, r.asset_id) for r in await conn.execute(stmt.order_by(d.c.code).limit(limit))]
+
+
+async def organization_kinds(
+    conn: AsyncConnection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The kind (carrier, customer, oem...) of each of these live organisations of the tenant:
+    what decides which relationships a partner's grant follows."""
+    o = registry_organization
+    if not ids:
+        return {}
+    stmt = select(o.c.id, o.c.kind).where(
+        o.c.tenant_id == tenant_id, o.c.id.in_(list(ids)), o.c.archived_at.is_(None)
+    )
+    return {r.id: r.kind for r in await conn.execute(stmt)}
+
+
+async def region_site_ids(
+    conn: AsyncConnection, tenant_id: uuid.UUID, region_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The sites of each region (a region grant reaches the sites it has now, not when granted)."""
+    s = registry_site
+    out: dict[uuid.UUID, set[uuid.UUID]] = {r: set() for r in region_ids}
+    if region_ids:
+        stmt = select(s.c.id, s.c.region_id).where(
+            s.c.tenant_id == tenant_id, s.c.region_id.in_(list(region_ids))
+        )
+        for row in await conn.execute(stmt):
+            out[row.region_id].add(row.id)
+    return out
+
+
+async def existing(
+    conn: AsyncConnection, tenant_id: uuid.UUID, kind: str, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of these ids that name a live region, site or organisation of the tenant."""
+    table = {"regions": registry_region, "sites": registry_site, "organizations": registry_organization}[kind]
+    stmt = select(table.c.id).where(
+        table.c.tenant_id == tenant_id, table.c.id.in_(list(ids)), table.c.archived_at.is_(None)
+    )
+    return {r.id for r in await conn.execute(stmt)}

@@ -6,7 +6,7 @@ events, schema registry and import pick it up without further code.
 
 from supplyline.resources.catalog import ResourceCatalog
 from supplyline.resources.lookup import another_live
-from supplyline.resources.scoping import scoped
+from supplyline.resources.scoping import Visibility, in_reach, install, reach_condition, scoped
 from supplyline.resources.service import ResourceService
 from supplyline.resources.spec import Child, Ref, ResourceSpec
 
@@ -16,6 +16,10 @@ __all__ = [
     "ResourceCatalog",
     "ResourceService",
     "ResourceSpec",
+    "Visibility",
     "another_live",
+    "in_reach",
+    "install",
+    "reach_condition",
     "scoped",
 ]

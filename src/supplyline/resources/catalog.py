@@ -36,4 +36,4 @@ class ResourceCatalog:
                     raise ValueError(f"{spec.name}.{ref.field} refers to unknown '{ref.target}'")
 
     def event_types(self) -> list[EventType]:
-        return [et for spec in self for et in spec.event_types.values()]
+        return [et for spec in self for et in (*spec.retired_event_types, *spec.event_types.values())]

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from supplyline.kernel.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
 from supplyline.resources.scoping import scoped
@@ -46,10 +46,10 @@ class ResourceService:
     async def get(
         self, conn: AsyncConnection, scope: Scope, name: str, id_: uuid.UUID | str
     ) -> dict[str, Any]:
-        scope.require(Permission.READ)
+        scope.require(name)
         spec = self.catalog[name]
         row = await self._row(conn, scope, spec, id_)
-        return (await self._render(conn, spec, [row]))[0]
+        return self._shown(scope, spec, (await self._render(conn, spec, [row]))[0])
 
     async def list_page(
         self,
@@ -62,7 +62,7 @@ class ResourceService:
         limit: int = 50,
         include_archived: bool = False,
     ) -> Page[dict[str, Any]]:
-        scope.require(Permission.READ)
+        scope.require(name)
         spec = self.catalog[name]
         t = spec.table
         stmt = scoped(select(t), t, scope)
@@ -80,7 +80,7 @@ class ResourceService:
         rows = [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
         more = len(rows) > limit
         rows = rows[:limit]
-        items = await self._render(conn, spec, rows)
+        items = [self._shown(scope, spec, rec) for rec in await self._render(conn, spec, rows)]
         next_cursor = encode_cursor(str(rows[-1]["id"]), spec.name) if more else None
         return Page(items, next_cursor)
 
@@ -116,12 +116,13 @@ class ResourceService:
         ids: Sequence[uuid.UUID] | None = None,
     ) -> list[dict[str, Any]]:
         """Insert many records of one kind in one statement; any bad row refuses them all."""
-        scope.require(Permission.WRITE)
+        scope.require(name, Action.WRITE)
         tenant_id = scope.require_tenant()
         spec = self.catalog[name]
         values = [
             self._coerce(spec, p, prefix=f"{i}." if len(payloads) > 1 else "") for i, p in enumerate(payloads)
         ]
+        self._check_commercial(scope, spec, values)
         new_ids = list(ids) if ids is not None else [new_id() for _ in values]
         errors: list[FieldError] = []
         errors += await self._check_refs(uow.conn, scope, spec.refs, values, {spec.name: new_ids})
@@ -157,7 +158,7 @@ class ResourceService:
         rendered = await self._render(uow.conn, spec, rows)
         for rec in rendered:
             uow.publish(self._event(spec, "created", scope, rec["id"], rec))
-        return rendered
+        return [self._shown(scope, spec, rec) for rec in rendered]
 
     async def update(
         self,
@@ -169,7 +170,7 @@ class ResourceService:
         *,
         if_version: int | None = None,
     ) -> dict[str, Any]:
-        scope.require(Permission.WRITE)
+        scope.require(name, Action.WRITE)
         spec = self.catalog[name]
         if isinstance(patch, BaseModel):
             changes = patch.model_dump(exclude_unset=True)
@@ -181,6 +182,7 @@ class ResourceService:
         for key in changes:
             if key in spec.immutable:
                 raise Invalid(key, "cannot be changed once set")
+        self._check_commercial(scope, spec, [changes])
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
         id_ = row["id"]
         if if_version is not None and row["version"] != if_version:
@@ -192,7 +194,7 @@ class ResourceService:
         merged = self._coerce(spec, {**current, **patched})
         changed = [k for k in changes if merged[k] != current[k]]
         if not changed:
-            return (await self._render(uow.conn, spec, [row]))[0]
+            return self._shown(scope, spec, (await self._render(uow.conn, spec, [row]))[0])
         changed_refs = tuple(r for r in spec.refs if r.field in changed)
         errors = await self._check_refs(uow.conn, scope, changed_refs, [merged], {})
         for child in spec.children:
@@ -223,12 +225,12 @@ class ResourceService:
 
     async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
         """Archive rather than delete: history and references stay resolvable."""
-        scope.require(Permission.WRITE)
+        scope.require(name, Action.WRITE)
         spec = self.catalog[name]
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
         id_ = row["id"]
         if row["archived_at"] is not None:
-            return (await self._render(uow.conn, spec, [row]))[0]
+            return self._shown(scope, spec, (await self._render(uow.conn, spec, [row]))[0])
         now = utcnow()
         new_row = {**row, "archived_at": now, "updated_at": now, "version": row["version"] + 1}
         t = spec.table
@@ -239,9 +241,30 @@ class ResourceService:
         )
         rec = (await self._render(uow.conn, spec, [new_row]))[0]
         uow.publish(self._event(spec, "archived", scope, rec["id"], rec))
-        return rec
+        return self._shown(scope, spec, rec)
 
     # ---- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _shown(scope: Scope, spec: ResourceSpec, rec: dict[str, Any]) -> dict[str, Any]:
+        """What the caller may see of a record: prices and terms need 'commercial:read'."""
+        return rec if not spec.commercial or scope.can("commercial") else spec.redact(rec)
+
+    @staticmethod
+    def _check_commercial(scope: Scope, spec: ResourceSpec, values: Sequence[Mapping[str, Any]]) -> None:
+        """Setting a price or contract terms needs 'commercial:write'; naming the first one set."""
+        if not spec.commercial or scope.can("commercial", Action.WRITE):
+            return
+        for i, v in enumerate(values):
+            for path in sorted(spec.commercial):
+                head, _, name = path.partition(".")
+                items = v.get(head) if name else None
+                if name and isinstance(items, list):
+                    for j, item in enumerate(items):
+                        if isinstance(item, Mapping) and item.get(name) is not None:
+                            raise Forbidden(f"{i}.{head}.{j}.{name}: setting prices needs 'commercial:write'")
+                elif not name and v.get(path) is not None:
+                    raise Forbidden(f"{i}.{path}: setting prices or terms needs 'commercial:write'")
 
     def _coerce(
         self, spec: ResourceSpec, payload: BaseModel | Mapping[str, Any], prefix: str = ""
@@ -271,7 +294,8 @@ class ResourceService:
                 id_ = uuid.UUID(str(id_))
             except ValueError:
                 raise NotFound(f"no {spec.entity} {id_}") from None
-        stmt = scoped(select(spec.table), spec.table, scope).where(spec.table.c.id == id_)
+        action = Action.WRITE if for_update else Action.READ
+        stmt = scoped(select(spec.table), spec.table, scope, action).where(spec.table.c.id == id_)
         if for_update:
             stmt = stmt.with_for_update()
         row = (await conn.execute(stmt)).mappings().first()

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Table
@@ -81,6 +81,12 @@ class ResourceSpec:
     derived_model: type[BaseModel] | None = None
     description: str = ""
     import_keys: dict[str, str] = field(default_factory=dict)  # "site" -> "site_id" in files
+    # Prices, costs and contract terms ("lines.unit_price" for a child's field): absent from
+    # every answer, export and event shown to a caller without "commercial:read".
+    commercial: frozenset[str] = frozenset()
+    # The version of the created/updated/archived events; earlier versions stay registered
+    # (with the fields they had: the commercial ones came in version 2).
+    event_version: int = 1
 
     @cached_property
     def child_fields(self) -> frozenset[str]:
@@ -125,14 +131,61 @@ class ResourceSpec:
 
     @cached_property
     def event_types(self) -> dict[str, EventType]:
+        return self._event_types(self.event_version, self.read_model, self.updated_model)
+
+    @cached_property
+    def retired_event_types(self) -> list[EventType]:
+        """Version 1 of a resource whose events gained commercial fields in version 2."""
+        if self.event_version == 1:
+            return []
+        read = _without(self.read_model, self.commercial, f"{self.title}V1")
+        updated = create_model(
+            f"{self.title}UpdatedV1",
+            __config__=ConfigDict(extra="forbid"),
+            record=(read, ...),
+            changed=(list[str], ...),
+        )
+        return list(self._event_types(1, read, updated).values())
+
+    def _event_types(
+        self, version: int, read: type[BaseModel], updated: type[BaseModel]
+    ) -> dict[str, EventType]:
         return {
-            "created": EventType(
-                f"{self.entity}.created", 1, self.read_model, f"A {self.entity} was created."
-            ),
-            "updated": EventType(
-                f"{self.entity}.updated", 1, self.updated_model, f"A {self.entity} changed."
-            ),
-            "archived": EventType(
-                f"{self.entity}.archived", 1, self.read_model, f"A {self.entity} was archived."
-            ),
+            "created": EventType(f"{self.entity}.created", version, read, f"A {self.entity} was created."),
+            "updated": EventType(f"{self.entity}.updated", version, updated, f"A {self.entity} changed."),
+            "archived": EventType(f"{self.entity}.archived", version, read, f"A {self.entity} was archived."),
         }
+
+    def redact(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record without its commercial fields (for a caller without 'commercial:read')."""
+        if not self.commercial:
+            return record
+        out = {k: v for k, v in record.items() if k not in self.commercial}
+        for path in self.commercial:
+            child, _, name = path.partition(".")
+            if name and isinstance(out.get(child), list):
+                out[child] = [
+                    {k: v for k, v in item.items() if k != name} if isinstance(item, dict) else item
+                    for item in out[child]
+                ]
+        return out
+
+
+def _without(model: type[BaseModel], paths: frozenset[str], title: str) -> type[BaseModel]:
+    """A copy of ``model`` without the fields named (``lines.unit_price`` inside a list field)."""
+    nested: dict[str, set[str]] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if rest:
+            nested.setdefault(head, set()).add(rest)
+    defs: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in paths:
+            continue
+        annotation: Any = info.annotation
+        if name in nested:
+            (item,) = get_args(annotation)
+            inner = _without(item, frozenset(nested[name]), f"{item.__name__}V1")
+            annotation = list[inner]  # type: ignore[valid-type]
+        defs[name] = (annotation, info)
+    return create_model(title, __config__=ConfigDict(extra="forbid"), **defs)

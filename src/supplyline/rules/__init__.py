@@ -5,6 +5,7 @@ from supplyline.rules.actions import RuleActions
 from supplyline.rules.evaluator import RuleEvaluator
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EVENT_TYPES, EXCURSION_RECORDED
 from supplyline.rules.resources import RESOURCES
+from supplyline.rules.visibility import VISIBILITY
 
 __all__ = [
     "CONDITION_CLEARED",
@@ -12,6 +13,7 @@ __all__ = [
     "EVENT_TYPES",
     "EXCURSION_RECORDED",
     "RESOURCES",
+    "VISIBILITY",
     "RuleActions",
     "RuleEvaluator",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline import logistics, registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import FieldError, Invalid
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Scope
 from supplyline.rules.checks import condition_errors, known_metrics
 from supplyline.rules.conditions import Area, compile_condition
 from supplyline.rules.engine import State
@@ -42,7 +42,7 @@ class DryRunIn(BaseModel):
 
 
 async def dry_run(conn: AsyncConnection, scope: Scope, body: DryRunIn) -> dict[str, Any]:
-    scope.require(Permission.READ)
+    scope.require("rules")
     tenant_id = scope.require_tenant()
     rule = body.rule.model_dump(mode="json")
     metrics = await known_metrics(conn, scope)

@@ -28,7 +28,7 @@ from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.scope import Permission, Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.registry.tables import registry_device
 from supplyline.resources import scoped
@@ -137,7 +137,7 @@ async def issue_credential(
     uow: UnitOfWork, scope: Scope, device_id: uuid.UUID, box: SecretBox, *, overlap: timedelta
 ) -> IssuedCredential:
     """A new credential; credentials already active keep working for ``overlap``, then stop."""
-    scope.require(Permission.WRITE)
+    scope.require("devices", Action.WRITE)
     device = await _device(uow.conn, scope, device_id)
     device_id = device["id"]
     if device["archived_at"] is not None or device["status"] == "retired":
@@ -189,7 +189,7 @@ async def issue_credential(
 
 async def revoke_credentials(uow: UnitOfWork, scope: Scope, device_id: uuid.UUID) -> int:
     """Revoke every credential of a device at once; messages signed with them are refused."""
-    scope.require(Permission.WRITE)
+    scope.require("devices", Action.WRITE)
     device = await _device(uow.conn, scope, device_id)
     device_id = device["id"]
     t = telemetry_credential
@@ -210,7 +210,7 @@ async def revoke_credentials(uow: UnitOfWork, scope: Scope, device_id: uuid.UUID
 
 
 async def list_credentials(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID) -> list[CredentialView]:
-    scope.require(Permission.READ)
+    scope.require("devices")
     await _device(conn, scope, device_id)
     t = telemetry_credential
     rows = await conn.execute(scoped(select(t), t, scope).where(t.c.device_id == device_id).order_by(t.c.id))

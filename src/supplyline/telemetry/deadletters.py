@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from supplyline import access
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, DomainError, NotFound
 from supplyline.telemetry.credentials import Credentials, DeviceIdentity
@@ -25,6 +24,11 @@ from supplyline.telemetry.tables import telemetry_dead_letter
 
 TOPIC_PREFIX = "supplyline/v1"
 TOPIC_FILTER = f"{TOPIC_PREFIX}/+/+/telemetry"
+
+
+# The tenant id of a slug, NotFound if none (access answers it; passed in, as access sits above
+# telemetry).
+TenantBySlug = Callable[[AsyncConnection, str], Awaitable[uuid.UUID]]
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,17 @@ def parse_topic(topic: str) -> tuple[str, str] | None:
 class TelemetryMessages:
     """Resolves the topic to a device identity and ingests; returns None or the refusal reason."""
 
-    def __init__(self, engine: AsyncEngine, credentials: Credentials, ingest: TelemetryIngest) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        credentials: Credentials,
+        ingest: TelemetryIngest,
+        tenant_by_slug: TenantBySlug,
+    ) -> None:
         self.engine = engine
         self.credentials = credentials
         self.ingest = ingest
+        self.tenant_by_slug = tenant_by_slug
         # Tenants are never renamed in place, so a found slug can be cached for good.
         self._tenants: dict[str, uuid.UUID] = {}
 
@@ -59,7 +70,7 @@ class TelemetryMessages:
         if found is None:
             async with self.engine.connect() as conn:
                 try:
-                    found = (await access.get_tenant_by_slug(conn, slug)).id
+                    found = await self.tenant_by_slug(conn, slug)
                 except NotFound:
                     return None
             self._tenants[slug] = found

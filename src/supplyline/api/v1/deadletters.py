@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from supplyline import access
 from supplyline.api import idempotency
-from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.api.deps import JSON, requires, services
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry.deadletters import TelemetryMessages, list_dead_letters, replay_dead_letter
 
 router = APIRouter(tags=["telemetry"])
+DEAD_LETTERS_READ = requires("dead-letters", whole_tenant=True)
+DEAD_LETTERS_WRITE = requires("dead-letters", Action.WRITE, whole_tenant=True)
+
+
+async def _tenant_id(conn: AsyncConnection, slug: str) -> uuid.UUID:
+    return (await access.get_tenant_by_slug(conn, slug)).id
 
 
 def messages(svc: Services) -> TelemetryMessages:
     t = svc.telemetry
-    return TelemetryMessages(svc.engine, t.credentials, t.ingest)
+    return TelemetryMessages(svc.engine, t.credentials, t.ingest, _tenant_id)
 
 
 async def _slug(svc: Services, scope: Scope) -> str:
@@ -37,7 +45,7 @@ async def _slug(svc: Services, scope: Scope) -> str:
 async def list_(
     limit: int = Query(100, ge=1, le=1000),
     after: int | None = Query(None, ge=0, description="Only dead letters with a greater id"),
-    scope: Scope = READ,
+    scope: Scope = DEAD_LETTERS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     items = await list_dead_letters(svc.read_engine, await _slug(svc, scope), limit=limit, after=after)
@@ -53,7 +61,7 @@ async def list_(
     ),
 )
 async def replay(
-    letter_id: int, request: Request, scope: Scope = WRITE, svc: Services = Depends(services)
+    letter_id: int, request: Request, scope: Scope = DEAD_LETTERS_WRITE, svc: Services = Depends(services)
 ) -> Response:
     slug = await _slug(svc, scope)
     # The readings commit through the telemetry writer, in its own transaction: it cannot run

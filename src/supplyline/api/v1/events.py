@@ -8,14 +8,18 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from supplyline.api.deps import JSON, PLATFORM, READ, services
+from supplyline import access
+from supplyline.api.deps import JSON, PLATFORM, requires, services
 from supplyline.bootstrap import Services
 from supplyline.eventlog.projections import entity_counts
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
+from supplyline.resources import ResourceSpec
 
 router = APIRouter()
+EVENTS_READ = requires("events")
+EVENT_COUNTS = requires("events", whole_tenant=True)
 
 
 class CloudEvent(BaseModel):
@@ -58,7 +62,7 @@ async def list_events(
     correlation_id: str | None = Query(None),
     cursor: str | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
-    scope: Scope = READ,
+    scope: Scope = EVENTS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     if cursor:
@@ -75,11 +79,36 @@ async def list_events(
             types=type,
             subject=subject,
             correlation_id=correlation_id,
+            where=access.events_condition(scope),
         )
     more = len(events) > limit
     events = events[:limit]
     next_cursor = encode_cursor(events[-1].position, "events") if more else None
-    return JSON({"items": [e.cloudevent() for e in events], "next_cursor": next_cursor})
+    shown = _Shown(svc, scope)
+    return JSON({"items": [shown(e.cloudevent()) for e in events], "next_cursor": next_cursor})
+
+
+class _Shown:
+    """What a caller may see of an event: commercial fields of a record need 'commercial:read'."""
+
+    def __init__(self, svc: Services, scope: Scope) -> None:
+        self.specs: dict[str, ResourceSpec] = {}
+        if not scope.can("commercial"):
+            for spec in svc.resources.catalog:
+                if spec.commercial:
+                    for et in (*spec.retired_event_types, *spec.event_types.values()):
+                        self.specs[et.type] = spec
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        spec = self.specs.get(event["type"])
+        if spec is None:
+            return event
+        data = event["data"]
+        if isinstance(data.get("record"), dict):
+            data = {**data, "record": spec.redact(data["record"])}
+        else:
+            data = spec.redact(data)
+        return {**event, "data": data}
 
 
 def _type_info(svc: Services, type_: str) -> dict[str, Any]:
@@ -98,12 +127,14 @@ def _type_info(svc: Services, type_: str) -> dict[str, Any]:
     tags=["events"],
     summary="The schema registry: every event type with its JSON Schema",
 )
-async def list_event_types(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def list_event_types(scope: Scope = EVENTS_READ, svc: Services = Depends(services)) -> Response:
     return JSON({"items": [_type_info(svc, et.type) for et in svc.event_types.all()]})
 
 
 @router.get("/event-types/{type}", tags=["events"], summary="One event type and its schema")
-async def get_event_type(type: str, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def get_event_type(
+    type: str, scope: Scope = EVENTS_READ, svc: Services = Depends(services)
+) -> Response:
     try:
         return JSON(_type_info(svc, type))
     except Exception:
@@ -115,7 +146,9 @@ async def get_event_type(type: str, scope: Scope = READ, svc: Services = Depends
     tags=["events"],
     summary="Entity counts of this tenant, from the entity-index projection",
 )
-async def stats(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def stats(
+    scope: Scope = requires("events", whole_tenant=True), svc: Services = Depends(services)
+) -> Response:
     async with svc.read_engine.connect() as conn:
         counts = await entity_counts(conn, scope.require_tenant())
     return JSON({"entities": counts})

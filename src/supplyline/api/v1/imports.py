@@ -12,10 +12,10 @@ from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
 from supplyline.api import idempotency
-from supplyline.api.deps import WRITE, services
+from supplyline.api.deps import requires, services
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.onboarding import document_from_json, import_in
 
@@ -42,7 +42,7 @@ EXAMPLE = {
 async def import_(
     request: Request,
     document: dict[str, Any] = Body(..., openapi_examples={"onboarding": {"value": EXAMPLE}}),
-    scope: Scope = WRITE,
+    scope: Scope = requires("imports", Action.WRITE),
     svc: Services = Depends(services),
 ) -> Response:
     doc = document_from_json(document)

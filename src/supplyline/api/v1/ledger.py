@@ -7,13 +7,14 @@ from pydantic import AwareDatetime, BaseModel
 from starlette.responses import Response
 
 from supplyline import trace
-from supplyline.api.deps import JSON, READ, services
+from supplyline.api.deps import JSON, requires, services
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
 
 router = APIRouter()
+LEDGER_READ = requires("ledger", whole_tenant=True)
 
 
 class CheckpointOut(BaseModel):
@@ -60,7 +61,7 @@ async def list_checkpoints(
     after: int = Query(0, ge=0, description="Only checkpoints after this seq"),
     cursor: str | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
-    scope: Scope = READ,
+    scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
     if cursor:
@@ -82,7 +83,7 @@ async def list_checkpoints(
     tags=["ledger"],
     summary="Verify this tenant's checkpoint chain against the event log",
 )
-async def verify_ledger(scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def verify_ledger(scope: Scope = LEDGER_READ, svc: Services = Depends(services)) -> Response:
     key = trace.ledger_key(svc.settings.secret_key, svc.settings.data_dir)
     coverage = await trace.recorder_coverage(svc.consumers)
     async with svc.read_engine.connect() as conn:

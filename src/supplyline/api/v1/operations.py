@@ -16,13 +16,20 @@ from starlette.responses import Response
 from supplyline import alarms, integrations, logistics, maintenance
 from supplyline.alarms.model import Status
 from supplyline.api import idempotency
-from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.api.deps import JSON, requires, services
 from supplyline.bootstrap import Services
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.rules.dryrun import DryRunIn, dry_run
 
 router = APIRouter()
+ALARMS_READ, ALARMS_WRITE = requires("alarms"), requires("alarms", Action.WRITE)
+HOLDS_READ, HOLDS_APPROVE = requires("holds"), requires("holds", Action.APPROVE)
+WORK_ORDERS_READ, DELIVERIES_READ, RULES_READ = (
+    requires("work-orders"),
+    requires("deliveries", whole_tenant=True),
+    requires("rules"),
+)
 
 
 class ClearIn(BaseModel):
@@ -55,7 +62,7 @@ async def list_alarms(
     lot_id: uuid.UUID | None = Query(None),
     cursor: str | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    scope: Scope = READ,
+    scope: Scope = ALARMS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     filters = {
@@ -67,7 +74,9 @@ async def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", tags=["alarms"], summary="One alarm with its comments and SLA")
-async def get_alarm(alarm_id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def get_alarm(
+    alarm_id: uuid.UUID, scope: Scope = ALARMS_READ, svc: Services = Depends(services)
+) -> Response:
     async with svc.read_engine.connect() as conn:
         return JSON(await alarms.get_alarm(conn, scope, alarm_id))
 
@@ -84,7 +93,7 @@ async def _alarm_write(
 
 @router.post("/alarms/{alarm_id}/acknowledge", tags=["alarms"], summary="Take the alarm on (stops its SLA)")
 async def acknowledge(
-    alarm_id: uuid.UUID, request: Request, scope: Scope = WRITE, svc: Services = Depends(services)
+    alarm_id: uuid.UUID, request: Request, scope: Scope = ALARMS_WRITE, svc: Services = Depends(services)
 ) -> Response:
     return await _alarm_write(
         request, svc, scope, alarm_id, lambda uow: alarms.acknowledge(uow, scope, alarm_id)
@@ -96,7 +105,7 @@ async def assign(
     alarm_id: uuid.UUID,
     body: alarms.AssignIn,
     request: Request,
-    scope: Scope = WRITE,
+    scope: Scope = ALARMS_WRITE,
     svc: Services = Depends(services),
 ) -> Response:
     return await _alarm_write(
@@ -109,7 +118,7 @@ async def comment(
     alarm_id: uuid.UUID,
     body: alarms.CommentIn,
     request: Request,
-    scope: Scope = WRITE,
+    scope: Scope = ALARMS_WRITE,
     svc: Services = Depends(services),
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
@@ -126,7 +135,7 @@ async def clear(
     alarm_id: uuid.UUID,
     request: Request,
     body: ClearIn | None = None,
-    scope: Scope = WRITE,
+    scope: Scope = ALARMS_WRITE,
     svc: Services = Depends(services),
 ) -> Response:
     reason = body.reason if body else None
@@ -143,7 +152,7 @@ async def list_holds(
     alarm_id: uuid.UUID | None = Query(None),
     cursor: str | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    scope: Scope = READ,
+    scope: Scope = HOLDS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     filters = {"status": status, "lot_id": lot_id, "shipment_id": shipment_id, "alarm_id": alarm_id}
@@ -163,7 +172,7 @@ async def release(
     hold_id: uuid.UUID,
     body: ReleaseIn,
     request: Request,
-    scope: Scope = WRITE,
+    scope: Scope = HOLDS_APPROVE,
     svc: Services = Depends(services),
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
@@ -177,7 +186,7 @@ async def list_work_orders(
     status: Literal["open", "closed"] | None = Query(None),
     cursor: str | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    scope: Scope = READ,
+    scope: Scope = WORK_ORDERS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
@@ -195,7 +204,7 @@ async def list_deliveries(
     target: Literal["erp", "webhook"] | None = Query(None),
     cursor: str | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    scope: Scope = READ,
+    scope: Scope = DELIVERIES_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
@@ -211,7 +220,9 @@ async def list_deliveries(
     "readings of every device it would apply to, between `from` and `to`. The rule is judged on "
     "its own: other rules of its code that win elsewhere are not consulted.",
 )
-async def dry_run_rule(body: DryRunIn, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def dry_run_rule(
+    body: DryRunIn, scope: Scope = RULES_READ, svc: Services = Depends(services)
+) -> Response:
     async with svc.read_engine.connect() as conn:
         return JSON(await dry_run(conn, scope, body))
 
@@ -222,7 +233,7 @@ async def dry_run_rule(body: DryRunIn, scope: Scope = READ, svc: Services = Depe
     summary="Every version of a rule: who changed what, when",
 )
 async def rule_history(
-    rule_id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)
+    rule_id: uuid.UUID, scope: Scope = RULES_READ, svc: Services = Depends(services)
 ) -> Response:
     async with svc.read_engine.connect() as conn:
         await svc.resources.get(conn, scope, "rules", rule_id)  # 404 for another tenant's

@@ -12,11 +12,11 @@ from pydantic import BaseModel, create_model
 from starlette.responses import Response
 
 from supplyline.api import idempotency
-from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.api.deps import JSON, requires, services
 from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
 
@@ -64,6 +64,7 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
 
 def resource_router(spec: ResourceSpec) -> APIRouter:
     router = APIRouter(prefix=f"/{spec.name}", tags=[spec.name])
+    READ, WRITE = requires(spec.name), requires(spec.name, Action.WRITE)
     Create = spec.fields
     Update = spec.update_model
     Read = spec.read_model

@@ -9,19 +9,23 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from supplyline import logistics, registry
+from supplyline import access, logistics, registry
 from supplyline.api import idempotency
-from supplyline.api.deps import JSON, READ, WRITE, services
+from supplyline.api.deps import JSON, requires, services
 from supplyline.api.hot import ingest_body
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid, NotFound
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry.credentials import issue_credential, list_credentials, revoke_credentials
 from supplyline.telemetry.query import AGGREGATES, SeriesRequest, buckets, latest, raw_points, read_series
 from supplyline.telemetry.status import device_status
 
 router = APIRouter(tags=["telemetry"])
+TELEMETRY_READ = requires("telemetry")
+# Credentials are the tenant's security configuration: no narrowed grant sees or changes them.
+DEVICES_READ = requires("devices", whole_tenant=True)
+DEVICES_WRITE = requires("devices", Action.WRITE, whole_tenant=True)
 FOREVER = (0, 2**62)
 
 
@@ -52,7 +56,29 @@ def _ms(value: datetime | None, default: int) -> int:
     return int(value.timestamp() * 1000)
 
 
+Windows = dict[uuid.UUID, list[tuple[int, int]]]
+
+
 async def _windows(
+    svc: Services, scope: Scope, conn: Any, **what: Any
+) -> dict[uuid.UUID, list[tuple[int, int]]]:
+    """What the query asks for, cut to what the caller may read: a carrier's trackers only
+    between pickup and delivery; devices the caller does not reach are dropped."""
+    wanted = await _wanted(svc, scope, conn, **what)
+    allowed = await access.telemetry_windows(conn, scope, list(wanted))
+    if allowed is None:
+        return wanted
+    out: dict[uuid.UUID, list[tuple[int, int]]] = {}
+    for device, spans in wanted.items():
+        for a, b in spans:
+            for c, d in allowed.get(device, ()):
+                lo, hi = max(a, c), min(b, d)
+                if lo <= hi:
+                    out.setdefault(device, []).append((lo, hi))
+    return out
+
+
+async def _wanted(
     svc: Services,
     scope: Scope,
     conn: Any,
@@ -101,7 +127,7 @@ async def query(
     bucket: int | None = Query(None, ge=1, description="Bucket size in seconds: downsample"),
     agg: list[str] = Query(["min", "max", "avg", "last"], description="Aggregates per bucket"),
     limit: int = Query(10_000, ge=1, le=100_000, description="Raw points per series"),
-    scope: Scope = READ,
+    scope: Scope = TELEMETRY_READ,
     svc: Services = Depends(services),
 ) -> Response:
     bad = [a for a in agg if a not in AGGREGATES]
@@ -142,7 +168,7 @@ async def latest_values(
     asset: uuid.UUID | None = Query(None),
     shipment: uuid.UUID | None = Query(None),
     site: uuid.UUID | None = Query(None),
-    scope: Scope = READ,
+    scope: Scope = TELEMETRY_READ,
     svc: Services = Depends(services),
 ) -> Response:
     tenant = scope.require_tenant()
@@ -159,7 +185,7 @@ async def latest_values(
             start=FOREVER[0],
             end=FOREVER[1],
         )
-        values = await latest(conn, tenant, list(windows))
+        values = _within(await latest(conn, tenant, list(windows)), windows)
     codes = {d.id: d.code for d in (await svc.telemetry.directory.devices(tenant)).values()}
     items = [
         {
@@ -177,7 +203,7 @@ async def latest_values(
 async def context(
     device: str = Query(..., description="Device id or code"),
     at: datetime = Query(..., description="The reading's time"),
-    scope: Scope = READ,
+    scope: Scope = TELEMETRY_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
@@ -198,13 +224,29 @@ async def context(
     )
 
 
+def _within(
+    values: dict[uuid.UUID, Any], windows: dict[uuid.UUID, list[tuple[int, int]]]
+) -> dict[uuid.UUID, Any]:
+    """Latest values taken inside the caller's windows only (a carrier's tracker after
+    delivery shows nothing newer than the delivery)."""
+    out: dict[uuid.UUID, Any] = {}
+    for device, v in values.items():
+        spans = windows.get(device, ())
+        kept = {m: tv for m, tv in v["values"].items() if any(a <= tv[0] <= b for a, b in spans)}
+        if kept:
+            out[device] = {**v, "values": kept}
+    return out
+
+
 def _iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
 @router.get("/devices/{id}/telemetry", summary="A device's telemetry health: seen, silent, skew, refusals")
-async def status(id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def status(id: uuid.UUID, scope: Scope = TELEMETRY_READ, svc: Services = Depends(services)) -> Response:
     tenant = scope.require_tenant()
+    async with svc.read_engine.connect() as conn:
+        await svc.resources.get(conn, scope, "devices", id)  # NotFound unless the caller reaches it
     info = await svc.telemetry.directory.by_id(tenant, id)
     if info is None:
         svc.telemetry.directory.invalidate(tenant)
@@ -224,7 +266,7 @@ async def status(id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(ser
     "secrets are not stored.",
 )
 async def issue(
-    request: Request, id: uuid.UUID, scope: Scope = WRITE, svc: Services = Depends(services)
+    request: Request, id: uuid.UUID, scope: Scope = DEVICES_WRITE, svc: Services = Depends(services)
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
         cred = await issue_credential(uow, scope, id, svc.telemetry.box, overlap=svc.telemetry.overlap)
@@ -245,7 +287,9 @@ async def issue(
 
 
 @router.get("/devices/{id}/credentials", summary="A device's credentials (no secrets)")
-async def credentials(id: uuid.UUID, scope: Scope = READ, svc: Services = Depends(services)) -> Response:
+async def credentials(
+    id: uuid.UUID, scope: Scope = DEVICES_READ, svc: Services = Depends(services)
+) -> Response:
     async with svc.read_engine.connect() as conn:
         creds = await list_credentials(conn, scope, id)
     return JSON(
@@ -266,7 +310,7 @@ async def credentials(id: uuid.UUID, scope: Scope = READ, svc: Services = Depend
 
 @router.post("/devices/{id}/credentials/revoke", summary="Revoke every credential of a device, now")
 async def revoke(
-    request: Request, id: uuid.UUID, scope: Scope = WRITE, svc: Services = Depends(services)
+    request: Request, id: uuid.UUID, scope: Scope = DEVICES_WRITE, svc: Services = Depends(services)
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
         return {"device_id": str(id), "revoked": await revoke_credentials(uow, scope, id)}

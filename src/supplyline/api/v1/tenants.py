@@ -12,12 +12,13 @@ from starlette.responses import Response
 
 from supplyline import access
 from supplyline.api import idempotency
-from supplyline.api.deps import ADMIN, JSON, PLATFORM, services
+from supplyline.api.deps import JSON, PLATFORM, requires, services
 from supplyline.bootstrap import Services
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 
 router = APIRouter()
+ACCESS_READ, ACCESS_WRITE = requires("access"), requires("access", Action.WRITE)
 
 
 class TenantCreate(BaseModel):
@@ -29,8 +30,12 @@ class TenantCreate(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    role: str = Field(description="admin, operator or viewer")
+    role: str = Field(description="A built-in role (GET /v1/roles) or one defined in this tenant")
     expires_at: AwareDatetime | None = None
+    organization_id: uuid.UUID | None = Field(
+        default=None,
+        description="A partner organisation's key: it reaches that organisation's relationships only.",
+    )
 
 
 class Tenant(BaseModel):
@@ -46,6 +51,7 @@ class ApiKey(BaseModel):
     name: str
     prefix: str
     role: str
+    organization_id: uuid.UUID | None = None
     created_at: AwareDatetime
     expires_at: AwareDatetime | None
     revoked_at: AwareDatetime | None
@@ -122,11 +128,13 @@ async def list_tenants(scope: Scope = PLATFORM, svc: Services = Depends(services
 async def create_api_key(
     request: Request,
     body: ApiKeyCreate,
-    scope: Scope = ADMIN,
+    scope: Scope = ACCESS_WRITE,
     svc: Services = Depends(services),
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
-        key = await access.create_api_key(uow, scope, body.name, body.role, body.expires_at)
+        key = await access.create_api_key(
+            uow, scope, body.name, body.role, body.expires_at, body.organization_id
+        )
         return _issued(key)
 
     return await idempotency.write(request, svc, scope, action, redact=_without_token)
@@ -138,7 +146,7 @@ async def create_api_key(
     tags=["api-keys"],
     summary="List this tenant's API keys (admin)",
 )
-async def list_api_keys(scope: Scope = ADMIN, svc: Services = Depends(services)) -> Response:
+async def list_api_keys(scope: Scope = ACCESS_READ, svc: Services = Depends(services)) -> Response:
     async with svc.read_engine.connect() as conn:
         keys = await access.list_api_keys(conn, scope)
     return JSON([_jsonable(k) for k in keys])
@@ -151,7 +159,7 @@ async def list_api_keys(scope: Scope = ADMIN, svc: Services = Depends(services))
     summary="Revoke an API key now (admin)",
 )
 async def revoke_api_key(
-    request: Request, key_id: uuid.UUID, scope: Scope = ADMIN, svc: Services = Depends(services)
+    request: Request, key_id: uuid.UUID, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
     async def action(uow: UnitOfWork) -> dict[str, Any]:
         return _jsonable(await access.revoke_api_key(uow, scope, key_id))
