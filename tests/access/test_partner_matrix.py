@@ -352,3 +352,32 @@ async def test_platform_key_is_no_tenant_reader(
     r = await client.get("/v1/shipments", headers=PLATFORM_HEADERS)
     assert r.status_code == 403
     assert ms(T0) > 0
+
+
+async def test_a_partner_writes_only_inside_its_reach(
+    client: httpx.AsyncClient, worlds: tuple[World, World]
+) -> None:
+    a, _ = worlds
+    body = {"name": "c1 ops", "role": "partner_operator", "organization_id": a.ids["carrier1"]}
+    key = (await client.post("/v1/api-keys", json=body, headers=a.headers["admin"])).json()
+    h = {"Authorization": f"Bearer {key['token']}"}
+    sh1, sh2 = f"/v1/shipments/{a.ids['SH1']}", f"/v1/shipments/{a.ids['SH2']}"
+    assert (await client.patch(sh1, json={"status": "delivered"}, headers=h)).status_code == 200
+    # Handing its shipment to another carrier, or touching the other carrier's, is refused.
+    # (422: it cannot even name the other carrier, which it does not reach.)
+    r = await client.patch(sh1, json={"carrier_organization_id": a.ids["carrier2"]}, headers=h)
+    assert r.status_code in (403, 422), r.text
+    assert (await client.patch(sh2, json={"status": "delivered"}, headers=h)).status_code == 404
+    new = {
+        "number": "SH9",
+        "origin_site_id": a.ids["DC"],
+        "destination_site_id": a.ids["ST"],
+        "carrier_organization_id": a.ids["carrier2"],
+    }
+    assert (await client.post("/v1/shipments", json=new, headers=h)).status_code in (403, 422)
+    new["carrier_organization_id"] = None  # not its own either: outside its reach
+    assert (await client.post("/v1/shipments", json=new, headers=h)).status_code == 403
+    r = await client.get("/v1/shipments", params={"number": "SH9"}, headers=a.headers["admin"])
+    assert r.json()["items"] == []  # nothing half-written
+    new["carrier_organization_id"] = a.ids["carrier1"]
+    assert (await client.post("/v1/shipments", json=new, headers=h)).status_code == 201

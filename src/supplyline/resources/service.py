@@ -23,7 +23,7 @@ from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
-from supplyline.resources.scoping import scoped
+from supplyline.resources.scoping import reach_condition, scoped
 from supplyline.resources.spec import Ref, ResourceSpec
 
 BASE_FIELDS = ("id", "tenant_id", "created_at", "updated_at", "archived_at", "version")
@@ -155,6 +155,7 @@ class ResourceService:
         await self._insert(uow.conn, spec, rows)
         for child in spec.children:
             await self._write_children(uow.conn, tenant_id, child, new_ids, values)
+        await self._check_reach(uow.conn, scope, spec, new_ids)
         rendered = await self._render(uow.conn, spec, rows)
         for rec in rendered:
             uow.publish(self._event(spec, "created", scope, rec["id"], rec))
@@ -219,9 +220,10 @@ class ResourceService:
             if child.field in changed:
                 await uow.conn.execute(delete(child.table).where(child.table.c[child.parent_fk] == id_))
                 await self._write_children(uow.conn, row["tenant_id"], child, [row["id"]], [merged])
+        await self._check_reach(uow.conn, scope, spec, [row["id"]])
         rec = (await self._render(uow.conn, spec, [new_row]))[0]
         uow.publish(self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed}))
-        return rec
+        return self._shown(scope, spec, rec)
 
     async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
         """Archive rather than delete: history and references stay resolvable."""
@@ -244,6 +246,21 @@ class ResourceService:
         return self._shown(scope, spec, rec)
 
     # ---- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _check_reach(
+        conn: AsyncConnection, scope: Scope, spec: ResourceSpec, ids: Sequence[uuid.UUID]
+    ) -> None:
+        """A narrowed caller may only write what lands inside its reach: a carrier's operator
+        cannot create a shipment for another carrier, nor hand one over to it. Checked on the
+        rows as written, in the same transaction, so a refusal writes nothing."""
+        if reach_condition(spec.table, scope, Action.WRITE) is None:
+            return
+        t = spec.table
+        stmt = scoped(select(t.c.id), t, scope, Action.WRITE).where(t.c.id.in_(list(ids)))
+        inside = {r.id for r in await conn.execute(stmt)}
+        if len(inside) != len(set(ids)):
+            raise Forbidden(f"the {spec.entity} would fall outside what this caller's grants reach")
 
     @staticmethod
     def _shown(scope: Scope, spec: ResourceSpec, rec: dict[str, Any]) -> dict[str, Any]:
