@@ -75,6 +75,21 @@ class Settings(BaseSettings):
     escalation_interval_s: float = Field(
         default=5, ge=0.1, description="How often unacknowledged alarms are checked against their SLA."
     )
+    # Quotas (429 + Retry-After past them): the defaults of every tenant without limits of its
+    # own (PUT /v1/tenants/{id}/quotas). Unset: no limit. Each server process counts on its own.
+    quota_requests_per_s: float | None = Field(
+        default=None, gt=0, description="API requests a second per tenant (API keys, not devices)."
+    )
+    quota_requests_burst: int | None = Field(
+        default=None, ge=1, description="Requests a tenant may make at once; unset: one second's worth."
+    )
+    quota_readings_per_s: float | None = Field(
+        default=None, gt=0, description="Telemetry readings a second per tenant (HTTP and MQTT)."
+    )
+    quota_devices: int | None = Field(default=None, ge=0, description="Devices per tenant.")
+    quota_refresh_s: float = Field(
+        default=5, gt=0, description="How soon a quota changed elsewhere applies in this process."
+    )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
 
