@@ -16,14 +16,19 @@ import pytest
 from supplyline import access
 from supplyline.access.quotas import Bucket
 from supplyline.api import create_app
+from supplyline.api.v1.deadletters import messages
 from supplyline.bench.import_bench import onboarding_document
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
+from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
 from tests.api.samples import assert_problem
-from tests.conftest import PLATFORM_HEADERS, Backend, TenantCtx, make_services, new_tenant
+from tests.conftest import PLATFORM_HEADERS, Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.factories import post
 from tests.onboarding.helpers import table_counts
 from tests.telemetry.fleet import Device, fleet, now_ms, send
+from tests.telemetry.test_mqtt import URL as MQTT_URL
+from tests.telemetry.test_mqtt import eventually, publish, signed
+from tests.telemetry.test_mqtt import reading as mqtt_reading
 
 
 class Clock:
@@ -222,6 +227,15 @@ async def test_a_change_made_elsewhere_applies_after_the_refresh(
     assert_throttled(await client.get("/v1/sites", headers=tenant.headers), "tenant requests/s", 1, 1)
 
 
+async def test_a_refresh_keeps_the_tokens_of_an_unchanged_limit(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, clock: Clock
+) -> None:
+    await set_tenant_quota(client, tenant, requests_per_s=0.1)
+    assert (await client.get("/v1/sites", headers=tenant.headers)).status_code == 200
+    clock.advance(services.throttle.refresh_s)  # rows read again: same limit, same bucket
+    assert_throttled(await client.get("/v1/sites", headers=tenant.headers), "tenant requests/s", 0.1, 5)
+
+
 # ---- who may set what, and validation --------------------------------------------------------
 
 
@@ -385,3 +399,43 @@ def test_a_bucket_refills_at_its_rate_and_never_beyond_its_capacity() -> None:
     # Larger than the capacity: passes on a full bucket, leaving a debt of 15 tokens.
     assert bucket.take(20, 200.0) == 0.0
     assert bucket.take(1, 200.0) == pytest.approx(1.6)
+
+
+# ---- MQTT ------------------------------------------------------------------------------------
+
+
+async def test_mqtt_messages_over_the_readings_limit_are_dead_lettered(
+    client: httpx.AsyncClient, services: Services, clock: Clock
+) -> None:
+    """MQTT cannot answer 429: the message is kept as a dead letter, and replays once allowed."""
+    need_service("Mosquitto", MQTT_URL, 1883)
+    uid = uuid.uuid4().hex[:10]
+    tenant = await new_tenant(services, f"q{uid}")
+    tracker: Device = (await fleet(client, tenant))["devices"]["tracker"]
+    await set_tenant_quota(client, tenant, readings_per_s=2)
+    await services.telemetry.start()
+    config = BridgeConfig(url=MQTT_URL, group=f"g{uid}", client_id=f"quota-{uid}", session_expiry_s=5)
+    bridge = MqttBridge(messages(services), config)
+    await bridge.start()
+    try:
+        ts = now_ms()
+        items = [signed(tenant, tracker, mqtt_reading("trk-001", i + 1, ts + i)) for i in range(4)]
+        await asyncio.to_thread(publish, MQTT_URL, items)
+
+        async def two_letters() -> list[dict[str, Any]]:
+            r = await client.get("/v1/dead-letters", headers=tenant.headers)
+            items: list[dict[str, Any]] = r.json()["items"]
+            return items if len(items) == 2 else []
+
+        letters = await eventually(two_letters)
+        assert len(letters) == 2, letters
+        assert all(d["reason"].startswith("too many requests: readings/s quota exceeded") for d in letters)
+        assert await stored(client, tenant, "trk-001") == 2
+        assert services.throttle.refused["readings"] == 2
+        clock.advance(1)
+        r = await client.post(f"/v1/dead-letters/{letters[0]['id']}/replay", headers=tenant.headers)
+        assert r.status_code == 200 and r.json()["replayed_at"] is not None, r.text
+        assert await stored(client, tenant, "trk-001") == 3
+    finally:
+        await bridge.stop()
+        await services.telemetry.stop()

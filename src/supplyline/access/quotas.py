@@ -3,14 +3,13 @@
 A quota caps a tenant (or one of its API keys) at requests per second, readings per second and
 a number of devices. ``None`` is no limit. The buckets live in the memory of one process: each
 server process admits up to the limit on its own, so N processes admit up to N times it. A
-shared limit would keep the buckets in Redis (one script per check); nothing here assumes
-otherwise beyond ``Limiter.take``'s signature.
+shared limit would keep the buckets in Redis (one script per check, the same arithmetic as
+``Bucket.take``), at the price of a round trip per check.
 """
 
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 
 from supplyline.kernel.errors import FieldError, Invalid
@@ -92,28 +91,14 @@ class Bucket:
         self.tokens = min(self.capacity, self.tokens + n)
 
 
-class Limiter:
-    """Buckets by id (a tenant's or a key's); a changed limit starts a fresh, full bucket.
-
-    O(1) per call: one dict lookup and a few float operations, nothing allocated once the
-    bucket exists. Buckets are never evicted: there is one per tenant or key with a limit.
-    """
-
-    __slots__ = ("_buckets",)
-
-    def __init__(self) -> None:
-        self._buckets: dict[uuid.UUID, Bucket] = {}
-
-    def take(self, key: uuid.UUID, rate: float, capacity: float, n: float, now: float) -> float:
-        bucket = self._buckets.get(key)
-        if bucket is None or bucket.rate != rate or bucket.capacity != capacity:
-            bucket = self._buckets[key] = Bucket(rate, capacity, now)
-        return bucket.take(n, now)
-
-    def give_back(self, key: uuid.UUID, n: float) -> None:
-        bucket = self._buckets.get(key)
-        if bucket is not None:
-            bucket.give_back(n)
+def rebucket(old: Bucket | None, rate: float | None, capacity: float, now: float) -> Bucket | None:
+    """The bucket for a limit that may have changed: the old one while it is the same limit (its
+    tokens carry on), a fresh full one for a new limit, None for no limit."""
+    if rate is None:
+        return None
+    if old is not None and old.rate == rate and old.capacity == capacity:
+        return old
+    return Bucket(rate, capacity, now)
 
 
 def show_rate(value: float) -> str:

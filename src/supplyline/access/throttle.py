@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.access.quota_service import load_quotas, lock_tenant
-from supplyline.access.quotas import UNLIMITED, Limiter, Quota, show_rate
+from supplyline.access.quotas import UNLIMITED, Bucket, Quota, rebucket, show_rate
 from supplyline.kernel.errors import QuotaExceeded
 from supplyline.kernel.scope import Scope
 
@@ -34,8 +34,25 @@ KINDS = {
 }
 
 
+class _Tenant:
+    """A tenant's buckets, made from its quota (or the defaults) at first sight and kept in step
+    with the rows at each refresh."""
+
+    __slots__ = ("devices", "readings", "requests")
+
+    def __init__(self, quota: Quota, now: float, old: _Tenant | None = None) -> None:
+        requests, readings = (old.requests, old.readings) if old is not None else (None, None)
+        self.requests: Bucket | None = rebucket(requests, quota.requests_per_s, quota.request_capacity, now)
+        self.readings: Bucket | None = rebucket(readings, quota.readings_per_s, quota.reading_capacity, now)
+        self.devices = quota.devices
+
+
 class Throttle:
-    """Raises ``QuotaExceeded`` for work over a quota; counts refusals by kind (``refused``)."""
+    """Raises ``QuotaExceeded`` for work over a quota; counts refusals by kind (``refused``).
+
+    The checks are O(1) and allocate nothing once a tenant has been seen: dicts keyed by the
+    ids' integers (a UUID's hash is computed in Python at every lookup), buckets made at refresh.
+    """
 
     def __init__(
         self,
@@ -50,14 +67,12 @@ class Throttle:
         self.refresh_s = refresh_s
         self.clock = clock  # tests move time on instead of sleeping
         self.refused: collections.Counter[str] = collections.Counter()
-        self._tenants: dict[uuid.UUID, Quota] = {}
-        self._keys: dict[uuid.UUID, Quota] = {}
+        self._rows: dict[int, Quota] = {}  # tenant id -> its own quota
+        self._tenants: dict[int, _Tenant] = {}
+        self._keys: dict[int, Bucket] = {}  # API key id -> its bucket, for keys with a limit
         self._due = -math.inf  # when the rows are read again
         self._loaded = False
         self._refreshing = False
-        self._tenant_requests = Limiter()
-        self._key_requests = Limiter()
-        self._readings = Limiter()
 
     def invalidate(self) -> None:
         """Read the rows again at the next check (this process has just changed one)."""
@@ -65,7 +80,7 @@ class Throttle:
 
     def quota(self, tenant_id: uuid.UUID) -> Quota:
         """The tenant-wide limits in force (as of the last refresh)."""
-        return self._tenants.get(tenant_id, self.defaults)
+        return self._rows.get(tenant_id.int, self.defaults)
 
     async def _refresh(self) -> None:
         if self._refreshing and self._loaded:
@@ -73,8 +88,8 @@ class Throttle:
         self._refreshing = True
         try:
             async with self.engine.connect() as conn:
-                self._tenants, self._keys = await load_quotas(conn)
-            self._loaded = True
+                tenants, keys = await load_quotas(conn)
+            self._apply(tenants, keys)
         except Exception:
             if not self._loaded:
                 raise
@@ -83,47 +98,65 @@ class Throttle:
             self._refreshing = False
         self._due = self.clock() + self.refresh_s
 
+    def _apply(self, tenants: dict[uuid.UUID, Quota], keys: dict[uuid.UUID, Quota]) -> None:
+        now = self.clock()
+        self._rows = {t.int: q for t, q in tenants.items()}
+        self._tenants = {
+            t: _Tenant(self._rows.get(t, self.defaults), now, old) for t, old in self._tenants.items()
+        }
+        buckets = {}
+        for k, q in keys.items():
+            bucket = rebucket(self._keys.get(k.int), q.requests_per_s, q.request_capacity, now)
+            if bucket is not None:
+                buckets[k.int] = bucket
+        self._keys = buckets
+        self._loaded = True
+
+    def _tenant(self, tenant_id: int, now: float) -> _Tenant:
+        found = self._tenants[tenant_id] = _Tenant(self._rows.get(tenant_id, self.defaults), now)
+        return found
+
     async def admit_request(self, scope: Scope) -> None:
         """One API request: the tenant's limit, then the key's. The platform admin is not limited."""
-        tenant_id = scope.tenant_id
-        if tenant_id is None:
+        if scope.tenant_id is None:
             return
         now = self.clock()
         if now >= self._due:
             await self._refresh()
-        q = self._tenants.get(tenant_id, self.defaults)
-        rate = q.requests_per_s
-        if rate is not None:
-            wait = self._tenant_requests.take(tenant_id, rate, q.request_capacity, 1.0, now)
+        tid = scope.tenant_id.int
+        tenant = self._tenants.get(tid) or self._tenant(tid, now)
+        bucket = tenant.requests
+        if bucket is not None:
+            wait = bucket.take(1.0, now)
             if wait:
-                raise self._requests_refused("tenant requests/s", q, wait)
-        key_id = scope.principal_id
-        if key_id is None:
+                raise self._requests_refused("tenant requests/s", bucket, wait)
+        if scope.principal_id is None or not self._keys:
             return
-        k = self._keys.get(key_id)
-        if k is not None and k.requests_per_s is not None:
-            wait = self._key_requests.take(key_id, k.requests_per_s, k.request_capacity, 1.0, now)
+        key = self._keys.get(scope.principal_id.int)
+        if key is not None:
+            wait = key.take(1.0, now)
             if wait:
-                if rate is not None:  # not served after all: the tenant's token goes back
-                    self._tenant_requests.give_back(tenant_id, 1.0)
-                raise self._requests_refused("api key requests/s", k, wait)
+                if bucket is not None:  # not served after all: the tenant's token goes back
+                    bucket.give_back(1.0)
+                raise self._requests_refused("api key requests/s", key, wait)
 
     async def admit_readings(self, tenant_id: uuid.UUID, n: int) -> None:
         """A batch of ``n`` readings, admitted or refused whole (the caller stores none of it)."""
         now = self.clock()
         if now >= self._due:
             await self._refresh()
-        q = self._tenants.get(tenant_id, self.defaults)
-        rate = q.readings_per_s
-        if rate is None or n <= 0:
+        tid = tenant_id.int
+        bucket = (self._tenants.get(tid) or self._tenant(tid, now)).readings
+        if bucket is None or n <= 0:
             return
-        wait = self._readings.take(tenant_id, rate, q.reading_capacity, float(n), now)
+        wait = bucket.take(float(n), now)
         if wait:
+            rate = show_rate(bucket.rate)
             raise self._refuse(
                 "readings/s",
-                rate,
+                bucket.rate,
                 wait,
-                f"readings/s quota exceeded: {n} readings against a limit of {show_rate(rate)} a second; "
+                f"readings/s quota exceeded: {n} readings against a limit of {rate} a second; "
                 "the batch was refused whole and nothing of it stored",
             )
 
@@ -136,7 +169,7 @@ class Throttle:
         pass on the same count (PostgreSQL; SQLite serialises writers already)."""
         if self.clock() >= self._due:
             await self._refresh()
-        limit = self._tenants.get(tenant_id, self.defaults).devices
+        limit = self.quota(tenant_id).devices
         if limit is None or adding <= 0:
             return
         await lock_tenant(conn, tenant_id)
@@ -150,13 +183,10 @@ class Throttle:
                 f"this would add {adding}; none were created",
             )
 
-    def _requests_refused(self, quota: str, q: Quota, wait: float) -> QuotaExceeded:
-        assert q.requests_per_s is not None
-        rate = show_rate(q.requests_per_s)
-        burst = show_rate(q.request_capacity)
-        return self._refuse(
-            quota, q.requests_per_s, wait, f"{quota} quota exceeded: limit {rate} a second (burst {burst})"
-        )
+    def _requests_refused(self, quota: str, bucket: Bucket, wait: float) -> QuotaExceeded:
+        rate, burst = show_rate(bucket.rate), show_rate(bucket.capacity)
+        detail = f"{quota} quota exceeded: limit {rate} a second (burst {burst})"
+        return self._refuse(quota, bucket.rate, wait, detail)
 
     def _refuse(self, quota: str, limit: float, wait: float, detail: str) -> QuotaExceeded:
         self.refused[KINDS[quota]] += 1
