@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
+
+    @model_validator(mode="after")
+    def _burst_needs_a_rate(self) -> Settings:
+        if self.quota_requests_burst is not None and self.quota_requests_per_s is None:
+            raise ValueError("SUPPLYLINE_QUOTA_REQUESTS_BURST needs SUPPLYLINE_QUOTA_REQUESTS_PER_S")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,19 +9,22 @@ import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
 
 from supplyline import access
+from supplyline.access import throttle as throttle_module
 from supplyline.access.quotas import Bucket
 from supplyline.api import create_app
 from supplyline.api.v1.deadletters import messages
 from supplyline.bench.import_bench import onboarding_document
 from supplyline.bootstrap import Services
+from supplyline.kernel.errors import QuotaExceeded
 from supplyline.kernel.scope import Scope
 from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
-from tests.api.samples import assert_problem
+from tests.api.samples import assert_problem, events_of
 from tests.conftest import PLATFORM_HEADERS, Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.factories import post
 from tests.onboarding.helpers import table_counts
@@ -236,6 +239,34 @@ async def test_a_refresh_keeps_the_tokens_of_an_unchanged_limit(
     assert_throttled(await client.get("/v1/sites", headers=tenant.headers), "tenant requests/s", 0.1, 5)
 
 
+async def test_a_change_during_a_refresh_is_not_lost(
+    services: Services, tenant: TenantCtx, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows read before a change committed must not serve for another refresh_s after it."""
+    throttle, reading, release = services.throttle, asyncio.Event(), asyncio.Event()
+    real = throttle_module.load_quotas
+
+    async def slow(conn: Any) -> Any:
+        rows = await real(conn)
+        reading.set()
+        await release.wait()
+        return rows
+
+    monkeypatch.setattr(throttle_module, "load_quotas", slow)
+    first = asyncio.create_task(throttle.admit_readings(tenant.id, 1))
+    await reading.wait()  # the rows as they were: no limit
+    async with services.uow() as uow:
+        await access.set_tenant_quota(uow, Scope.platform(), tenant.id, access.Quota(readings_per_s=1))
+        await uow.commit()
+    throttle.invalidate()
+    second = asyncio.create_task(throttle.admit_readings(tenant.id, 1))  # waits for the rows
+    release.set()
+    await first
+    await second  # read again: the limit's first token
+    with pytest.raises(QuotaExceeded):
+        await throttle.admit_readings(tenant.id, 1)
+
+
 # ---- who may set what, and validation --------------------------------------------------------
 
 
@@ -260,6 +291,27 @@ async def test_who_may_read_and_set_quotas(
     first = await client.put(path, json={"requests_per_s": 1}, headers=keyed)
     again = await client.put(path, json={"requests_per_s": 1}, headers=keyed)
     assert first.status_code == again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    # Every change is an event of the tenant's log, saying who made it.
+    await set_tenant_quota(client, tenant, devices=100)
+    assert (
+        await client.delete(f"/v1/tenants/{tenant.id}/quotas", headers=PLATFORM_HEADERS)
+    ).status_code == 200
+    events = [e for e in await events_of(client, tenant.headers) if ".quota." in e["type"]]
+    changes = [(e["type"], e["subject"], e["actor"]) for e in events]
+    assert changes == [
+        ("supplyline.quota.set.v1", f"api-keys/{operator['id']}/quotas", ANY),
+        ("supplyline.quota.set.v1", f"tenants/{tenant.id}/quotas", "platform-admin"),
+        ("supplyline.quota.cleared.v1", f"tenants/{tenant.id}/quotas", "platform-admin"),
+    ], changes
+    assert events[0]["actor"].startswith("api-key:") and "first admin key" in events[0]["actor"]
+    assert events[1]["data"] == {
+        "tenant_id": str(tenant.id),
+        "api_key_id": None,
+        "requests_per_s": None,
+        "requests_burst": None,
+        "readings_per_s": None,
+        "devices": 100,
+    }
 
 
 @pytest.mark.parametrize(
@@ -428,7 +480,11 @@ async def test_mqtt_messages_over_the_readings_limit_are_dead_lettered(
             return items if len(items) == 2 else []
 
         letters = await eventually(two_letters)
-        assert len(letters) == 2, letters
+        assert len(letters) == 2, (
+            (await client.get("/v1/dead-letters", headers=tenant.headers)).json(),
+            await stored(client, tenant, "trk-001"),
+            services.throttle.refused,
+        )
         assert all(d["reason"].startswith("too many requests: readings/s quota exceeded") for d in letters)
         assert await stored(client, tenant, "trk-001") == 2
         assert services.throttle.refused["readings"] == 2

@@ -79,8 +79,9 @@ async def _stored(conn: AsyncConnection, tenant_id: uuid.UUID, key_id: uuid.UUID
 
 async def lock_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
     """The tenant must exist; its row stays locked to the end of the transaction (PostgreSQL;
-    SQLite writers are serialised anyway), so concurrent writes of its quota queue up. NO KEY
-    UPDATE: inserts elsewhere that refer to the tenant (FOR KEY SHARE) do not wait for it."""
+    SQLite writers are serialised anyway), so concurrent writes of its quota, or creates of
+    devices under a limit, queue up. NO KEY UPDATE: inserts elsewhere that refer to the tenant
+    (they take FOR KEY SHARE) do not wait for it."""
     stmt = select(access_tenant.c.id).where(access_tenant.c.id == tenant_id).with_for_update(key_share=True)
     if (await conn.execute(stmt)).first() is None:
         raise NotFound(f"no tenant {tenant_id}")
@@ -95,7 +96,7 @@ async def _lock_key(conn: AsyncConnection, tenant_id: uuid.UUID, key_id: uuid.UU
 
 async def _write(
     uow: UnitOfWork, scope: Scope, tenant_id: uuid.UUID, key_id: uuid.UUID | None, q: Quota
-) -> Any:
+) -> datetime:
     """Replace the row (the caller holds the lock); returns its updated_at."""
     now = utcnow()
     values = {name: getattr(q, name) for name in LIMITS}
@@ -117,7 +118,7 @@ async def _write(
 def _event(
     type_: str, scope: Scope, tenant_id: uuid.UUID, key_id: uuid.UUID | None, data: dict[str, Any]
 ) -> NewEvent:
-    subject = f"api-keys/{key_id}/quota" if key_id else f"tenants/{tenant_id}/quota"
+    subject = f"api-keys/{key_id}/quotas" if key_id else f"tenants/{tenant_id}/quotas"
     return NewEvent(
         type=type_,
         tenant_id=tenant_id,

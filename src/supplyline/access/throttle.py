@@ -8,6 +8,7 @@ this process's own: see ``supplyline.access.quotas`` for what that means with se
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import math
@@ -38,13 +39,12 @@ class _Tenant:
     """A tenant's buckets, made from its quota (or the defaults) at first sight and kept in step
     with the rows at each refresh."""
 
-    __slots__ = ("devices", "readings", "requests")
+    __slots__ = ("readings", "requests")
 
     def __init__(self, quota: Quota, now: float, old: _Tenant | None = None) -> None:
         requests, readings = (old.requests, old.readings) if old is not None else (None, None)
         self.requests: Bucket | None = rebucket(requests, quota.requests_per_s, quota.request_capacity, now)
         self.readings: Bucket | None = rebucket(readings, quota.readings_per_s, quota.reading_capacity, now)
-        self.devices = quota.devices
 
 
 class Throttle:
@@ -71,11 +71,13 @@ class Throttle:
         self._tenants: dict[int, _Tenant] = {}
         self._keys: dict[int, Bucket] = {}  # API key id -> its bucket, for keys with a limit
         self._due = -math.inf  # when the rows are read again
+        self._generation = 0  # invalidations so far
         self._loaded = False
-        self._refreshing = False
+        self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
-        """Read the rows again at the next check (this process has just changed one)."""
+        """Read the rows again before the next check (this process has just changed one)."""
+        self._generation += 1
         self._due = -math.inf
 
     def quota(self, tenant_id: uuid.UUID) -> Quota:
@@ -83,20 +85,24 @@ class Throttle:
         return self._rows.get(tenant_id.int, self.defaults)
 
     async def _refresh(self) -> None:
-        if self._refreshing and self._loaded:
-            return  # another call is reading them; the last copy serves meanwhile
-        self._refreshing = True
-        try:
-            async with self.engine.connect() as conn:
-                tenants, keys = await load_quotas(conn)
-            self._apply(tenants, keys)
-        except Exception:
-            if not self._loaded:
-                raise
-            log.exception("quotas not read again; the last copy stays in force")
-        finally:
-            self._refreshing = False
-        self._due = self.clock() + self.refresh_s
+        """Read the rows; the checks meanwhile wait for them (a query every few seconds) rather
+        than pass on a copy that an ``invalidate`` has just declared stale."""
+        async with self._lock:
+            if self.clock() < self._due:
+                return  # read while this call waited
+            generation = self._generation
+            try:
+                async with self.engine.connect() as conn:
+                    tenants, keys = await load_quotas(conn)
+                self._apply(tenants, keys)
+            except Exception:
+                if not self._loaded:
+                    raise
+                log.exception("quotas not read again; the last copy stays in force")
+                self._due = self.clock() + self.refresh_s
+                return
+            if generation == self._generation:  # else changed while reading: read again next time
+                self._due = self.clock() + self.refresh_s
 
     def _apply(self, tenants: dict[uuid.UUID, Quota], keys: dict[uuid.UUID, Quota]) -> None:
         now = self.clock()
@@ -141,7 +147,10 @@ class Throttle:
                 raise self._requests_refused("api key requests/s", key, wait)
 
     async def admit_readings(self, tenant_id: uuid.UUID, n: int) -> None:
-        """A batch of ``n`` readings, admitted or refused whole (the caller stores none of it)."""
+        """A batch of ``n`` readings, admitted or refused whole (the caller stores none of it).
+
+        Counted as offered: readings later refused (unknown device) or duplicates used the
+        quota too, as they used the work of parsing them."""
         now = self.clock()
         if now >= self._due:
             await self._refresh()

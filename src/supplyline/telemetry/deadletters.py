@@ -6,9 +6,11 @@ then acknowledged; a transient failure (database unreachable) propagates and is 
 
 MQTT has no 429: a message over its tenant's readings/s quota is refused whole like any other
 refused message, kept as a dead letter (reason ``too many requests: readings/s quota ...``) and
-acknowledged, and counted in ``supplyline_throttled_total{quota="readings"}``. Nothing of it is
-stored; replaying it later (``POST /v1/dead-letters/{id}/replay``) meets the quota again.
-Holding back the PUBACK instead would stall the in-order acknowledgements of every tenant.
+acknowledged. It is counted by the throttle of the process that runs the bridge
+(``supplyline_throttled_total{quota="readings"}`` on the /metrics of ``serve``, when the bridge
+runs inside it) and logged once per batch. Nothing of it is stored; replaying it later
+(``POST /v1/dead-letters/{id}/replay``) meets the quota again. Holding back the PUBACK instead
+would stall the in-order acknowledgements of every tenant behind it.
 """
 
 from __future__ import annotations
