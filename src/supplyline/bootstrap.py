@@ -35,6 +35,7 @@ class Services:
     telemetry: telemetry.TelemetryServices
     deliverer: integrations.Deliverer
     rule_evaluator: rules.RuleEvaluator
+    throttle: access.Throttle
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
@@ -116,6 +117,16 @@ def resource_specs() -> list[ResourceSpec]:
     )
 
 
+def quota_defaults(settings: Settings) -> access.Quota:
+    """The limits of a tenant without its own (all unset: no limit, as the benchmarks need)."""
+    return access.Quota(
+        requests_per_s=settings.quota_requests_per_s,
+        requests_burst=settings.quota_requests_burst,
+        readings_per_s=settings.quota_readings_per_s,
+        devices=settings.quota_devices,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -129,6 +140,7 @@ def build_services(
     if read_engine is None:
         read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
     access.install_visibility()
+    throttle = access.Throttle(read_engine, quota_defaults(settings), refresh_s=settings.quota_refresh_s)
     catalog = ResourceCatalog(resource_specs())
     catalog.check()
     event_types = EventTypeRegistry()
@@ -154,6 +166,7 @@ def build_services(
         silent_after_s=settings.silent_after_s,
         retention_days=settings.telemetry_retention_days,
         compact_after_s=settings.telemetry_compact_after_s,
+        admit_readings=throttle.admit_readings,
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
     consumers: list[Consumer] = [
@@ -172,11 +185,12 @@ def build_services(
         event_types=event_types,
         events=events,
         catalog=catalog,
-        resources=ResourceService(catalog),
+        resources=ResourceService(catalog, guards={"devices": throttle.admit_devices}),
         consumers=ConsumerRunner(engine, events, consumers, read_engine=read_engine),
         telemetry=tele,
         deliverer=integrations.Deliverer(engine, read_engine),
         rule_evaluator=rules.RuleEvaluator(tele.directory),
+        throttle=throttle,
         ledger_key=key,
     )
     # Rules see every committed batch of readings, in its transaction.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,8 +76,29 @@ class Settings(BaseSettings):
     escalation_interval_s: float = Field(
         default=5, ge=0.1, description="How often unacknowledged alarms are checked against their SLA."
     )
+    # Quotas (429 + Retry-After past them): the defaults of every tenant without limits of its
+    # own (PUT /v1/tenants/{id}/quotas). Unset: no limit. Each server process counts on its own.
+    quota_requests_per_s: float | None = Field(
+        default=None, gt=0, description="API requests a second per tenant (API keys, not devices)."
+    )
+    quota_requests_burst: int | None = Field(
+        default=None, ge=1, description="Requests a tenant may make at once; unset: one second's worth."
+    )
+    quota_readings_per_s: float | None = Field(
+        default=None, gt=0, description="Telemetry readings a second per tenant (HTTP and MQTT)."
+    )
+    quota_devices: int | None = Field(default=None, ge=0, description="Devices per tenant.")
+    quota_refresh_s: float = Field(
+        default=5, gt=0, description="How soon a quota changed elsewhere applies in this process."
+    )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
+
+    @model_validator(mode="after")
+    def _burst_needs_a_rate(self) -> Settings:
+        if self.quota_requests_burst is not None and self.quota_requests_per_s is None:
+            raise ValueError("SUPPLYLINE_QUOTA_REQUESTS_BURST needs SUPPLYLINE_QUOTA_REQUESTS_PER_S")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

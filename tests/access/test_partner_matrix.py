@@ -200,6 +200,16 @@ async def check_credentials(client: httpx.AsyncClient, w: World, who: str, path:
     assert r.status_code == staff_wide(who), (who, r.text)
 
 
+async def check_key_quotas(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    r = await get(client, w, who, path.format(key_id="00000000-0000-0000-0000-000000000000"))
+    assert r.status_code == (404 if who == "admin" else 403), (who, r.text)
+
+
+async def check_tenant_quotas(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    r = await get(client, w, who, path.format(tenant_id=w.tenant.id))
+    assert r.status_code == 403, (who, r.text)  # the platform's, not a tenant's
+
+
 async def check_user(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     r = await get(client, w, who, path.format(user_id=w.ids["dc_user"]))
     assert r.status_code == staff_wide(who), (who, r.text)
@@ -241,6 +251,8 @@ SPECIAL: dict[str, Check] = {
     "/v1/roles": only(staff_wide),
     "/v1/role-assignments": only(staff_wide),
     "/v1/auth/me": check_me,
+    "/v1/api-keys/{key_id}/quotas": check_key_quotas,
+    "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,
     "/v1/tenants": only(tenant_key_refused),
     "/v1/consumers": only(tenant_key_refused),
     "/healthz": only(anyone),

@@ -101,6 +101,15 @@ async def test_every_get_is_confined_to_the_caller(
                 assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
                 r = await client.get(path, params=params, headers=a.headers)
                 assert r.status_code == 200, r.text
+            elif path == "/v1/tenants/{tenant_id}/quotas":
+                url = path.format(tenant_id=a.id)
+                for key in (a, b):
+                    assert_problem(await client.get(url, headers=key.headers), 403)
+                assert (await client.get(url, headers=PLATFORM_HEADERS)).status_code == 200
+            elif path == "/v1/api-keys/{key_id}/quotas":
+                url = path.format(key_id=w["api-key"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             elif path in ("/v1/alarms/{alarm_id}", "/v1/rules/{rule_id}/history", "/v1/users/{user_id}"):
                 url = path.format(
                     alarm_id=w["alarm"]["id"], rule_id=w["rules"]["id"], user_id=w["user"]["id"]

@@ -1,4 +1,4 @@
-"""Identity and access: tenants, users and sessions, API keys, roles as data, and grants.
+"""Identity and access: tenants, users and sessions, API keys, roles as data, grants, quotas.
 
 ``authenticate`` turns a credential into a Scope carrying the caller's live grants; what those
 grants reach is applied to queries in one place (``supplyline.resources.scoped``) with the
@@ -27,6 +27,15 @@ from supplyline.access.people import (
     update_user,
 )
 from supplyline.access.roles import BUILT_IN, RoleDef
+from supplyline.access.quota_service import (
+    QuotaView,
+    clear_tenant_quota,
+    key_quota,
+    set_key_quota,
+    set_tenant_quota,
+    tenant_quota,
+)
+from supplyline.access.quotas import UNLIMITED, Quota
 from supplyline.access.service import (
     ApiKeyView,
     CreatedKey,
@@ -41,10 +50,12 @@ from supplyline.access.service import (
     revoke_api_key,
 )
 from supplyline.access.visibility import events_condition, install_visibility, telemetry_windows
+from supplyline.access.throttle import Throttle
 
 __all__ = [
     "BUILT_IN",
     "EVENT_TYPES",
+    "UNLIMITED",
     "ApiKeyView",
     "AssignRole",
     "CreatedKey",
@@ -52,7 +63,12 @@ __all__ = [
     "Session",
     "TenantView",
     "assign_role",
+    "Quota",
+    "QuotaView",
+    "TenantView",
+    "Throttle",
     "authenticate",
+    "clear_tenant_quota",
     "create_api_key",
     "create_platform_key",
     "create_tenant",
@@ -63,6 +79,7 @@ __all__ = [
     "get_tenant_by_slug",
     "get_user",
     "install_visibility",
+    "key_quota",
     "list_api_keys",
     "list_assignments",
     "list_roles",
@@ -76,4 +93,7 @@ __all__ = [
     "revoke_sessions",
     "telemetry_windows",
     "update_user",
+    "set_key_quota",
+    "set_tenant_quota",
+    "tenant_quota",
 ]

@@ -89,12 +89,35 @@ class SessionsRevoked(BaseModel):
     reason: str
 
 
+class QuotaSet(BaseModel):
+    """The limits now in force for a tenant (``api_key_id`` null) or one API key; null: none."""
+
+    model_config = ConfigDict(extra="forbid")
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+    requests_per_s: float | None
+    requests_burst: int | None
+    readings_per_s: float | None
+    devices: int | None
+
+
+class QuotaCleared(BaseModel):
+    """The tenant's own limits were removed: the platform defaults apply again."""
+
+    model_config = ConfigDict(extra="forbid")
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+
+
 TENANT_CREATED = EventType("tenant.created", 1, TenantCreated, "A tenant was created.")
 API_KEY_CREATED_V1 = EventType("api_key.created", 1, ApiKeyCreated, "An API key was issued.")
 API_KEY_CREATED = EventType(
     "api_key.created", 2, ApiKeyCreatedV2, "An API key was issued (for a partner organisation if named)."
 )
 API_KEY_REVOKED = EventType("api_key.revoked", 1, ApiKeyRevoked, "An API key was revoked.")
+
+QUOTA_SET = EventType("quota.set", 1, QuotaSet, "A tenant's or an API key's quota was set.")
+QUOTA_CLEARED = EventType("quota.cleared", 1, QuotaCleared, "A quota was removed; defaults apply.")
 
 ROLE_DEFINED = EventType(
     "role.defined", 1, RoleDefined, "A custom role was created or its permissions changed."
@@ -118,4 +141,6 @@ EVENT_TYPES = [
     USER_CREATED,
     USER_UPDATED,
     SESSIONS_REVOKED,
+    QUOTA_SET,
+    QUOTA_CLEARED,
 ]

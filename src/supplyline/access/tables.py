@@ -1,10 +1,12 @@
-"""Tenants, API keys and idempotency records."""
+"""Tenants, API keys, their quotas and idempotency records."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
@@ -119,4 +121,28 @@ access_idempotency_key = Table(
     Column("headers", JsonType, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("principal", "key"),
+)
+
+access_quota = Table(
+    "access_quota",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("access_tenant.id"), nullable=False, index=True),
+    # NULL: the tenant-wide row (at most one per tenant, see the partial index below).
+    Column("api_key_id", Uuid, ForeignKey("access_api_key.id"), nullable=True, unique=True),
+    # Each limit NULL: no limit.
+    Column("requests_per_s", Float, nullable=True),
+    Column("requests_burst", Integer, nullable=True),
+    Column("readings_per_s", Float, nullable=True),
+    Column("devices", Integer, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+# NULLs are distinct in a unique constraint on both databases, so the one tenant-wide row per
+# tenant needs a partial index (same syntax on SQLite and PostgreSQL).
+Index(
+    "uq_access_quota_tenant_wide",
+    access_quota.c.tenant_id,
+    unique=True,
+    sqlite_where=access_quota.c.api_key_id.is_(None),
+    postgresql_where=access_quota.c.api_key_id.is_(None),
 )

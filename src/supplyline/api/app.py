@@ -15,7 +15,7 @@ from supplyline.api import health, problems, scopes
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
-from supplyline.api.v1 import deadletters, events, imports, ledger, operations, telemetry, tenants
+from supplyline.api.v1 import deadletters, events, imports, ledger, operations, quotas, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -66,11 +66,13 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     )
     app.state.services = svc
     app.state.metrics = CollectorRegistry()
+    app.state.metrics.register(health.ThrottledCollector(svc.throttle))
     problems.install(app)
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(scopes.annotate(tenants.router))
     v1.include_router(scopes.annotate(access_routes.router))
+    v1.include_router(scopes.annotate(quotas.router))
     for spec in svc.catalog:
         v1.include_router(scopes.annotate(resource_router(spec)))
     v1.include_router(scopes.annotate(events.router))

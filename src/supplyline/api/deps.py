@@ -60,6 +60,7 @@ async def current_scope(
     async with svc.read_engine.connect() as conn:
         scope = await authenticate(conn, token, svc.settings.admin_token)
     request.state.scope = scope
+    await svc.throttle.admit_request(scope)  # 429 past the tenant's or the key's requests/s
     return scope
 
 

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from starlette.responses import Response
 
+from supplyline.access import Throttle
+from supplyline.access.throttle import KINDS
 from supplyline.api.deps import JSON, services
 from supplyline.bootstrap import Services
 from supplyline.db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
+
+
+class ThrottledCollector(Collector):
+    """supplyline_throttled_total{quota=...}: refusals of this process, read at each scrape
+    (the throttle counts in a plain Counter: nothing Prometheus-shaped on the hot path)."""
+
+    def __init__(self, throttle: Throttle) -> None:
+        self.throttle = throttle
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "supplyline_throttled", "Work refused over a quota (429 or dead letter)", labels=["quota"]
+        )
+        for kind in KINDS.values():
+            family.add_metric([kind], self.throttle.refused[kind])
+        yield family
 
 
 @router.get("/healthz", summary="The process is up")

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from supplyline.kernel.errors import DomainError, FieldError
+from supplyline.kernel.errors import DomainError, FieldError, QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def problem(
     instance: str | None = None,
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + _SLUGS.get(status, "error"),
@@ -54,6 +55,8 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = [e.as_dict() for e in errors]
+    if extensions:
+        body.update(extensions)
     return Response(
         orjson.dumps(body),
         status_code=status,
@@ -100,7 +103,20 @@ def domain_problem(exc: DomainError, path: str) -> Response:
     """The problem+json answer to a domain error raised while serving ``path``."""
     # RFC 9110: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": 'Bearer realm="supplyline"'} if exc.status == 401 else None
-    return problem(exc.status, exc.title, exc.detail, instance=path, errors=exc.errors, headers=headers)
+    extensions = None
+    if isinstance(exc, QuotaExceeded):
+        # RFC 9457 extension members, so a client need not parse the detail.
+        headers = {"Retry-After": str(exc.retry_after)}
+        extensions = {"quota": exc.quota, "limit": exc.limit, "retry_after": exc.retry_after}
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        instance=path,
+        errors=exc.errors,
+        headers=headers,
+        extensions=extensions,
+    )
 
 
 def unexpected_problem(method: str, path: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -70,3 +71,20 @@ class PayloadTooLarge(DomainError):
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition failed"
+
+
+class QuotaExceeded(DomainError):
+    """A quota refused the work; trying again after ``retry_after`` seconds may pass.
+
+    ``quota`` names it as a user reads it (``tenant requests/s``, ``api key requests/s``,
+    ``readings/s``, ``devices``) and ``limit`` is its value."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, quota: str, limit: float, retry_after: float, detail: str) -> None:
+        # Retry-After carries whole seconds; 0 would invite an immediate, futile retry.
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"{detail}; retry after {self.retry_after} s")
+        self.quota = quota
+        self.limit = limit

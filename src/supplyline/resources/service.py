@@ -7,11 +7,11 @@ rules before touching a row, and publishes its event in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,10 @@ from supplyline.resources.spec import Ref, ResourceSpec
 
 BASE_FIELDS = ("id", "tenant_id", "created_at", "updated_at", "archived_at", "version")
 
+# Runs before new records of a resource are inserted: (conn, tenant, how many are being added,
+# how many live ones the tenant has) -> raises to refuse them all (a quota on devices).
+CreateGuard = Callable[[AsyncConnection, uuid.UUID, int, Callable[[], Awaitable[int]]], Awaitable[None]]
+
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     out = []
@@ -38,8 +42,9 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[FieldError
 
 
 class ResourceService:
-    def __init__(self, catalog: ResourceCatalog) -> None:
+    def __init__(self, catalog: ResourceCatalog, guards: Mapping[str, CreateGuard] | None = None) -> None:
         self.catalog = catalog
+        self.guards = dict(guards or {})
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -139,6 +144,9 @@ class ResourceService:
             multi = len(values) > 1
             errors += [FieldError(f"{i}.{e.field}" if multi else e.field, e.reason) for i, e in found]
         _refuse(errors, taken)
+        guard = self.guards.get(name)
+        if guard is not None:
+            await guard(uow.conn, tenant_id, len(values), lambda: self._live(uow.conn, spec, tenant_id))
         now = utcnow()
         rows = [
             {
@@ -282,6 +290,14 @@ class ResourceService:
                             raise Forbidden(f"{i}.{head}.{j}.{name}: setting prices needs 'commercial:write'")
                 elif not name and v.get(path) is not None:
                     raise Forbidden(f"{i}.{path}: setting prices or terms needs 'commercial:write'")
+
+    async def _live(self, conn: AsyncConnection, spec: ResourceSpec, tenant_id: uuid.UUID) -> int:
+        """Records of the tenant that are not archived (what a quota counts)."""
+        t = spec.table
+        stmt = (
+            select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id, t.c.archived_at.is_(None))
+        )
+        return int((await conn.execute(stmt)).scalar_one())
 
     def _coerce(
         self, spec: ResourceSpec, payload: BaseModel | Mapping[str, Any], prefix: str = ""

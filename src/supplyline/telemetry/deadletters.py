@@ -3,6 +3,14 @@
 The bridge and the replay route share ``TelemetryMessages.handle``, so a replayed message
 meets exactly the checks it failed the first time. A bad message is kept with its reason and
 then acknowledged; a transient failure (database unreachable) propagates and is not.
+
+MQTT has no 429: a message over its tenant's readings/s quota is refused whole like any other
+refused message, kept as a dead letter (reason ``too many requests: readings/s quota ...``) and
+acknowledged. It is counted by the throttle of the process that runs the bridge
+(``supplyline_throttled_total{quota="readings"}`` on the /metrics of ``serve``, when the bridge
+runs inside it) and logged once per batch. Nothing of it is stored; replaying it later
+(``POST /v1/dead-letters/{id}/replay``) meets the quota again. Holding back the PUBACK instead
+would stall the in-order acknowledgements of every tenant behind it.
 """
 
 from __future__ import annotations
@@ -17,13 +25,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, DomainError, NotFound
+from supplyline.kernel.errors import Conflict, DomainError, NotFound, QuotaExceeded
 from supplyline.telemetry.credentials import Credentials, DeviceIdentity
 from supplyline.telemetry.ingest import IngestResult, TelemetryIngest
 from supplyline.telemetry.tables import telemetry_dead_letter
 
 TOPIC_PREFIX = "supplyline/v1"
 TOPIC_FILTER = f"{TOPIC_PREFIX}/+/+/telemetry"
+THROTTLED = f"{QuotaExceeded.title.lower()}:"  # how the reason of a message over a quota begins
 
 
 # The tenant id of a slug, NotFound if none (access answers it; passed in, as access sits above

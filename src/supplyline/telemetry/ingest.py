@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from supplyline.kernel.errors import DomainError, Invalid, PayloadTooLarge, Unauthorized
+from supplyline.kernel.errors import DomainError, Invalid, PayloadTooLarge, QuotaExceeded, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.telemetry.batching import Batcher
 from supplyline.telemetry.canonical import parse_canonical
@@ -63,6 +63,8 @@ class IngestResult:
 # carried it (None: events name the reading itself, device code @ its time).
 Message = tuple[DeviceIdentity, bytes, str | None, str | None]
 _MetricSet = tuple[ProfileInfo | None, dict[str, Metric]]  # the profile it was built from, and it
+# (tenant, readings in a message) -> None, or raises QuotaExceeded: the tenant's readings/s quota.
+AdmitReadings = Callable[[uuid.UUID, int], Awaitable[None]]
 
 
 @dataclass
@@ -85,8 +87,10 @@ class TelemetryIngest:
         max_batch: int,
         skew_threshold_s: float,
         formats: VendorFormats | None = None,
+        admit: AdmitReadings | None = None,
     ) -> None:
         self.directory = directory
+        self.admit = admit
         self.formats = formats if formats is not None else VendorFormats(directory.engine)
         self.writer = writer
         self.max_batch = max_batch
@@ -169,6 +173,14 @@ class TelemetryIngest:
             n = len(parsed) + len(acc.result.rejected)
             acc.error = PayloadTooLarge(f"{n} readings in one message; the limit is {self.max_batch}")
             return acc
+        if self.admit is not None:
+            # Over the tenant's readings/s the message is refused whole, before anything of it
+            # is kept: an HTTP sender gets 429, an MQTT message becomes a dead letter.
+            try:
+                await self.admit(identity.tenant_id, len(parsed))
+            except QuotaExceeded as exc:
+                acc.error = exc
+                return acc
         await self._authorise(acc, parsed, devices, rejections)
         return acc
 

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 import gmqtt
 from gmqtt.mqtt.handler import MQTTConnectError
 
-from supplyline.telemetry.deadletters import TOPIC_FILTER, Message, TelemetryMessages
+from supplyline.telemetry.deadletters import THROTTLED, TOPIC_FILTER, Message, TelemetryMessages
 
 log = logging.getLogger(__name__)
 PUBACK_SUCCESS = 0
@@ -167,10 +167,16 @@ class MqttBridge:
             return
         finally:
             self._slots.release()
+        throttled = 0
         for (pending, msg), reason in zip(batch, reasons, strict=True):
-            if reason is not None:
+            if reason is not None and reason.startswith(THROTTLED):
+                throttled += 1
+            elif reason is not None:
                 log.warning("MQTT message on %s dead-lettered: %s", msg.topic, reason)
             pending.done = True
+        if throttled:
+            # Once a batch, not once a message: a tenant over its quota would flood the log.
+            log.warning("%d MQTT messages over a readings/s quota dead-lettered", throttled)
         self._ack_ready()
 
     def _ack_ready(self) -> None:

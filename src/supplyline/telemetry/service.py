@@ -13,7 +13,7 @@ from supplyline.kernel.uow import UnitOfWorkFactory
 from supplyline.telemetry.compactor import Compactor
 from supplyline.telemetry.credentials import Credentials, SecretBox
 from supplyline.telemetry.directory import DeviceDirectory
-from supplyline.telemetry.ingest import TelemetryIngest
+from supplyline.telemetry.ingest import AdmitReadings, TelemetryIngest
 from supplyline.telemetry.vendor_formats import VendorFormats
 from supplyline.telemetry.writer import TelemetryWriter
 
@@ -67,6 +67,7 @@ def build_telemetry(
     silent_after_s: float = 900,
     retention_days: int = 365,
     compact_after_s: float = 30.0,
+    admit_readings: AdmitReadings | None = None,
 ) -> TelemetryServices:
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
@@ -78,7 +79,12 @@ def build_telemetry(
         directory=directory,
         writer=writer,
         ingest=TelemetryIngest(
-            directory, writer, max_batch=max_batch, skew_threshold_s=skew_threshold_s, formats=formats
+            directory,
+            writer,
+            max_batch=max_batch,
+            skew_threshold_s=skew_threshold_s,
+            formats=formats,
+            admit=admit_readings,
         ),
         compactor=Compactor(
             uow,
