@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from supplyline import access, alarms, integrations, logistics, maintenance, registry, rules, telemetry, trace
+from supplyline import (
+    access,
+    alarms,
+    integrations,
+    logistics,
+    maintenance,
+    registry,
+    rules,
+    sharing,
+    telemetry,
+    trace,
+)
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
@@ -173,6 +184,7 @@ def build_services(
         EntityIndexProjection(),
         rules.RuleActions(events),
         trace.CheckpointRecorder(CHECKPOINTED, key),
+        sharing.WebhookFanout(catalog),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
     ]

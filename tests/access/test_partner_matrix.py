@@ -11,6 +11,8 @@ A GET this test has no rule for, or a GET whose operation declares no x-supplyli
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,12 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from supplyline.bootstrap import Services
+from supplyline.integrations.tables import integrations_delivery
 from tests.access.partners import ALL, COMMERCIAL_KEYS, ENTITLED, PARTNERS, T0, TERMS, World, build, ms
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
 
 IDENTITIES = ("admin", *PARTNERS, "dc_operator")
+SUBJECTS = ("shipments", "orders", "lots", "products", "sites", "assets", "devices", "alarms", "work-orders")
+EXPORTS = re.compile(r"^/v1/exports/[a-z-]+\.csv$")
 LISTS = re.compile(r"^/v1/(?P<name>[a-z-]+)$")
 ITEMS = re.compile(r"^/v1/(?P<name>[a-z-]+)/\{(id|alarm_id)\}$")
 Check = Callable[[httpx.AsyncClient, World, str, str], Awaitable[None]]
@@ -251,6 +257,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/roles": only(staff_wide),
     "/v1/role-assignments": only(staff_wide),
     "/v1/auth/me": check_me,
+    "/v1/webhooks": only(lambda who: 403 if who in ("sp", "dc_operator") else 200),
     "/v1/api-keys/{key_id}/quotas": check_key_quotas,
     "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,
     "/v1/tenants": only(tenant_key_refused),
@@ -261,9 +268,28 @@ SPECIAL: dict[str, Check] = {
 }
 
 
+async def check_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """An export holds exactly what the list would, prices only for 'commercial:read'."""
+    resource = path.removeprefix("/v1/exports/").removesuffix(".csv")
+    want = entitled(w, who, resource)
+    r = await get(client, w, who, path)
+    if want is None:
+        assert r.status_code == 403, (who, path, r.text)
+        return
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), (who, path, r.text)
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    got = {row["id"] for row in rows}
+    assert got == want if who != "admin" else got >= want, (who, path, _names(w, got ^ want))
+    header = r.text.splitlines()[0].split(",")
+    if who != "admin":
+        assert not set(header) & set(COMMERCIAL_KEYS), (who, path, header)
+
+
 def _find_check(path: str) -> Check | None:
     if path in SPECIAL:
         return SPECIAL[path]
+    if EXPORTS.match(path):
+        return check_export
     if LISTS.match(path):
         return check_list
     if ITEMS.match(path):
@@ -393,3 +419,61 @@ async def test_a_partner_writes_only_inside_its_reach(
     assert r.json()["items"] == []  # nothing half-written
     new["carrier_organization_id"] = a.ids["carrier1"]
     assert (await client.post("/v1/shipments", json=new, headers=h)).status_code == 201
+
+
+async def test_webhooks_carry_only_what_the_subscriber_reaches(
+    client: httpx.AsyncClient, services: Services, worlds: tuple[World, World]
+) -> None:
+    a, b = worlds
+    subs = {}
+    for who in ("carrier1", "customer", "admin"):
+        r = await client.post(
+            "/v1/webhooks", json={"url": f"http://127.0.0.1:9/{who}"}, headers=a.headers[who]
+        )
+        assert r.status_code == 201, r.text
+        subs[who] = r.json()["id"]
+    assert (
+        await client.post("/v1/webhooks", json={"url": "ftp://x"}, headers=a.headers["carrier1"])
+    ).status_code == 422
+    mine = (await client.get("/v1/webhooks", headers=a.headers["carrier1"])).json()["items"]
+    assert [s["id"] for s in mine] == [subs["carrier1"]]
+    everyone = (await client.get("/v1/webhooks", headers=a.headers["admin"])).json()["items"]
+    assert {s["id"] for s in everyone} == set(subs.values())
+    # Changes after subscribing: both shipments, the customer's order (with its terms).
+    for path, body in (
+        (f"/v1/shipments/{a.ids['SH1']}", {"planned_arrival_at": "2026-11-21T10:00:00Z"}),
+        (f"/v1/shipments/{a.ids['SH2']}", {"planned_arrival_at": "2026-11-21T11:00:00Z"}),
+        (f"/v1/orders/{a.ids['O1']}", {"external_ref": "ERP-1"}),
+    ):
+        assert (await client.patch(path, json=body, headers=a.headers["admin"])).status_code == 200
+    await services.consumers.catch_up("sharing.webhooks")
+    async with services.engine.connect() as conn:
+        rows = (await conn.execute(select(integrations_delivery))).mappings().all()
+    sent: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        sent.setdefault(row["target"], []).append(row["payload"])
+    for who in ("carrier1", "customer"):
+        payloads = sent[f"webhook:{subs[who]}"]
+        subjects = {p["subject"] for p in payloads}
+        allowed = {
+            f"{res}/{i}"
+            for res in (
+                "shipments",
+                "orders",
+                "lots",
+                "products",
+                "sites",
+                "assets",
+                "devices",
+                "alarms",
+                "work-orders",
+            )
+            for i in (entitled(a, who, res) or set())
+        }
+        assert subjects <= allowed, (who, sorted(subjects - allowed))
+        assert f"shipments/{a.ids['SH1']}" in subjects and f"shipments/{a.ids['SH2']}" not in subjects
+        assert not any(_leaked_keys(p) for p in payloads), who
+        assert not {i for i in b.ids.values()} & {p["subject"].split("/")[-1] for p in payloads}
+    assert f"orders/{a.ids['O1']}" in {p["subject"] for p in sent[f"webhook:{subs['customer']}"]}
+    admin = sent[f"webhook:{subs['admin']}"]
+    assert any(p["data"].get("record", {}).get("contract_terms") for p in admin)

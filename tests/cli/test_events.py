@@ -18,7 +18,7 @@ def test_tail_json_prints_cloudevents_in_log_order(invoke: Invoke) -> None:
     events = json_lines(invoke("events", "tail", "--json").output)
     assert [e["type"] for e in events] == [
         "supplyline.tenant.created.v1",
-        "supplyline.api_key.created.v1",
+        "supplyline.api_key.created.v2",
     ] * 2
     assert all(e["specversion"] == "1.0" for e in events)
     positions = [e["position"] for e in events]

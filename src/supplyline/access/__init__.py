@@ -5,7 +5,7 @@ grants reach is applied to queries in one place (``supplyline.resources.scoped``
 rules of ``supplyline.access.visibility``.
 """
 
-from supplyline.access.auth import authenticate
+from supplyline.access.auth import authenticate, scope_of
 from supplyline.access.events import EVENT_TYPES
 from supplyline.access.grants import (
     AssignRole,
@@ -26,7 +26,6 @@ from supplyline.access.people import (
     revoke_sessions,
     update_user,
 )
-from supplyline.access.roles import BUILT_IN, RoleDef
 from supplyline.access.quota_service import (
     QuotaView,
     clear_tenant_quota,
@@ -36,6 +35,7 @@ from supplyline.access.quota_service import (
     tenant_quota,
 )
 from supplyline.access.quotas import UNLIMITED, Quota
+from supplyline.access.roles import BUILT_IN, RoleDef
 from supplyline.access.service import (
     ApiKeyView,
     CreatedKey,
@@ -49,8 +49,8 @@ from supplyline.access.service import (
     list_tenants,
     revoke_api_key,
 )
-from supplyline.access.visibility import events_condition, install_visibility, telemetry_windows
 from supplyline.access.throttle import Throttle
+from supplyline.access.visibility import events_condition, install_visibility, telemetry_windows
 
 __all__ = [
     "BUILT_IN",
@@ -59,14 +59,13 @@ __all__ = [
     "ApiKeyView",
     "AssignRole",
     "CreatedKey",
+    "Quota",
+    "QuotaView",
     "RoleDef",
     "Session",
     "TenantView",
-    "assign_role",
-    "Quota",
-    "QuotaView",
-    "TenantView",
     "Throttle",
+    "assign_role",
     "authenticate",
     "clear_tenant_quota",
     "create_api_key",
@@ -91,9 +90,10 @@ __all__ = [
     "revoke_api_key",
     "revoke_assignment",
     "revoke_sessions",
-    "telemetry_windows",
-    "update_user",
+    "scope_of",
     "set_key_quota",
     "set_tenant_quota",
+    "telemetry_windows",
     "tenant_quota",
+    "update_user",
 ]

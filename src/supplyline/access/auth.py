@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -99,3 +100,50 @@ async def _session(conn: AsyncConnection, token: str) -> Scope:
         principal_kind=PrincipalKind.USER,
         organization_id=row["organization_id"],
     )
+
+
+async def scope_of(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    api_key_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> Scope | None:
+    """The Scope a key or user has now, as if it sent a request (None: it may no longer act:
+    revoked, expired, disabled). What a subscription's deliveries are filtered with."""
+    now = utcnow()
+    if api_key_id is not None:
+        k = access_api_key
+        row = (
+            (await conn.execute(select(k).where(k.c.id == api_key_id, k.c.tenant_id == tenant_id)))
+            .mappings()
+            .first()
+        )
+        if row is None or row["revoked_at"] is not None:
+            return None
+        if row["expires_at"] is not None and row["expires_at"] <= now:
+            return None
+        grants = await load_grants(
+            conn,
+            tenant_id,
+            api_key_id=api_key_id,
+            base_role=row["role"],
+            organization_id=row["organization_id"],
+            now=now,
+        )
+        kind, name, org = PrincipalKind.API_KEY, row["name"], row["organization_id"]
+    else:
+        u = access_user
+        row = (
+            (await conn.execute(select(u).where(u.c.id == user_id, u.c.tenant_id == tenant_id)))
+            .mappings()
+            .first()
+        )
+        if row is None or row["disabled_at"] is not None:
+            return None
+        grants = await load_grants(
+            conn, tenant_id, user_id=user_id, organization_id=row["organization_id"], now=now
+        )
+        kind, name, org = PrincipalKind.USER, row["email"], row["organization_id"]
+    principal = api_key_id if api_key_id is not None else user_id
+    return Scope(tenant_id, grants, principal, name, kind, org)

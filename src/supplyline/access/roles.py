@@ -18,6 +18,7 @@ from supplyline.kernel.scope import ALL, SENSITIVE, Action
 # Capabilities addressed by permission that are not resources of the catalog.
 SERVICE_RESOURCES = (
     "telemetry",
+    "webhooks",
     "events",
     "alarms",
     "holds",
@@ -91,7 +92,7 @@ BUILT_IN: dict[str, RoleDef] = {
             "Operations manager",
             _perms(
                 ["*"],
-                [*OPERATIONS, "rules", "escalation-policies", "imports", "dead-letters"],
+                [*OPERATIONS, "rules", "escalation-policies", "imports", "dead-letters", "webhooks"],
                 "holds:approve",
                 "commercial:read",
             ),
@@ -121,14 +122,14 @@ BUILT_IN: dict[str, RoleDef] = {
         RoleDef(
             "partner_viewer",
             "Partner viewer",
-            _perms(PARTNER_READ),
-            "A partner's read-only view of what concerns it.",
+            _perms([*PARTNER_READ, "webhooks"], ["webhooks"]),
+            "A partner's read-only view of what concerns it (and webhooks that push it).",
             partner=True,
         ),
         RoleDef(
             "partner_operator",
             "Partner operator",
-            _perms(PARTNER_READ, ["alarms", "work-orders", "shipments"]),
+            _perms([*PARTNER_READ, "webhooks"], ["alarms", "work-orders", "shipments", "webhooks"]),
             "A partner acting on what concerns it: alarms, work orders, shipment updates.",
             partner=True,
         ),

@@ -15,7 +15,18 @@ from supplyline.api import health, problems, scopes
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
-from supplyline.api.v1 import deadletters, events, imports, ledger, operations, quotas, telemetry, tenants
+from supplyline.api.v1 import (
+    deadletters,
+    events,
+    imports,
+    ledger,
+    operations,
+    quotas,
+    telemetry,
+    tenants,
+    webhooks,
+)
+from supplyline.api.v1.exports import export_router
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -75,12 +86,14 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(scopes.annotate(quotas.router))
     for spec in svc.catalog:
         v1.include_router(scopes.annotate(resource_router(spec)))
+        v1.include_router(scopes.annotate(export_router(spec)))
     v1.include_router(scopes.annotate(events.router))
     v1.include_router(scopes.annotate(imports.router))
     v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(deadletters.router))
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))
+    v1.include_router(scopes.annotate(webhooks.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
 

@@ -11,6 +11,7 @@ import supplyline.logistics.tables
 import supplyline.maintenance.tables
 import supplyline.registry.tables
 import supplyline.rules.tables
+import supplyline.sharing.tables
 import supplyline.telemetry.mapping_tables
 import supplyline.telemetry.retention
 import supplyline.telemetry.tables

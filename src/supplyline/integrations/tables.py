@@ -11,7 +11,7 @@ integrations_delivery = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, nullable=False, index=True),
-    Column("target", String(32), nullable=False),  # erp | webhook
+    Column("target", String(64), nullable=False),  # erp | webhook | webhook:<subscription id>
     Column("url", String(2000), nullable=False),
     Column("payload", JsonType, nullable=False),
     Column("status", String(16), nullable=False),  # pending | delivered

@@ -15,7 +15,7 @@ from supplyline.eventlog.projections import entity_counts
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
-from supplyline.resources import ResourceSpec
+from supplyline.resources import EventRedaction
 
 router = APIRouter()
 EVENTS_READ = requires("events")
@@ -84,31 +84,9 @@ async def list_events(
     more = len(events) > limit
     events = events[:limit]
     next_cursor = encode_cursor(events[-1].position, "events") if more else None
-    shown = _Shown(svc, scope)
-    return JSON({"items": [shown(e.cloudevent()) for e in events], "next_cursor": next_cursor})
-
-
-class _Shown:
-    """What a caller may see of an event: commercial fields of a record need 'commercial:read'."""
-
-    def __init__(self, svc: Services, scope: Scope) -> None:
-        self.specs: dict[str, ResourceSpec] = {}
-        if not scope.can("commercial"):
-            for spec in svc.resources.catalog:
-                if spec.commercial:
-                    for et in (*spec.retired_event_types, *spec.event_types.values()):
-                        self.specs[et.type] = spec
-
-    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        spec = self.specs.get(event["type"])
-        if spec is None:
-            return event
-        data = event["data"]
-        if isinstance(data.get("record"), dict):
-            data = {**data, "record": spec.redact(data["record"])}
-        else:
-            data = spec.redact(data)
-        return {**event, "data": data}
+    redaction = EventRedaction(svc.catalog)
+    items = [redaction.shown(scope, e.cloudevent()) for e in events]
+    return JSON({"items": items, "next_cursor": next_cursor})
 
 
 def _type_info(svc: Services, type_: str) -> dict[str, Any]:

@@ -128,7 +128,9 @@ async def clear_tenant_quotas(
     tags=["api-keys"],
     summary="An API key's own request limit (admin)",
 )
-async def key_quotas(key_id: uuid.UUID, scope: Scope = QUOTAS_READ, svc: Services = Depends(services)) -> Response:
+async def key_quotas(
+    key_id: uuid.UUID, scope: Scope = QUOTAS_READ, svc: Services = Depends(services)
+) -> Response:
     async with svc.read_engine.connect() as conn:
         return JSON((await access.key_quota(conn, scope, key_id)).as_dict())
 
