@@ -11,10 +11,10 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
-from supplyline.api import health, problems
+from supplyline.api import health, problems, trail
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
-from supplyline.api.v1 import deadletters, events, imports, ledger, operations, telemetry, tenants
+from supplyline.api.v1 import audit, deadletters, events, imports, ledger, operations, telemetry, tenants
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
@@ -66,6 +66,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.state.services = svc
     app.state.metrics = CollectorRegistry()
     problems.install(app)
+    trail.install(app)  # after problems: 401 and 403 are recorded, then answered the same way
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(tenants.router)
@@ -77,6 +78,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(deadletters.router)
     v1.include_router(operations.router)
     v1.include_router(ledger.router)
+    v1.include_router(audit.router)
     app.include_router(v1)
     app.include_router(health.router)
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from supplyline import audit
 from supplyline.api.deps import JSON, PLATFORM, READ, services
 from supplyline.bootstrap import Services
 from supplyline.eventlog.projections import entity_counts
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
-from supplyline.kernel.scope import Scope
+from supplyline.kernel.scope import Permission, Scope
 
 router = APIRouter()
 
@@ -66,6 +67,10 @@ async def list_events(
         if not isinstance(position, int):
             raise Invalid("cursor", "not a cursor issued for this list")
         after = position
+    # Audit entries are read through /v1/audit. Here an admin sees them only when asking for
+    # their type: an admin key that follows the log (an integration) would otherwise get every
+    # write twice. Other callers never see them.
+    shown = audit.AUDIT_RECORDED.type in type and scope.can(Permission.ADMIN)
     async with svc.read_engine.connect() as conn:
         events = await svc.events.read(
             conn,
@@ -73,6 +78,7 @@ async def list_events(
             limit=limit + 1,
             tenant_id=scope.require_tenant(),
             types=type,
+            exclude_types=() if shown else (audit.AUDIT_RECORDED.type,),
             subject=subject,
             correlation_id=correlation_id,
         )

@@ -118,7 +118,7 @@ async def comment(
             "created_at": note["created_at"].isoformat()
         }
 
-    return await idempotency.write(request, svc, scope, action)
+    return await idempotency.write(request, svc, scope, action, audit_action="alarms.comment")
 
 
 @router.post("/alarms/{alarm_id}/clear", tags=["alarms"], summary="Clear the alarm by hand")
