@@ -15,7 +15,6 @@ from sqlalchemy import select
 from supplyline import audit
 from supplyline.bootstrap import Services
 from supplyline.eventlog.tables import eventlog_event
-from tests.cli.conftest import data_dir, invoke, migrated  # noqa: F401 - the CLI tests' fixtures
 from tests.conftest import TenantCtx
 
 

@@ -1,8 +1,7 @@
 """``supplyline admin``: the first keys into an installation and into each new tenant.
 
 Both commands act as the platform itself (they run where the database is reachable, so the
-operator is trusted) and print each secret exactly once: only its hash is stored. Each leaves
-an audit entry, as the same writes over the API do (``actor`` platform ``cli``).
+operator is trusted) and print each secret exactly once: only its hash is stored.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from supplyline import access, audit
+from supplyline import access
 from supplyline.access import CreatedKey, TenantView
 from supplyline.cli.common import (
     base_url,
@@ -56,10 +55,6 @@ def bootstrap(
             await check_schema(services, auto_upgrade=False)
             async with services.uow() as uow:
                 created = await access.create_platform_key(uow, name)
-                after = {k: v for k, v in _key_json(created).items() if k != "token"}
-                audit.record(
-                    uow, Scope.platform("cli"), "api_keys.create", f"api-keys/{created.key.id}", after=after
-                )
                 await uow.commit()
             return created
 
@@ -99,10 +94,7 @@ def create_tenant(
         async with open_services(settings) as services:
             await check_schema(services, auto_upgrade=False)
             async with services.uow() as uow:
-                scope = Scope.platform("cli")
-                tenant, created = await access.create_tenant(uow, scope, slug, name)
-                after = {"slug": tenant.slug, "name": tenant.name, "admin_key_id": str(created.key.id)}
-                audit.record(uow, scope, "tenants.create", f"tenants/{tenant.id}", after=after)
+                tenant, created = await access.create_tenant(uow, Scope.platform("cli"), slug, name)
                 await uow.commit()
             return tenant, created
 
