@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from supplyline import (
     access,
     alarms,
+    audit,
     integrations,
     logistics,
     maintenance,
@@ -102,14 +103,16 @@ class Services:
             await self.read_engine.dispose()
 
 
-# What the traceability trail checkpoints: business exceptions, holds and their release, and
-# the compliance record of excursions (a backlog's included).
+# What the traceability trail checkpoints: business exceptions, holds and their release, the
+# compliance record of excursions (a backlog's included), and every audit entry, so that an
+# entry edited or deleted afterwards is reported by verify.
 CHECKPOINTED = [
     logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type,
     logistics.SHIPMENT_CONDITION_BREACHED.type,
     logistics.LOT_HELD.type,
     logistics.LOT_RELEASED.type,
     rules.EXCURSION_RECORDED.type,
+    audit.AUDIT_RECORDED.type,
 ]
 
 
@@ -156,6 +159,7 @@ def build_services(
     catalog.check()
     event_types = EventTypeRegistry()
     event_types.register_all(access.EVENT_TYPES)
+    event_types.register_all(audit.EVENT_TYPES)
     event_types.register_all(telemetry.EVENT_TYPES)
     event_types.register_all(rules.EVENT_TYPES)
     event_types.register_all(alarms.EVENT_TYPES)

@@ -127,6 +127,11 @@ async def test_every_post_honours_the_key(
     calls.append(
         ("/v1/users/{user_id}/revoke-sessions", "/v1/users/{users}/revoke-sessions", {}, tenant.headers)
     )
+    hook = {"url": "http://127.0.0.1:9/hook"}
+    calls.append(("/v1/webhooks", "/v1/webhooks", hook, tenant.headers))
+    calls.append(
+        ("/v1/webhooks/{subscription_id}/archive", "/v1/webhooks/{webhooks}/archive", None, tenant.headers)
+    )
     alarm, hold = w["alarm"]["id"], w["hold"]["id"]
     for action, body in (
         ("assign", {"assignee": "qa"}),

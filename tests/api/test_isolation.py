@@ -122,6 +122,16 @@ async def test_every_get_is_confined_to_the_caller(
                 assert_problem(await client.get(url, headers=b.headers), 404)
                 r = await client.get(url, headers=a.headers)
                 assert r.status_code == 200 and r.json()["id"] == rec["id"]
+            elif path in ("/v1/audit", "/v1/audit/export"):
+                # B's trail holds B's own refused requests, whose URLs name A's ids because this
+                # walk made B type them: the request line is B's input, not A's data.
+                r = await client.get("/v1/audit", params={"limit": 500}, headers=b.headers)
+                assert r.status_code == 200, r.text
+                for entry in r.json()["items"]:
+                    assert entry["tenant_id"] == str(b.id)
+                    kept = {k: v for k, v in entry.items() if k not in ("object", "path")}
+                    assert not _leaks(str(kept), secrets), entry
+                assert (await client.get(path, headers=a.headers)).status_code == 200
             else:
                 assert "{" not in path, f"no way to call {path}: teach this test its path parameters"
                 r = await client.get(path, headers=b.headers)

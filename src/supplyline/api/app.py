@@ -11,11 +11,12 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
-from supplyline.api import health, problems, scopes
+from supplyline.api import health, problems, scopes, trail
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import (
+    audit,
     deadletters,
     events,
     imports,
@@ -79,6 +80,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.state.metrics = CollectorRegistry()
     app.state.metrics.register(health.ThrottledCollector(svc.throttle))
     problems.install(app)
+    trail.install(app)  # after problems: 401 and 403 are recorded, then answered the same way
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(scopes.annotate(tenants.router))
@@ -94,6 +96,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))
     v1.include_router(scopes.annotate(webhooks.router))
+    v1.include_router(scopes.annotate(audit.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
 

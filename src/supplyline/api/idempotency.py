@@ -1,9 +1,14 @@
-"""Idempotency-Key on every POST: a retry gets the first answer, a different body is refused.
+"""Every API write runs here: Idempotency-Key (POST and PATCH), and the write's audit entry.
 
-The record is written in the same transaction as the change, so a crash can never leave a
-change without its record (which would let a retry apply it twice). Records expire after
-SUPPLYLINE_IDEMPOTENCY_TTL_HOURS. Secrets (API key tokens) are never stored: a replay of a
-key-issuing request answers with the key and ``token: null``.
+A retry gets the first answer, a different body is refused. The record is written in the same
+transaction as the change, so a crash can never leave a change without its record (which would
+let a retry apply it twice). Records expire after SUPPLYLINE_IDEMPOTENCY_TTL_HOURS. Secrets (API
+key tokens) are never stored: a replay of a key-issuing request answers with the key and
+``token: null``.
+
+The audit entry (``api.trail``) commits in the same transaction too: a write leaves exactly one,
+and a replay, which changes nothing, leaves none. Device ingestion (``POST /v1/telemetry``) does
+not come here: readings are data, not changes to the model.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from supplyline.access.tables import access_idempotency_key
+from supplyline.api import trail
 from supplyline.api.deps import JSON
 from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
@@ -44,8 +50,13 @@ async def write(
     status_code: int = 201,
     headers: Callable[[dict[str, Any]], dict[str, str]] | None = None,
     redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    audit_action: str | None = None,
+    audit_object: Callable[[dict[str, Any]], str] | None = None,
 ) -> Response:
-    """Run ``action`` once per (caller, Idempotency-Key); ``redact`` strips what must not be kept."""
+    """Run ``action`` once per (caller, Idempotency-Key); ``redact`` strips what must not be kept.
+
+    ``audit_action`` and ``audit_object`` name the audit entry where the route's path does not
+    (see ``api.trail``): ``alarms.comment`` rather than ``alarms.comments``."""
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 255:
         raise Invalid("Idempotency-Key", "must be 1 to 255 characters")
@@ -82,11 +93,18 @@ async def write(
                 claimed = True
             body = await action(uow)
             extra = headers(body) if headers else {}
+            kept = redact(body) if redact else body
+            trail.record_write(
+                uow,
+                request,
+                scope,
+                kept,
+                action=audit_action,
+                object_=audit_object(body) if audit_object else None,
+            )
             if key is not None:
                 await uow.conn.execute(
-                    update(t)
-                    .where(this)
-                    .values(status_code=status_code, body=redact(body) if redact else body, headers=extra)
+                    update(t).where(this).values(status_code=status_code, body=kept, headers=extra)
                 )
             await uow.commit()
     except IntegrityError:

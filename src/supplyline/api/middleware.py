@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from supplyline.api.problems import problem
+from supplyline.audit import Origin, current_origin
 from supplyline.kernel.ids import new_id
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
@@ -75,7 +76,9 @@ class BodyLimit:
 
 
 class Correlation:
-    """Take X-Correlation-ID from the caller (or make one), expose it, and echo it back."""
+    """Take X-Correlation-ID from the caller (or make one), expose it, and echo it back; give
+    the request an id of its own (X-Request-ID), and tell the audit trail where entries of this
+    request come from."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -89,17 +92,26 @@ class Correlation:
             if name == b"x-correlation-id":
                 cid = value.decode("latin-1")[:100]
         cid = cid or str(new_id())
+        rid = str(new_id())
         token = correlation_id.set(cid)
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope.get("path", "") + (f"?{query}" if query else "")
+        origin = current_origin.set(Origin(rid, cid, scope.get("method", ""), target[:1000]))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-correlation-id", cid.encode())]
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-correlation-id", cid.encode()),
+                    (b"x-request-id", rid.encode()),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            current_origin.reset(origin)
             correlation_id.reset(token)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self._appender = appender
         self._on_commit = on_commit
         self._pending: list[NewEvent] = []
+        self.previous: dict[str, dict[str, Any]] = {}
         self._tx: AsyncTransaction | None = None
         self._conn: AsyncConnection | None = None
         self.correlation_id = correlation_id or str(new_id())
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
             self._conn = None
             self._tx = None
             self._pending.clear()
+            self.previous = {}
 
     async def flush_events(self) -> None:
         if self._pending:

@@ -75,6 +75,7 @@ class EventLog:
         *,
         tenant_id: uuid.UUID | None,
         types: Sequence[str] = (),
+        exclude_types: Sequence[str] = (),
         subject: str | None = None,
         correlation_id: str | None = None,
         where: ColumnElement[bool] | None = None,
@@ -87,6 +88,8 @@ class EventLog:
             stmt = stmt.where(eventlog_event.c.tenant_id == tenant_id)
         if types:
             stmt = stmt.where(eventlog_event.c.type.in_(list(types)))
+        if exclude_types:
+            stmt = stmt.where(eventlog_event.c.type.not_in(list(exclude_types)))
         if subject is not None:
             stmt = stmt.where(eventlog_event.c.subject == subject)
         if correlation_id is not None:

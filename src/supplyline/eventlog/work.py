@@ -8,6 +8,7 @@ the correlation id of the event being handled, so a chain of consequences shares
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +22,7 @@ class ConsumerWork:
         self._conn = conn
         self._log = log
         self._pending: list[NewEvent] = []
+        self.previous: dict[str, dict[str, Any]] = {}  # unread here: consumers' work is not audited
         self.correlation_id = correlation_id or str(new_id())
 
     @property

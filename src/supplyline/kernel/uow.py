@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,6 +12,10 @@ from supplyline.kernel.events import NewEvent
 
 class UnitOfWork(Protocol):
     correlation_id: str
+    # Records as they stood before this unit changed them, by subject (``sites/<id>``): a use
+    # case that changes a record leaves the old one here, and the audit trail files it as the
+    # entry's ``before``. Nothing else reads it; it is cleared when the unit ends.
+    previous: dict[str, dict[str, Any]]
 
     @property
     def conn(self) -> AsyncConnection: ...

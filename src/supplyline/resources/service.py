@@ -198,12 +198,14 @@ class ResourceService:
             raise PreconditionFailed(f"{spec.entity} {id_} is at version {row['version']}, not {if_version}")
         if row["archived_at"] is not None:
             raise Conflict(f"{spec.entity} {id_} is archived and cannot change")
+        before = (await self._render(uow.conn, spec, [row]))[0]
+        uow.previous[f"{spec.name}/{id_}"] = before
         current = await self._current_values(uow.conn, spec, row)
         patched = {k: merge_patch(current.get(k), v) for k, v in changes.items()}
         merged = self._coerce(spec, {**current, **patched})
         changed = [k for k in changes if merged[k] != current[k]]
         if not changed:
-            return self._shown(scope, spec, (await self._render(uow.conn, spec, [row]))[0])
+            return self._shown(scope, spec, before)
         changed_refs = tuple(r for r in spec.refs if r.field in changed)
         errors = await self._check_refs(uow.conn, scope, changed_refs, [merged], {})
         for child in spec.children:
@@ -240,7 +242,8 @@ class ResourceService:
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
         id_ = row["id"]
         if row["archived_at"] is not None:
-            return self._shown(scope, spec, (await self._render(uow.conn, spec, [row]))[0])
+            uow.previous[f"{spec.name}/{id_}"] = rec = (await self._render(uow.conn, spec, [row]))[0]
+            return self._shown(scope, spec, rec)
         now = utcnow()
         new_row = {**row, "archived_at": now, "updated_at": now, "version": row["version"] + 1}
         t = spec.table
@@ -249,7 +252,9 @@ class ResourceService:
             .where(t.c.id == id_, t.c.tenant_id == row["tenant_id"])
             .values(archived_at=now, updated_at=now, version=new_row["version"])
         )
-        rec = (await self._render(uow.conn, spec, [new_row]))[0]
+        # Both renders in one: archiving leaves the children as they were.
+        before, rec = await self._render(uow.conn, spec, [row, new_row])
+        uow.previous[f"{spec.name}/{id_}"] = before
         uow.publish(self._event(spec, "archived", scope, rec["id"], rec))
         return self._shown(scope, spec, rec)
 

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from supplyline import access
+from supplyline import access, audit
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, bearer_token, current_scope, requires, services
 from supplyline.bootstrap import Services
+from supplyline.kernel.errors import NotFound, Unauthorized
 from supplyline.kernel.rows import jsonable
-from supplyline.kernel.scope import Action, Scope
+from supplyline.kernel.scope import Action, PrincipalKind, Scope
 from supplyline.kernel.uow import UnitOfWork
 
 router = APIRouter(tags=["access"])
@@ -71,6 +72,14 @@ class RevokeIn(Strict):
     reason: str = Field(default="", max_length=500)
 
 
+async def _tenant_id(svc: Services, slug: str) -> uuid.UUID | None:
+    async with svc.read_engine.connect() as conn:
+        try:
+            return (await access.get_tenant_by_slug(conn, slug)).id
+        except NotFound:
+            return None
+
+
 def _resources(svc: Services) -> list[str]:
     return [spec.name for spec in svc.resources.catalog]
 
@@ -78,9 +87,25 @@ def _resources(svc: Services) -> list[str]:
 @router.post("/auth/login", summary="Log in with e-mail and password; answers a session token")
 async def login(request: Request, body: LoginIn, svc: Services = Depends(services)) -> Response:
     ttl = timedelta(hours=svc.settings.session_ttl_hours)
-    async with svc.uow() as uow:
-        session = await access.login(uow, body.tenant, body.email, body.password, ttl)
-        await uow.commit()
+    try:
+        async with svc.uow() as uow:
+            session = await access.login(uow, body.tenant, body.email, body.password, ttl)
+            await uow.commit()
+    except Unauthorized as exc:
+        tenant = await _tenant_id(svc, body.tenant)
+        await audit.record_security(
+            svc.uow,
+            None,
+            "auth.login",
+            f"users/{body.email[:200]}",
+            outcome="denied",
+            reason=exc.detail,
+            tenant_id=tenant,
+        )
+        raise
+    user = session.user
+    who = Scope(uuid.UUID(user["tenant_id"]), (), uuid.UUID(user["id"]), user["email"], PrincipalKind.USER)
+    await audit.record_security(svc.uow, who, "auth.login", f"users/{user['id']}", outcome="ok")
     return JSON({"token": session.token, "expires_at": session.expires_at.isoformat(), "user": session.user})
 
 
@@ -91,6 +116,7 @@ async def logout(
     async with svc.uow() as uow:
         await access.logout(uow, scope, bearer_token(request) or "")
         await uow.commit()
+    await audit.record_security(svc.uow, scope, "auth.logout", f"users/{scope.principal_id}", outcome="ok")
     return Response(status_code=204)
 
 

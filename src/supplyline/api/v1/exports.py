@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import StreamingResponse
 
+from supplyline import audit
 from supplyline.api.deps import requires, services
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
@@ -58,6 +59,8 @@ def export_router(spec: ResourceSpec) -> APIRouter:
         raw = {k: v for k, v in request.query_params.items() if k not in CONTROL_PARAMS}
         filters = svc.resources.parse_filters(name, raw)
         header = columns(spec, scope)
+        # An export is a security-relevant read: on the audit trail before a row is read.
+        await audit.record_security(svc.uow, scope, f"{name}.export", f"exports/{name}", outcome="ok")
 
         async def rows() -> AsyncIterator[str]:
             buf = io.StringIO()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from supplyline import alarms, integrations, logistics, maintenance
+from supplyline import alarms, audit, integrations, logistics, maintenance
 from supplyline.alarms.model import Status
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
@@ -127,7 +127,7 @@ async def comment(
             "created_at": note["created_at"].isoformat()
         }
 
-    return await idempotency.write(request, svc, scope, action)
+    return await idempotency.write(request, svc, scope, action, audit_action="alarms.comment")
 
 
 @router.post("/alarms/{alarm_id}/clear", tags=["alarms"], summary="Clear the alarm by hand")
@@ -238,7 +238,12 @@ async def rule_history(
     async with svc.read_engine.connect() as conn:
         await svc.resources.get(conn, scope, "rules", rule_id)  # 404 for another tenant's
         events = await svc.events.read(
-            conn, 0, 1000, tenant_id=scope.require_tenant(), subject=f"rules/{rule_id}"
+            conn,
+            0,
+            1000,
+            tenant_id=scope.require_tenant(),
+            subject=f"rules/{rule_id}",
+            exclude_types=(audit.AUDIT_RECORDED.type,),  # the rule's own events fill the page
         )
     items = []
     for ev in events:

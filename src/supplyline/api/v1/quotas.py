@@ -64,9 +64,13 @@ class TenantQuotaOut(BaseModel):
     updated_at: AwareDatetime | None
 
 
-async def _write(request: Request, svc: Services, scope: Scope, action: idempotency.Action) -> Response:
+async def _write(
+    request: Request, svc: Services, scope: Scope, action: idempotency.Action, audit_action: str
+) -> Response:
     try:
-        return await idempotency.write(request, svc, scope, action, status_code=200)
+        return await idempotency.write(
+            request, svc, scope, action, status_code=200, audit_action=audit_action
+        )
     finally:
         svc.throttle.invalidate()
 
@@ -103,7 +107,7 @@ async def set_tenant_quotas(
         quota = access.Quota(**body.model_dump())
         return (await access.set_tenant_quota(uow, scope, tenant_id, quota)).as_dict()
 
-    return await _write(request, svc, scope, action)
+    return await _write(request, svc, scope, action, "tenants.quotas.set")
 
 
 @router.delete(
@@ -119,7 +123,7 @@ async def clear_tenant_quotas(
         view = await access.clear_tenant_quota(uow, scope, tenant_id, svc.throttle.defaults)
         return view.as_dict()
 
-    return await _write(request, svc, scope, action)
+    return await _write(request, svc, scope, action, "tenants.quotas.clear")
 
 
 @router.get(
@@ -152,4 +156,4 @@ async def set_key_quotas(
         quota = access.Quota(**body.model_dump())
         return (await access.set_key_quota(uow, scope, key_id, quota)).as_dict()
 
-    return await _write(request, svc, scope, action)
+    return await _write(request, svc, scope, action, "api_keys.quotas.set")

@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
-from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
 from supplyline.kernel.scope import Action, Scope
@@ -144,10 +143,11 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         svc: Services = Depends(services),
     ) -> Response:
         if_version = _if_match(request)
-        async with svc.uow(correlation_id.get()) as uow:
-            rec = await svc.resources.update(uow, scope, name, id, payload, if_version=if_version)
-            await uow.commit()
-        return JSON(rec, headers=_etag(rec))
+
+        async def action(uow: UnitOfWork) -> dict[str, Any]:
+            return await svc.resources.update(uow, scope, name, id, payload, if_version=if_version)
+
+        return await idempotency.write(request, svc, scope, action, status_code=200, headers=_etag)
 
     @router.post(
         "/{id}/archive",

@@ -280,7 +280,12 @@ async def issue(
 
     try:
         return await idempotency.write(
-            request, svc, scope, action, redact=lambda body: {**body, "token": None, "secret": None}
+            request,
+            svc,
+            scope,
+            action,
+            redact=lambda body: {**body, "token": None, "secret": None},
+            audit_action="devices.credentials.issue",
         )
     finally:
         svc.telemetry.invalidate()

@@ -103,7 +103,14 @@ async def create_tenant(
         tenant, key = await access.create_tenant(uow, scope, body.slug, body.name)
         return {"tenant": _jsonable(tenant), "admin_key": _issued(key)}
 
-    return await idempotency.write(request, svc, scope, action, redact=_without_token)
+    return await idempotency.write(
+        request,
+        svc,
+        scope,
+        action,
+        redact=_without_token,
+        audit_object=lambda body: f"tenants/{body['tenant']['id']}",
+    )
 
 
 @router.get(
