@@ -4,7 +4,8 @@
 #                (SUPPLYLINE_DEMO_EXIT_AFTER_LOOP=1: exit 0 after the loop, 1 without one in 120 s)
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules): one JSON object a line on stdout
+#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads): one JSON object a
+#                line on stdout
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
 PYTHON ?= python3
@@ -57,6 +58,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench ingest --json
 	@$(BIN)/supplyline bench mqtt --json
 	@$(BIN)/supplyline bench rules --json
+	@$(BIN)/supplyline bench scoped-read --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

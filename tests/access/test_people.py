@@ -183,3 +183,20 @@ async def test_a_partners_people_reach_only_its_relationships(
     # Archiving the organisation ends its people's access.
     await client.post(f"/v1/organizations/{carrier['id']}/archive", headers=tenant.headers)
     assert (await client.get("/v1/auth/me", headers=h)).json()["grants"] == []
+
+
+async def test_a_partner_key_stops_reaching_anything_once_its_organisation_is_archived(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    """The organisation's kind is read with the key (one statement): archiving still ends it."""
+    carrier = await post(
+        client, tenant.headers, "organizations", {"code": "C9", "name": "C9", "kind": "carrier"}
+    )
+    body = {"name": "c9", "role": "partner_viewer", "organization_id": carrier["id"]}
+    h = {"Authorization": f"Bearer {(await post(client, tenant.headers, 'api-keys', body))['token']}"}
+    me = (await client.get("/v1/auth/me", headers=h)).json()
+    assert [g["reach"]["organization_kind"] for g in me["grants"]] == ["carrier"]
+    assert (await client.get("/v1/shipments", headers=h)).status_code == 200
+    await client.post(f"/v1/organizations/{carrier['id']}/archive", headers=tenant.headers)
+    assert (await client.get("/v1/auth/me", headers=h)).json()["grants"] == []
+    assert_problem(await client.get("/v1/shipments", headers=h), 403)

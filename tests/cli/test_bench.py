@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import json
+import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
+from supplyline.api.app import create_app
+from supplyline.bench.scoped_read_bench import _check, run_scoped_read_bench
+from supplyline.bench.scoped_world import Entitled, ScopedWorld, Size
+from supplyline.bootstrap import Services
+from supplyline.settings import Settings
 from tests.cli.conftest import Invoke
 
 
@@ -12,3 +21,42 @@ def test_bench_import_json_is_exactly_one_object(invoke: Invoke) -> None:
     result = invoke("bench", "import", "--json")
     (line,) = result.output.splitlines()
     assert json.loads(line)["rows_per_s"] > 0
+
+
+TINY = Size(shipments=120, carriers=3, trackers=12, assets=12, sites=4, products=3, interval_s=900)
+
+
+@pytest.mark.slow
+async def test_bench_scoped_read_compares_partner_and_admin(tmp_path: Path) -> None:
+    def app(svc: Services) -> FastAPI:
+        return create_app(svc, run_consumers=False)
+
+    result = await run_scoped_read_bench(tmp_path, app, size=TINY, rounds=2, warmup=1, page=5)
+    assert json.loads(json.dumps(result)) == result  # one plain JSON object
+    assert {"partner_ms", "admin_ms", "ratio", "queries", "shipments", "readings", "backend"} <= set(result)
+    assert set(result["queries"]) == {
+        "shipments",
+        "lots",
+        "devices",
+        "alarms",
+        "events",
+        "telemetry",
+        "telemetry_latest",
+    }
+    assert result["ratio"] == pytest.approx(result["partner_ms"] / result["admin_ms"], rel=0.01)
+    assert result["shipments"] == 120 and result["readings"] > 0 and result["backend"] == "sqlite"
+
+
+def test_bench_scoped_read_refuses_a_partner_page_it_should_not_see() -> None:
+    """The bench checks answers before timing them: a leaking filter stops it."""
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    world = ScopedWorld(
+        Settings(), "", carrier_id="c1", entitled=Entitled(shipments={mine}), trip={}, moving=""
+    )
+
+    def page(*ids: str) -> dict[str, Any]:
+        return {"items": [{"id": i, "carrier_organization_id": "c1"} for i in ids]}
+
+    answers = {"admin": {"shipments": page(theirs)}, "partner": {"shipments": page(theirs)}}
+    with pytest.raises(AssertionError, match="shipments it does not reach"):
+        _check(world, answers, 1)

@@ -13,6 +13,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import registry
 from supplyline.access.grants import load_grants
 from supplyline.access.keys import digest
 from supplyline.access.people import SESSION_RE
@@ -34,11 +35,9 @@ async def authenticate(conn: AsyncConnection, token: str, admin_token: str | Non
     match = TOKEN_RE.match(token)
     if match is None:
         raise Unauthorized("malformed API key")
-    row = (
-        (await conn.execute(select(access_api_key).where(access_api_key.c.prefix == match[1])))
-        .mappings()
-        .first()
-    )
+    k = access_api_key
+    kind = registry.organization_kind_of(k.c.tenant_id, k.c.organization_id).label("organization_kind")
+    row = (await conn.execute(select(k, kind).where(k.c.prefix == match[1]))).mappings().first()
     if row is None or not hmac.compare_digest(row["secret_hash"], digest(token)):
         raise Unauthorized("unknown API key")
     now = utcnow()
@@ -54,6 +53,7 @@ async def authenticate(conn: AsyncConnection, token: str, admin_token: str | Non
         api_key_id=row["id"],
         base_role=row["role"],
         organization_id=row["organization_id"],
+        organization_kind=row["organization_kind"],
         now=now,
     )
     return Scope(
@@ -71,10 +71,11 @@ async def _session(conn: AsyncConnection, token: str) -> Scope:
     if match is None:
         raise Unauthorized("malformed session token")
     s, u = access_session, access_user
+    kind = registry.organization_kind_of(u.c.tenant_id, u.c.organization_id).label("organization_kind")
     row = (
         (
             await conn.execute(
-                select(s, u.c.email, u.c.organization_id, u.c.disabled_at)
+                select(s, u.c.email, u.c.organization_id, u.c.disabled_at, kind)
                 .join(u, u.c.id == s.c.user_id)
                 .where(s.c.prefix == match[1])
             )
@@ -90,7 +91,12 @@ async def _session(conn: AsyncConnection, token: str) -> Scope:
     if row["expires_at"] <= now:
         raise Unauthorized("session expired; log in again")
     grants = await load_grants(
-        conn, row["tenant_id"], user_id=row["user_id"], organization_id=row["organization_id"], now=now
+        conn,
+        row["tenant_id"],
+        user_id=row["user_id"],
+        organization_id=row["organization_id"],
+        organization_kind=row["organization_kind"],
+        now=now,
     )
     return Scope(
         tenant_id=row["tenant_id"],

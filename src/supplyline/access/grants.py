@@ -250,10 +250,13 @@ async def load_grants(
     api_key_id: uuid.UUID | None = None,
     base_role: str | None = None,
     organization_id: uuid.UUID | None = None,
+    organization_kind: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Grant, ...]:
     """The live grants of a principal at ``now``: expired and revoked assignments give nothing,
-    so access ends at the expiry time without any job running."""
+    so access ends at the expiry time without any job running. ``organization_kind``: the kind
+    of the holder's organisation when the caller has just read it (``registry.
+    organization_kind_of``), None to read it here."""
     now = now or utcnow()
     t = access_role_assignment
     holder = t.c.user_id == user_id if user_id is not None else t.c.api_key_id == api_key_id
@@ -270,7 +273,10 @@ async def load_grants(
         return ()
     perms = await _permissions(conn, tenant, {r["role"] for r in rows})
     orgs = {r["organization_id"] for r in rows if r["organization_id"]} | ({organization_id} - {None})
-    kinds = await registry.organization_kinds(conn, tenant, [o for o in orgs if o is not None])
+    known = {organization_id: organization_kind} if organization_id and organization_kind else {}
+    kinds = known | await registry.organization_kinds(
+        conn, tenant, [o for o in orgs if o is not None and o not in known]
+    )
     regions = await registry.region_site_ids(conn, tenant, [r["region_id"] for r in rows if r["region_id"]])
     if organization_id is not None and organization_id not in kinds:
         return ()  # the holder's organisation is gone: so is its access

@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Table, literal, or_, select
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import alarms, logistics, maintenance, registry, rules
-from supplyline.db.dialect import uuid_text
+from supplyline.db.dialect import subject_key, uuid_key
 from supplyline.eventlog import eventlog_event
 from supplyline.kernel.scope import Action, Reach, ReachKind, Scope
 from supplyline.resources import Visibility, in_reach, install, reach_condition
@@ -38,11 +38,21 @@ Window = tuple[int, int]
 
 
 def _events(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
+    """``<resource>/<id>`` subjects whose id is in reach. The id is taken out of the subject and
+    compared with the ids as stored, rather than each reached id being formatted into a subject:
+    and since the prefix is tested first, a resource's ids are only gathered once an event about
+    that resource is met (SQLite builds an IN list when it is first evaluated)."""
+    subject = table.c.subject
     parts = []
     for resource in EVENT_SUBJECTS:
+        prefix = f"{resource}/"
         ids = in_reach(resource, reach, tenant).subquery()
-        subjects = select(literal(f"{resource}/") + uuid_text(ids.c.id))
-        parts.append(table.c.subject.in_(subjects))
+        parts.append(
+            and_(
+                func.substr(subject, 1, len(prefix)) == prefix,
+                subject_key(subject, len(prefix)).in_(select(uuid_key(ids.c.id))),
+            )
+        )
     return or_(*parts)
 
 

@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from fastapi import FastAPI
 from rich.markup import escape
 from rich.table import Table
 
+from supplyline.api.app import create_app
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
 from supplyline.bench.mqtt_bench import run_mqtt_bench
 from supplyline.bench.rules_bench import run_rules_bench
+from supplyline.bench.scoped_read_bench import run_scoped_read_bench
+from supplyline.bootstrap import Services
 from supplyline.cli.common import console, err_console, print_json
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -72,13 +76,37 @@ def mqtt_bench(json_: JsonFlag = False) -> None:
     _run("MQTT benchmark", lambda tmp: run_mqtt_bench(tmp), json_)
 
 
+@app.command("scoped-read")
+def scoped_read_bench(
+    json_: JsonFlag = False,
+    rounds: Annotated[int, typer.Option(help="Timed rounds per caller (admin and partner alternate).")] = 60,
+) -> None:
+    """List and telemetry reads as a carrier partner against the same reads as the tenant admin."""
+
+    def app(svc: Services) -> FastAPI:
+        return create_app(svc, run_consumers=False)
+
+    _run("Scoped read benchmark", lambda tmp: run_scoped_read_bench(tmp, app, rounds=rounds), json_)
+
+
 def _table(title: str, result: dict[str, Any]) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("measure", style="bold")
     table.add_column("value", justify="right")
-    for key, value in result.items():
-        table.add_row(escape(str(key)), escape(_fmt(value)))
+    for key, value in _flat(result):
+        table.add_row(escape(key), escape(_fmt(value)))
     return table
+
+
+def _flat(result: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested figures (per query) as dotted rows: ``queries.events.ratio``."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            rows += _flat(value, f"{prefix}{key}.")
+        else:
+            rows.append((f"{prefix}{key}", value))
+    return rows
 
 
 def _fmt(value: Any) -> str:

@@ -89,9 +89,12 @@ def _sites(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     if reach.kind is ReachKind.SITES:
         return None
     s = t.logistics_shipment
-    ends = in_reach("shipments", reach, tenant).with_only_columns(s.c.origin_site_id)
-    starts = in_reach("shipments", reach, tenant).with_only_columns(s.c.destination_site_id)
-    return table.c.id.in_(union(ends, starts))
+    starts = in_reach("shipments", reach, tenant).with_only_columns(s.c.origin_site_id)
+    ends = in_reach("shipments", reach, tenant).with_only_columns(s.c.destination_site_id)
+    # Two lists rather than one UNION: SQLite sorts a UNION into a temporary b-tree before it
+    # can look anything up in it (twice the time), and builds a second list only for a site
+    # the first does not hold.
+    return table.c.id.in_(starts) | table.c.id.in_(ends)
 
 
 VISIBILITY = [

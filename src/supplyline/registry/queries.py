@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Scope
@@ -163,6 +163,20 @@ async def organization_kinds(
         o.c.tenant_id == tenant_id, o.c.id.in_(list(ids)), o.c.archived_at.is_(None)
     )
     return {r.id: r.kind for r in await conn.execute(stmt)}
+
+
+def organization_kind_of(
+    tenant_id: ColumnElement[uuid.UUID], organization_id: ColumnElement[uuid.UUID | None]
+) -> ScalarSelect[str]:
+    """What ``organization_kinds`` answers for one organisation (NULL once it is archived or
+    gone), as SQL: authentication reads it in the statement that finds the credential, which
+    saves every partner request a query."""
+    o = registry_organization
+    return (
+        select(o.c.kind)
+        .where(o.c.tenant_id == tenant_id, o.c.id == organization_id, o.c.archived_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 async def region_site_ids(
