@@ -1,7 +1,7 @@
 """webhook subscriptions (partners), a wider delivery target
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-29
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import supplyline.kernel.schema
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
