@@ -14,6 +14,7 @@ from supplyline import (
     access,
     alarms,
     audit,
+    governance,
     integrations,
     logistics,
     maintenance,
@@ -48,6 +49,7 @@ class Services:
     deliverer: integrations.Deliverer
     rule_evaluator: rules.RuleEvaluator
     throttle: access.Throttle
+    purger: governance.Purger
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
@@ -55,12 +57,14 @@ class Services:
         await asyncio.gather(self.run_workers(stop), self.run_sweep(stop))
 
     async def run_workers(self, stop: asyncio.Event) -> None:
-        """Event consumers, the outbox and alarm escalation: all of it works from the database,
-        so it may run in a process of its own (``supplyline workers``)."""
+        """Event consumers, the outbox, alarm escalation and the retention purge of the log: all
+        of it works from the database, so it may run in a process of its own (``supplyline
+        workers``)."""
         await asyncio.gather(
             self.consumers.run(stop),
             self.deliverer.run(stop),
             self._every(stop, "alarm escalation", alarms.escalate_due, self._alarms_due),
+            self._repeat(stop, "retention purge", self._purge_due, self.settings.retention_purge_interval_s),
         )
 
     async def run_sweep(self, stop: asyncio.Event) -> None:
@@ -75,6 +79,24 @@ class Services:
     async def _heartbeats(self) -> bool:
         return self.rule_evaluator.watches_silence()
 
+    async def _purge_due(self) -> None:
+        """Each purge is a transaction of its own per tenant and class (``governance.Purger``)."""
+        if await self.purger.due():
+            await self.purger.run_all()
+
+    async def _repeat(
+        self, stop: asyncio.Event, what: str, job: Callable[[], Awaitable[object]], interval: float
+    ) -> None:
+        """Run ``job`` every ``interval`` seconds until ``stop``; a failure is logged and the
+        job tried again at the next tick."""
+        while not stop.is_set():
+            try:
+                await job()
+            except Exception:  # the database went away: try again at the next tick
+                logging.getLogger(__name__).exception("%s failed; trying again", what)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
     async def _every(
         self,
         stop: asyncio.Event,
@@ -85,16 +107,14 @@ class Services:
         """Run ``job`` in a transaction of its own every escalation interval until ``stop``,
         when ``probe`` (a read) says there may be work: on SQLite a write transaction takes the
         write lock ingestion needs."""
-        while not stop.is_set():
-            try:
-                if await probe():
-                    async with self.uow(what.replace(" ", "-")) as uow:
-                        if await job(uow):
-                            await uow.commit()
-            except Exception:  # the database went away: try again at the next tick
-                logging.getLogger(__name__).exception("%s failed; trying again", what)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.escalation_interval_s)
+
+        async def tick() -> None:
+            if await probe():
+                async with self.uow(what.replace(" ", "-")) as uow:
+                    if await job(uow):
+                        await uow.commit()
+
+        await self._repeat(stop, what, tick, self.settings.escalation_interval_s)
 
     async def close(self) -> None:
         await self.telemetry.stop()
@@ -182,6 +202,7 @@ def build_services(
         retention_days=settings.telemetry_retention_days,
         compact_after_s=settings.telemetry_compact_after_s,
         admit_readings=throttle.admit_readings,
+        retention_rules=governance.telemetry_rules,
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
     consumers: list[Consumer] = [
@@ -207,6 +228,7 @@ def build_services(
         deliverer=integrations.Deliverer(engine, read_engine),
         rule_evaluator=rules.RuleEvaluator(tele.directory),
         throttle=throttle,
+        purger=governance.Purger(uow, read_engine, key, [c.name for c in consumers]),
         ledger_key=key,
     )
     # Rules see every committed batch of readings, in its transaction.

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     telemetry_retention_days: int = Field(
         default=365, ge=1, description="Unless a retention policy says otherwise."
     )
+    retention_purge_interval_s: float = Field(
+        default=3600,
+        ge=1,
+        description="How often the workers purge events, audit entries and checkpoints past the "
+        "retention a tenant set (GET/PUT /v1/governance/retention); telemetry is purged by the compactor.",
+    )
     compactor: Literal["process", "inline", "off"] = Field(
         default="process",
         description="Where telemetry compaction, silence detection and retention run: 'process', a "

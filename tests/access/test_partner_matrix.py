@@ -259,6 +259,8 @@ SPECIAL: dict[str, Check] = {
     "/v1/auth/me": check_me,
     "/v1/audit": only(staff_wide),
     "/v1/audit/export": only(staff_wide),
+    "/v1/governance/retention": only(staff_wide),
+    "/v1/governance/legal-holds": only(staff_wide),
     "/v1/webhooks": only(lambda who: 403 if who in ("sp", "dc_operator") else 200),
     "/v1/api-keys/{key_id}/quotas": check_key_quotas,
     "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,

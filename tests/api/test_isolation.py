@@ -50,9 +50,11 @@ async def _tenant_a(
     w["user"] = await post(client, tenant.headers, "users", person)
     marked = {"code": "A-ONLY-7F3A", "name": "A-SECRET-NAME", "kind": "plant"}
     w["marked"] = await post(client, tenant.headers, "sites", marked)
+    hold = {"data_class": "events", "reason": "A-LITIGATION-5D2C"}
+    w["legal-hold"] = await post(client, tenant.headers, "governance/legal-holds", hold)
     # Ids and keys cannot be guessed; the factory's codes are public (they are API doc examples).
     secrets = {str(tenant.id), tenant.token, tenant.token.split("_")[1], w["api-key"]["prefix"]}
-    secrets |= {rec["id"] for rec in w.values()} | {marked["code"], marked["name"]}
+    secrets |= {rec["id"] for rec in w.values()} | {marked["code"], marked["name"], hold["reason"]}
     return w, secrets
 
 
@@ -132,6 +134,14 @@ async def test_every_get_is_confined_to_the_caller(
                     kept = {k: v for k, v in entry.items() if k not in ("object", "path")}
                     assert not _leaks(str(kept), secrets), entry
                 assert (await client.get(path, headers=a.headers)).status_code == 200
+            elif path in ("/v1/governance/retention", "/v1/governance/legal-holds"):
+                r = await client.get(path, headers=b.headers)
+                assert r.status_code == 200 and r.json().get("items", []) == [], r.text
+                assert not _leaks(r.text, secrets), r.text
+                mine = await client.get(path, headers=a.headers)
+                assert mine.status_code == 200, mine.text
+                if path.endswith("legal-holds"):
+                    assert [h["id"] for h in mine.json()["items"]] == [w["legal-hold"]["id"]]
             else:
                 assert "{" not in path, f"no way to call {path}: teach this test its path parameters"
                 r = await client.get(path, headers=b.headers)

@@ -40,6 +40,9 @@ OTHER_WRITES = {
     ("PUT", "/v1/tenants/{tenant_id}/quotas"): "tenants.quotas",  # named .set by the route
     ("DELETE", "/v1/tenants/{tenant_id}/quotas"): "tenants.quotas",  # named .clear by the route
     ("PUT", "/v1/api-keys/{key_id}/quotas"): "api_keys.quotas",  # named .set by the route
+    ("PUT", "/v1/governance/retention"): "governance.retention.replace",
+    ("POST", "/v1/governance/legal-holds"): "governance.legal_holds.create",
+    ("POST", "/v1/governance/legal-holds/{hold_id}/release"): "governance.legal_holds.release",
 }
 
 

@@ -1,10 +1,11 @@
 """Roles as data: the built-in ones, and checking the permissions of custom ones.
 
 A permission is ``resource:action``. Resources are the catalog's (``shipments``, ``assets``...)
-plus the capabilities that are not catalog resources (``telemetry``, ``alarms``...) and four
+plus the capabilities that are not catalog resources (``telemetry``, ``alarms``...) and five
 sensitive ones a wildcard does not cover (``access``, ``audit``, ``commercial``: prices, costs
-and contract terms, ``quotas``). Built-in roles live in code so that an upgrade can extend them;
-custom roles are rows a tenant admin composes from the same vocabulary.
+and contract terms, ``governance``: retention and legal holds, ``quotas``). Built-in roles live
+in code so that an upgrade can extend them; custom roles are rows a tenant admin composes from
+the same vocabulary.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SERVICE_RESOURCES = (
     "ledger",
     "dead-letters",
     "imports",
+    "governance",
 )
 ACTIONS = frozenset(a.value for a in Action)
 
@@ -116,7 +118,7 @@ BUILT_IN: dict[str, RoleDef] = {
         RoleDef(
             "auditor",
             "Auditor",
-            _perms(["*", "audit", "access", "commercial", "ledger"]),
+            _perms(["*", "audit", "access", "commercial", "ledger", "governance"]),
             "Reads everything, the audit trail included; changes nothing.",
         ),
         RoleDef(

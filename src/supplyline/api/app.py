@@ -19,6 +19,7 @@ from supplyline.api.v1 import (
     audit,
     deadletters,
     events,
+    governance,
     imports,
     ledger,
     operations,
@@ -97,6 +98,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(scopes.annotate(ledger.router))
     v1.include_router(scopes.annotate(webhooks.router))
     v1.include_router(scopes.annotate(audit.router))
+    v1.include_router(scopes.annotate(governance.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from supplyline import __version__
-from supplyline.cli import admin, bench, compactor, db, events, imports, ledger, mqtt, serve, sim
+from supplyline.cli import admin, bench, compactor, db, events, governance, imports, ledger, mqtt, serve, sim
 
 app = typer.Typer(
     name="supplyline",
@@ -32,6 +32,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
 
 

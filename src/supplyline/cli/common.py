@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
@@ -22,7 +23,9 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import access
 from supplyline.bootstrap import Services, build_services
 from supplyline.db.migrate import current_revision, head_revision, upgrade
 from supplyline.kernel.errors import DomainError
@@ -47,6 +50,15 @@ def fail(message: str) -> NoReturn:
 def print_json(obj: Any) -> None:
     """One JSON document on one line of stdout: what scripts and ``jq`` expect."""
     typer.echo(orjson.dumps(obj, default=str).decode())
+
+
+async def find_tenant(conn: AsyncConnection, given: str) -> uuid.UUID:
+    """The id of the tenant named by its slug or its id (NotFound otherwise)."""
+    try:
+        tenant_id = uuid.UUID(given)
+    except ValueError:
+        return (await access.get_tenant_by_slug(conn, given)).id
+    return (await access.get_tenant(conn, tenant_id)).id
 
 
 def load_settings() -> Settings:

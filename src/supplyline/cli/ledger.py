@@ -20,6 +20,7 @@ from supplyline.cli.common import (
     CliError,
     check_schema,
     console,
+    find_tenant,
     load_settings,
     open_services,
     print_json,
@@ -34,14 +35,6 @@ app = typer.Typer(
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 TenantOption = Annotated[str | None, typer.Option(help="Only this tenant (its slug or id).")]
-
-
-async def _tenant_id(conn: AsyncConnection, given: str) -> uuid.UUID:
-    try:
-        tenant_id = uuid.UUID(given)
-    except ValueError:
-        return (await access.get_tenant_by_slug(conn, given)).id
-    return (await access.get_tenant(conn, tenant_id)).id
 
 
 async def _names(conn: AsyncConnection) -> dict[uuid.UUID, str]:
@@ -67,7 +60,7 @@ def verify(tenant: TenantOption = None, json_: JsonFlag = False) -> None:
             key = _key(services)
             coverage = await trace.recorder_coverage(services.consumers)
             async with services.read_engine.connect() as conn:
-                tenant_id = await _tenant_id(conn, tenant) if tenant is not None else None
+                tenant_id = await find_tenant(conn, tenant) if tenant is not None else None
                 report = await trace.verify(conn, key, tenant_id, coverage=coverage)
                 return report, await _names(conn)
 
@@ -116,7 +109,7 @@ def show(
         async with open_services(settings) as services:
             await check_schema(services, auto_upgrade=False)
             async with services.read_engine.connect() as conn:
-                tenant_id = await _tenant_id(conn, tenant) if tenant is not None else None
+                tenant_id = await find_tenant(conn, tenant) if tenant is not None else None
                 return await trace.latest_checkpoints(conn, tenant_id, limit), await _names(conn)
 
     checkpoints, names = run(main)

@@ -27,6 +27,14 @@ async def lock_event_log(conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTLOG_LOCK_KEY})
 
 
+async def lock_for_transaction(conn: AsyncConnection, key: int) -> None:
+    """Hold the advisory lock ``key`` (a signed 64-bit integer) to the end of the transaction on
+    PostgreSQL, where two writers of the same thing must queue; SQLite writers are serialised by
+    BEGIN IMMEDIATE already."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 async def upsert(
     conn: AsyncConnection,
     table: Table,

@@ -6,6 +6,7 @@ import supplyline.access.tables
 import supplyline.alarms.tables
 import supplyline.eventlog.projections
 import supplyline.eventlog.tables
+import supplyline.governance.tables
 import supplyline.integrations.tables
 import supplyline.logistics.tables
 import supplyline.maintenance.tables

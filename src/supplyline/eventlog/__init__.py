@@ -3,6 +3,7 @@
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
 from supplyline.eventlog.log import EventLog, LogNotifier
 from supplyline.eventlog.registry import EventTypeRegistry, UnknownEventType
+from supplyline.eventlog.retention import count_events, delete_events, handled_through
 from supplyline.eventlog.tables import eventlog_event
 from supplyline.eventlog.work import ConsumerWork
 
@@ -16,5 +17,8 @@ __all__ = [
     "EventTypeRegistry",
     "LogNotifier",
     "UnknownEventType",
+    "count_events",
+    "delete_events",
     "eventlog_event",
+    "handled_through",
 ]

@@ -57,8 +57,10 @@ class Grant:
 
 
 # Resources a wildcard does not cover: a custom role built from "*:read" must not see prices
-# or the audit trail, or manage access, unless it names them.
-SENSITIVE = frozenset({"access", "audit", "commercial", "quotas"})
+# or the audit trail, or manage access, unless it names them. Governance (retention, legal
+# holds) too: with "*:write" a key could shorten retention and purge the trail of what it did,
+# and a legal hold's reason may name a dispute.
+SENSITIVE = frozenset({"access", "audit", "commercial", "governance", "quotas"})
 ALL = frozenset({"*:*", *(f"{r}:*" for r in SENSITIVE)})
 
 

@@ -2,6 +2,7 @@
 
 from supplyline.telemetry.events import EVENT_TYPES
 from supplyline.telemetry.resources import RESOURCES
+from supplyline.telemetry.retention import RulesSource, TenantRules
 from supplyline.telemetry.service import TelemetryServices, build_telemetry
 
-__all__ = ["EVENT_TYPES", "RESOURCES", "TelemetryServices", "build_telemetry"]
+__all__ = ["EVENT_TYPES", "RESOURCES", "RulesSource", "TelemetryServices", "TenantRules", "build_telemetry"]

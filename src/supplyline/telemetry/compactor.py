@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.uow import UnitOfWorkFactory
 from supplyline.telemetry.codec import Columns, Series, concat, decode_landing, encode_chunk
-from supplyline.telemetry.retention import purge
+from supplyline.telemetry.retention import RulesSource, purge, tenants_with_telemetry
 from supplyline.telemetry.seqs import SeqRanges
 from supplyline.telemetry.status import mark_silent, silent_candidates
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_landing
@@ -72,11 +72,13 @@ class Compactor:
         retention_days: int = 365,
         purge_every_s: float = 3600,
         read_engine: AsyncEngine | None = None,
+        retention_rules: RulesSource | None = None,
     ) -> None:
         # Reads go through a read-only engine: on SQLite the write engine begins IMMEDIATE,
         # which takes the write lock that every ingest commit waits for.
         self.read_engine = read_engine
         self.retention_days = retention_days
+        self.retention_rules = retention_rules
         self.purge_every_s = purge_every_s
         self._last_purge = -purge_every_s
         self.uow = uow
@@ -206,11 +208,20 @@ class Compactor:
             total += n
         return total
 
-    async def purge(self) -> int:
-        """Delete telemetry past its retention (policies per tenant and device profile)."""
-        async with self.uow() as uow:
-            count = await purge(uow, self.retention_days)
-            await uow.commit()
+    async def purge(self, tenant_id: uuid.UUID | None = None) -> int:
+        """Delete telemetry past its retention (policies per tenant and device profile, legal
+        holds), one tenant per transaction: of every tenant, or of ``tenant_id``."""
+        if tenant_id is None:
+            async with self._reading() as conn:
+                tenants = await tenants_with_telemetry(conn)
+        else:
+            tenants = [tenant_id]
+        count = 0
+        for tenant in tenants:
+            async with self.uow() as uow:
+                if gone := await purge(uow, self.retention_days, tenant, self.retention_rules):
+                    count += gone
+                    await uow.commit()
         return count
 
     async def check_silence(self) -> int:

@@ -1,23 +1,30 @@
 """How long telemetry is kept: per tenant and per device profile, as data; and the purge job.
 
 Policies are a resource (``/v1/retention-policies``): one without a device profile is the
-tenant's default, one with a profile overrides it for that profile's devices; without either,
-``SUPPLYLINE_TELEMETRY_RETENTION_DAYS`` applies. Purging drops whole chunks that end before the
-cutoff and trims the ones that straddle it, and leaves a ``telemetry.purged`` event per tenant
+tenant's default, one with a profile overrides it for that profile's devices. Without either,
+the tenant's governance setting for telemetry applies (``/v1/governance/retention``, kept by
+``supplyline.governance``), and without that ``SUPPLYLINE_TELEMETRY_RETENTION_DAYS``. A legal
+hold on the tenant's telemetry suspends purging it. Telemetry asks governance through
+``RulesSource``, which the composition root wires in (governance sits above telemetry).
+
+Purging drops whole chunks that end before the cutoff and trims the ones that straddle it, one
+tenant per transaction, and leaves a ``telemetry.purged`` event and an audit entry per tenant
 so that the deletion itself is on the record.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Integer, Uuid, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import audit
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import FieldError
 from supplyline.kernel.events import NewEvent
@@ -109,41 +116,92 @@ async def _purge_group(conn: AsyncConnection, devices: Any, cutoff_ms: int) -> i
     return gone
 
 
-async def purge(uow: UnitOfWork, default_days: int) -> int:
-    """Delete readings past their retention; returns how many went."""
+@dataclass(frozen=True)
+class TenantRules:
+    """What a tenant's governance settings say about its telemetry (``supplyline.governance``
+    answers): its default retention in place of the platform's, and whether a legal hold
+    suspends purging."""
+
+    days: int | None = None
+    held: bool = False
+
+
+# Asked inside the purge's own transaction, so that a hold placed meanwhile is seen.
+RulesSource = Callable[[AsyncConnection, uuid.UUID], Awaitable[TenantRules]]
+
+
+async def tenants_with_telemetry(conn: AsyncConnection) -> list[uuid.UUID]:
+    d, s = registry_device, telemetry_device_state
+    stmt = select(d.c.tenant_id).join(s, s.c.device_id == d.c.id).distinct().order_by(d.c.tenant_id)
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def purge(
+    uow: UnitOfWork,
+    default_days: int,
+    tenant_id: uuid.UUID,
+    rules: RulesSource | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Delete one tenant's readings past their retention, unless a legal hold suspends it;
+    returns how many went. A purge that deleted something leaves a ``telemetry.purged`` event
+    and an audit entry (``retention.purge`` of ``retention/telemetry``) in its transaction.
+
+    The days: the policy of the device's profile, else the tenant's policy, else the tenant's
+    governance setting, else ``default_days`` (SUPPLYLINE_TELEMETRY_RETENTION_DAYS)."""
     conn = uow.conn
+    said = await rules(conn, tenant_id) if rules is not None else TenantRules()
+    if said.held:
+        return 0
     t, d, s = telemetry_retention, registry_device, telemetry_device_state
-    policies: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {
-        (r.tenant_id, r.device_profile_id): r.days
+    policies: dict[uuid.UUID | None, int] = {
+        r.device_profile_id: r.days
         for r in await conn.execute(
-            select(t.c.tenant_id, t.c.device_profile_id, t.c.days).where(t.c.archived_at.is_(None))
+            select(t.c.device_profile_id, t.c.days).where(
+                t.c.tenant_id == tenant_id, t.c.archived_at.is_(None)
+            )
         )
     }
-    groups = await conn.execute(
-        select(d.c.tenant_id, d.c.device_profile_id).join(s, s.c.device_id == d.c.id).distinct()
+    profiles = await conn.execute(
+        select(d.c.device_profile_id)
+        .join(s, s.c.device_id == d.c.id)
+        .where(d.c.tenant_id == tenant_id)
+        .distinct()
     )
-    now, total = utcnow(), 0
-    per_tenant: dict[uuid.UUID, int] = {}
-    for tenant_id, profile_id in groups.all():
-        days = policies.get((tenant_id, profile_id), policies.get((tenant_id, None), default_days))
-        cutoff_ms = int((now - timedelta(days=days)).timestamp() * 1000)
+    now = now or utcnow()
+    total, groups = 0, []
+    for (profile_id,) in profiles.all():
+        days = policies.get(profile_id, policies.get(None, said.days or default_days))
+        cutoff = now - timedelta(days=days)
         devices = (
             select(s.c.device_no)
             .join(d, d.c.id == s.c.device_id)
             .where(d.c.tenant_id == tenant_id, d.c.device_profile_id == profile_id)
         )
-        count = await _purge_group(conn, devices, cutoff_ms)
+        count = await _purge_group(conn, devices, int(cutoff.timestamp() * 1000))
         if count:
             total += count
-            per_tenant[tenant_id] = per_tenant.get(tenant_id, 0) + count
-    for tenant_id, count in per_tenant.items():
+            groups.append(
+                {
+                    "device_profile_id": str(profile_id),
+                    "days": days,
+                    "cutoff": cutoff.isoformat(),
+                    "deleted": count,
+                }
+            )
+    if total:
         uow.publish(
             NewEvent(
                 type=TELEMETRY_PURGED.type,
                 tenant_id=tenant_id,
                 subject=f"tenants/{tenant_id}/telemetry",
                 source="/supplyline/telemetry",
-                data={"readings": count, "at": now.isoformat()},
+                data={"readings": total, "at": now.isoformat()},
             )
+        )
+        after = {"data_class": "telemetry", "deleted": total, "profiles": groups}
+        audit.record(
+            uow, Scope.system(tenant_id, "retention"), "retention.purge", "retention/telemetry", after=after
         )
     return total

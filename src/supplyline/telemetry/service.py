@@ -14,6 +14,7 @@ from supplyline.telemetry.compactor import Compactor
 from supplyline.telemetry.credentials import Credentials, SecretBox
 from supplyline.telemetry.directory import DeviceDirectory
 from supplyline.telemetry.ingest import AdmitReadings, TelemetryIngest
+from supplyline.telemetry.retention import RulesSource
 from supplyline.telemetry.vendor_formats import VendorFormats
 from supplyline.telemetry.writer import TelemetryWriter
 
@@ -68,6 +69,7 @@ def build_telemetry(
     retention_days: int = 365,
     compact_after_s: float = 30.0,
     admit_readings: AdmitReadings | None = None,
+    retention_rules: RulesSource | None = None,
 ) -> TelemetryServices:
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
@@ -93,6 +95,7 @@ def build_telemetry(
             retention_days=retention_days,
             max_age_s=compact_after_s,
             read_engine=read_engine,
+            retention_rules=retention_rules,
         ),
         overlap=timedelta(hours=overlap_hours),
         formats=formats,

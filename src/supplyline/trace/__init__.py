@@ -3,7 +3,8 @@
 Each recorded event (exceptions, holds: the types are chosen where the recorder is built) gets
 a checkpoint holding the SHA-256 of its canonical form, chained to the tenant's previous
 checkpoint and signed with a key derived from the platform secret; ``verify`` recomputes it all.
-The byte layouts are documented in ``supplyline.trace.canonical``.
+The byte layouts are documented in ``supplyline.trace.canonical``. Retention may purge the start
+of a chain (``purge_checkpoints``): a signed anchor takes its place, and verify starts from it.
 """
 
 from supplyline.trace.canonical import (
@@ -21,26 +22,32 @@ from supplyline.trace.consumer import (
     append_checkpoints,
     recorder_coverage,
 )
+from supplyline.trace.purge import Anchor, anchors, checkpoint_exists, latest_anchor, purge_checkpoints
 from supplyline.trace.queries import Checkpoint, latest_checkpoints, list_checkpoints
 from supplyline.trace.verify import Problem, ProblemKind, VerifyReport, verify
 
 __all__ = [
     "CONSUMER_NAME",
     "GENESIS",
+    "Anchor",
     "Checkpoint",
     "CheckpointRecorder",
     "Coverage",
     "Problem",
     "ProblemKind",
     "VerifyReport",
+    "anchors",
     "append_checkpoints",
     "canonical_event",
     "chain_hash",
+    "checkpoint_exists",
     "derive_key",
     "event_hash",
+    "latest_anchor",
     "latest_checkpoints",
     "ledger_key",
     "list_checkpoints",
+    "purge_checkpoints",
     "recorder_coverage",
     "verify",
 ]

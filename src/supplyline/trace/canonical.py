@@ -23,6 +23,16 @@ writes them. The log position is not part of it: the checkpoint's seq orders the
                  64-bit big-endian integer; prev_hash of a tenant's first checkpoint is 32 zero bytes
     signature  = hex(HMAC-SHA256(key, hash[32]))
     key        = HMAC-SHA256(platform secret, "supplyline.trace.checkpoint-key.v1")
+
+Purge anchor (layout v1): where retention deleted the first checkpoints of a tenant's chain,
+up to and including ``seq``, the anchor keeps that checkpoint's ``hash`` (the next checkpoint's
+prev_hash) and the log position of its event, and is signed with the same key:
+
+    anchor signature = hex(HMAC-SHA256(key, "supplyline.trace.anchor.v1" || tenant_id[16] ||
+                       seq[8] || hash[32] || event_position[8] || cutoff[8]))   98 bytes in
+                 tenant_id as its 16 bytes, seq and event_position unsigned 64-bit big-endian,
+                 hash raw, cutoff in microseconds since 1970-01-01T00:00:00Z, signed 64-bit
+                 big-endian
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import UTC
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +51,9 @@ from supplyline.kernel.events import StoredEvent
 
 GENESIS = "0" * 64
 KEY_LABEL = b"supplyline.trace.checkpoint-key.v1"
+ANCHOR_LABEL = b"supplyline.trace.anchor.v1"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -88,6 +102,43 @@ def signed(key: bytes, hash_: str, signature: str) -> bool:
     try:
         return hmac.compare_digest(sign(key, hash_), signature)
     except (ValueError, TypeError):
+        return False
+
+
+def anchor_signature(
+    key: bytes, tenant_id: uuid.UUID, seq: int, hash_: str, event_position: int, cutoff: datetime
+) -> str:
+    """The signature of a purge anchor (layout in the module docstring); ValueError when a field
+    is out of range."""
+    if not 0 < seq < 2**64 or not 0 <= event_position < 2**64:
+        raise ValueError("seq or event_position is outside 0..2^64-1")
+    micros = (cutoff - _EPOCH) // _MICROSECOND
+    body = (
+        ANCHOR_LABEL
+        + tenant_id.bytes
+        + seq.to_bytes(8, "big")
+        + _raw(hash_, "hash")
+        + event_position.to_bytes(8, "big")
+        + micros.to_bytes(8, "big", signed=True)
+    )
+    return hmac.digest(key, body, "sha256").hex()
+
+
+def anchor_signed(
+    key: bytes,
+    tenant_id: uuid.UUID,
+    seq: int,
+    hash_: str,
+    event_position: int,
+    cutoff: datetime,
+    signature: str,
+) -> bool:
+    """True when ``signature`` is the key's signature of this anchor (constant-time comparison)."""
+    try:
+        return hmac.compare_digest(
+            anchor_signature(key, tenant_id, seq, hash_, event_position, cutoff), signature
+        )
+    except (ValueError, TypeError, OverflowError):
         return False
 
 

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.eventlog import ConsumerRunner
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import StoredEvent
 from supplyline.trace.canonical import GENESIS, chain_hash, event_hash, sign
-from supplyline.trace.tables import trace_checkpoint
+from supplyline.trace.tables import trace_anchor, trace_checkpoint
 
 CONSUMER_NAME = "trace.checkpoints"
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
@@ -23,7 +23,8 @@ _CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parame
 async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent], key: bytes) -> int:
     """Chain a checkpoint for each event, in the given (log) order; returns how many were new.
 
-    Events already recorded for their tenant are skipped, so a replay changes nothing. Events
+    Events already recorded for their tenant are skipped, so a replay changes nothing, and so
+    are events below the tenant's purge anchor, whose checkpoints retention deleted. Events
     without a tenant belong to no tenant's chain and are not recorded.
     """
     by_tenant: dict[uuid.UUID, list[StoredEvent]] = {}
@@ -34,9 +35,10 @@ async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent
     rows: list[dict[str, Any]] = []
     for tenant_id, evs in by_tenant.items():
         seen = await _recorded(conn, tenant_id, [ev.id for ev in evs])
+        purged_through = await _purged_through(conn, tenant_id)
         fresh = []
         for ev in evs:
-            if ev.id not in seen:
+            if ev.id not in seen and ev.position > purged_through:
                 seen.add(ev.id)
                 fresh.append(ev)
         if not fresh:
@@ -77,12 +79,20 @@ async def _recorded(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.
     return out
 
 
+async def _purged_through(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
+    """The log position up to which retention purged the tenant's checkpoints (0: none)."""
+    a = trace_anchor
+    stmt = select(func.max(a.c.event_position)).where(a.c.tenant_id == tenant_id)
+    return int((await conn.execute(stmt)).scalar() or 0)
+
+
 async def _last(conn: AsyncConnection, tenant_id: uuid.UUID) -> tuple[int, str]:
     """The tenant's newest checkpoint, read in this transaction and locked on PostgreSQL.
 
     The runner already lets one process at a time hold this consumer's position; if anything
     else appended meanwhile, the primary key (tenant, seq) refuses the second insert, the
-    transaction rolls back and the runner retries from the new end of the chain.
+    transaction rolls back and the runner retries from the new end of the chain. Without any
+    checkpoint left, the chain continues from the newest purge anchor, if any.
     """
     t = trace_checkpoint
     stmt = (
@@ -93,7 +103,13 @@ async def _last(conn: AsyncConnection, tenant_id: uuid.UUID) -> tuple[int, str]:
         .with_for_update()
     )
     row = (await conn.execute(stmt)).first()
-    return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+    if row is not None:
+        return int(row.seq), str(row.hash)
+    # Retention may have purged the whole chain: it goes on from the anchor left in its place.
+    a = trace_anchor
+    stmt = select(a.c.seq, a.c.hash).where(a.c.tenant_id == tenant_id).order_by(a.c.seq.desc()).limit(1)
+    anchor = (await conn.execute(stmt)).first()
+    return (0, GENESIS) if anchor is None else (int(anchor.seq), str(anchor.hash))
 
 
 class CheckpointRecorder:

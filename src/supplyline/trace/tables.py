@@ -1,4 +1,5 @@
-"""The checkpoint trail: one row per recorded event, chained per tenant by hash."""
+"""The checkpoint trail: one row per recorded event, chained per tenant by hash; and the anchors
+that retention leaves where it cut the start of a chain."""
 
 from __future__ import annotations
 
@@ -25,5 +26,22 @@ trace_checkpoint = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     # An event is recorded once per tenant: a replay finds it and skips it.
     UniqueConstraint("tenant_id", "event_id"),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
+)
+
+# Where retention purged the start of a tenant's chain: the last checkpoint deleted (its seq and
+# hash, the log position of its event) and the cutoff, signed with the ledger key like the
+# checkpoints. Verification starts from the newest anchor; older ones are kept as the record.
+trace_anchor = Table(
+    "trace_anchor",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("event_position", BigInteger, nullable=False),
+    Column("cutoff", UTCDateTime, nullable=False),
+    Column("purged", BigInteger, nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )

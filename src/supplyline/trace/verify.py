@@ -4,6 +4,11 @@ A tenant's checkpoints are read in seq order, a page at a time. Each one must ha
 fields at its seq, link to the one before it, carry the key's signature, and match its event
 in the log. Only when something is out of place is the whole chain indexed by hash (in memory),
 to tell a moved checkpoint (reordered) from a deleted one (removed) or an edited one (changed).
+
+Where retention purged the start of a chain, the chain starts from the newest purge anchor
+whose signature verifies: the first checkpoint kept must follow it, and events of the checked
+types at or below its event's log position are purged, not uncovered. An anchor that does not
+verify is reported and ignored, so the checkpoints it claims were purged are reported removed.
 """
 
 from __future__ import annotations
@@ -13,16 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.eventlog.log import to_stored
 from supplyline.eventlog.tables import eventlog_event
 from supplyline.kernel.events import StoredEvent
-from supplyline.trace.canonical import GENESIS, chain_hash, event_hash, signed
+from supplyline.trace.canonical import GENESIS, anchor_signed, chain_hash, event_hash, signed
 from supplyline.trace.consumer import Coverage
-from supplyline.trace.tables import trace_checkpoint
+from supplyline.trace.purge import Anchor, anchors
+from supplyline.trace.tables import trace_anchor, trace_checkpoint
 
 ProblemKind = Literal["changed", "removed", "reordered", "bad_signature", "event_missing"]
 
@@ -120,15 +126,18 @@ class _Prev:
 class _Index:
     """Every checkpoint of a tenant by its hash and by its prev_hash."""
 
-    def __init__(self, entries: list[_Entry]) -> None:
+    def __init__(self, entries: list[_Entry], anchor: Anchor | None) -> None:
         self.by_hash = {e.hash: e for e in entries}
         self.by_prev = {e.prev_hash: e for e in entries}
+        self.anchor = anchor
 
     def walk_back(self, start: str) -> int | None:
         """The seq a checkpoint chained after ``start`` was made as: counted from the nearest
         intact checkpoint behind it, or from the start of the chain."""
         link, steps, seen = start, 1, set()
         while link not in seen and steps <= _MAX_WALK:
+            if self.anchor is not None and link == self.anchor.hash:
+                return self.anchor.seq + steps
             if link == GENESIS:
                 return steps
             seen.add(link)
@@ -163,11 +172,16 @@ class _TenantCheck:
         self._reported: set[tuple[int, str]] = set()
         self._index: _Index | None = None
         self._shift = 0  # how far the last misplaced checkpoint had moved: runs move together
+        self.anchor: Anchor | None = None
 
     async def run(self, page_size: int) -> int:
         t = trace_checkpoint
+        self.anchor = await self._anchor()
         checked, after = 0, 0
         prev: _Prev | None = None
+        if self.anchor is not None:
+            after = self.anchor.seq
+            prev = _Prev(self.anchor.seq, self.anchor.hash, True)
         while True:
             stmt = (
                 select(t)
@@ -183,6 +197,21 @@ class _TenantCheck:
                 prev = await self._check(row, prev, events.get(row["event_id"]))
             checked += len(rows)
             after = rows[-1]["seq"]
+
+    async def _anchor(self) -> Anchor | None:
+        """The newest anchor that verifies; every one that does not is reported."""
+        good: Anchor | None = None
+        for a in await anchors(self.conn, self.tenant_id):
+            if anchor_signed(self.key, a.tenant_id, a.seq, a.hash, a.event_position, a.cutoff, a.signature):
+                good = good or a
+            else:
+                self._add(
+                    a.seq,
+                    "bad_signature",
+                    f"the purge anchor at checkpoint {a.seq} does not carry the platform key's signature: "
+                    "it was forged or altered, and the chain is checked without it",
+                )
+        return good
 
     def _add(self, seq: int, kind: ProblemKind, message: str) -> None:
         """One problem of each kind per checkpoint: the first reason found is the one told."""
@@ -237,7 +266,7 @@ class _TenantCheck:
                 )
                 for r in await self.conn.execute(stmt)
             ]
-            self._index = _Index(entries)
+            self._index = _Index(entries, self.anchor)
         return self._index
 
     def _origin(self, row: RowMapping, index: _Index) -> int | None:
@@ -273,7 +302,9 @@ class _TenantCheck:
         origin = self._origin(row, index)
         if origin is not None:
             self._shift = origin - seq
-            if row["prev_hash"] != GENESIS and row["prev_hash"] not in index.by_hash:
+            follows_anchor = self.anchor is not None and row["prev_hash"] == self.anchor.hash
+            known = row["prev_hash"] == GENESIS or row["prev_hash"] in index.by_hash or follows_anchor
+            if not known:
                 return "removed", (
                     f"checkpoint {origin - 1} is gone and the later ones were renumbered: the one at "
                     f"seq {seq} was made as checkpoint {origin}"
@@ -291,6 +322,9 @@ class _TenantCheck:
         seq: int = row["seq"]
         index = await self._load()
         before = index.by_hash.get(row["prev_hash"])
+        if self.anchor is not None and row["prev_hash"] == self.anchor.hash:
+            after = f"not after {prev.seq}" if prev is not None else "out of place"
+            return "reordered", f"checkpoint {seq} was made to follow the purge anchor, {after}"
         if row["prev_hash"] == GENESIS:
             return "reordered", f"checkpoint {seq} was made as the first checkpoint of the chain"
         if before is None or prev is None:
@@ -328,8 +362,10 @@ class _TenantCheck:
 
 
 async def _tenants(conn: AsyncConnection) -> list[uuid.UUID]:
-    t = trace_checkpoint
-    return list((await conn.execute(select(t.c.tenant_id).distinct().order_by(t.c.tenant_id))).scalars())
+    """Tenants with a chain: checkpoints, or an anchor where retention purged them all."""
+    c, a = trace_checkpoint, trace_anchor
+    both = union(select(c.c.tenant_id), select(a.c.tenant_id)).subquery()
+    return list((await conn.execute(select(both.c.tenant_id).order_by(both.c.tenant_id))).scalars())
 
 
 async def _events(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
@@ -343,16 +379,25 @@ async def _events(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 
 async def _uncovered(conn: AsyncConnection, coverage: Coverage, tenant_id: uuid.UUID | None) -> list[Problem]:
-    """Events the recorder has read past and that have no checkpoint."""
-    e, c = eventlog_event, trace_checkpoint
+    """Events the recorder has read past and that have no checkpoint, above the purge anchor."""
+    e, c, a = eventlog_event, trace_checkpoint, trace_anchor
+    purged = (
+        select(a.c.tenant_id, func.max(a.c.event_position).label("through"))
+        .group_by(a.c.tenant_id)
+        .subquery()
+    )
+    joined = e.outerjoin(c, and_(c.c.tenant_id == e.c.tenant_id, c.c.event_id == e.c.id)).outerjoin(
+        purged, purged.c.tenant_id == e.c.tenant_id
+    )
     stmt = (
         select(e.c.id, e.c.position, e.c.type, e.c.tenant_id)
-        .select_from(e.outerjoin(c, and_(c.c.tenant_id == e.c.tenant_id, c.c.event_id == e.c.id)))
+        .select_from(joined)
         .where(
             e.c.type.in_(sorted(coverage.types)),
             e.c.position <= coverage.through,
             e.c.tenant_id.is_not(None),
             c.c.event_id.is_(None),
+            or_(purged.c.through.is_(None), e.c.position > purged.c.through),
         )
         .order_by(e.c.position)
         .limit(_MAX_UNCOVERED)
