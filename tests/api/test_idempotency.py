@@ -127,6 +127,16 @@ async def test_every_post_honours_the_key(
     calls.append(
         ("/v1/users/{user_id}/revoke-sessions", "/v1/users/{users}/revoke-sessions", {}, tenant.headers)
     )
+    hold = {"data_class": "audit", "reason": "dispute with a carrier"}
+    calls.append(("/v1/governance/legal-holds", "/v1/governance/legal-holds", hold, tenant.headers))
+    calls.append(
+        (
+            "/v1/governance/legal-holds/{hold_id}/release",
+            "/v1/governance/legal-holds/{governance/legal-holds}/release",
+            {"reason": "settled"},
+            tenant.headers,
+        )
+    )
     hook = {"url": "http://127.0.0.1:9/hook"}
     calls.append(("/v1/webhooks", "/v1/webhooks", hook, tenant.headers))
     calls.append(
