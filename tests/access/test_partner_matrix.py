@@ -73,6 +73,11 @@ async def check_item(client: httpx.AsyncClient, w: World, who: str, path: str) -
         assert r.status_code == expected, (who, path, name, r.text)
 
 
+def allowed_subjects(w: World, who: str) -> set[str]:
+    """The event subjects ``who`` may see: the things it reaches, by resource."""
+    return {f"{r}/{i}" for r in SUBJECTS for i in (entitled(w, who, r) or set())}
+
+
 def _names(w: World, ids: set[str]) -> list[str]:
     back = {i: n for n, i in w.ids.items()}
     return sorted(back.get(i, i) for i in ids)
@@ -149,21 +154,7 @@ async def check_events(client: httpx.AsyncClient, w: World, who: str, path: str)
     if who == "admin":
         assert f"shipments/{w.ids['SH1']}" in subjects
         return
-    allowed = {
-        f"{resource}/{i}"
-        for resource in (
-            "shipments",
-            "orders",
-            "lots",
-            "products",
-            "sites",
-            "assets",
-            "devices",
-            "alarms",
-            "work-orders",
-        )
-        for i in (entitled(w, who, resource) or set())
-    }
+    allowed = allowed_subjects(w, who)
     assert subjects <= allowed, (who, sorted(subjects - allowed))
     for name in ENTITLED[who].get("shipments", ()):
         assert f"shipments/{w.ids[name]}" in subjects, (who, name)
@@ -460,21 +451,7 @@ async def _webhooks_carry_only_what_the_subscriber_reaches(
     for who in ("carrier1", "customer"):
         payloads = sent[f"webhook:{subs[who]}"]
         subjects = {p["subject"] for p in payloads}
-        allowed = {
-            f"{res}/{i}"
-            for res in (
-                "shipments",
-                "orders",
-                "lots",
-                "products",
-                "sites",
-                "assets",
-                "devices",
-                "alarms",
-                "work-orders",
-            )
-            for i in (entitled(a, who, res) or set())
-        }
+        allowed = allowed_subjects(a, who)
         assert subjects <= allowed, (who, sorted(subjects - allowed))
         assert f"shipments/{a.ids['SH1']}" in subjects and f"shipments/{a.ids['SH2']}" not in subjects
         assert not any(_leaked_keys(p) for p in payloads), who

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import registry
@@ -35,18 +37,34 @@ async def authenticate(conn: AsyncConnection, token: str, admin_token: str | Non
     match = TOKEN_RE.match(token)
     if match is None:
         raise Unauthorized("malformed API key")
-    k = access_api_key
-    kind = registry.organization_kind_of(k.c.tenant_id, k.c.organization_id).label("organization_kind")
-    row = (await conn.execute(select(k, kind).where(k.c.prefix == match[1]))).mappings().first()
+    row = (await conn.execute(_keys().where(access_api_key.c.prefix == match[1]))).mappings().first()
     if row is None or not hmac.compare_digest(row["secret_hash"], digest(token)):
         raise Unauthorized("unknown API key")
     now = utcnow()
-    if row["revoked_at"] is not None:
-        raise Unauthorized("API key revoked")
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        raise Unauthorized("API key expired")
+    refused = _key_refused(row, now)
+    if refused:
+        raise Unauthorized(f"API key {refused}")
     if row["role"] == PLATFORM_ROLE:
         return Scope.platform(row["name"])
+    return await _key_scope(conn, row, now)
+
+
+def _keys() -> Select[Any]:
+    k = access_api_key
+    return select(
+        k, registry.organization_kind_of(k.c.tenant_id, k.c.organization_id).label("organization_kind")
+    )
+
+
+def _key_refused(row: Any, now: datetime) -> str | None:
+    if row["revoked_at"] is not None:
+        return "revoked"
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return "expired"
+    return None
+
+
+async def _key_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
     grants = await load_grants(
         conn,
         row["tenant_id"],
@@ -57,39 +75,12 @@ async def authenticate(conn: AsyncConnection, token: str, admin_token: str | Non
         now=now,
     )
     return Scope(
-        tenant_id=row["tenant_id"],
-        grants=grants,
-        principal_id=row["id"],
-        principal_name=row["name"],
-        principal_kind=PrincipalKind.API_KEY,
-        organization_id=row["organization_id"],
+        row["tenant_id"], grants, row["id"], row["name"], PrincipalKind.API_KEY, row["organization_id"]
     )
 
 
-async def _session(conn: AsyncConnection, token: str) -> Scope:
-    match = SESSION_RE.match(token)
-    if match is None:
-        raise Unauthorized("malformed session token")
-    s, u = access_session, access_user
-    kind = registry.organization_kind_of(u.c.tenant_id, u.c.organization_id).label("organization_kind")
-    row = (
-        (
-            await conn.execute(
-                select(s, u.c.email, u.c.organization_id, u.c.disabled_at, kind)
-                .join(u, u.c.id == s.c.user_id)
-                .where(s.c.prefix == match[1])
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None or not hmac.compare_digest(row["secret_hash"], digest(token)):
-        raise Unauthorized("unknown session")
-    now = utcnow()
-    if row["revoked_at"] is not None or row["disabled_at"] is not None:
-        raise Unauthorized("session ended; log in again")
-    if row["expires_at"] <= now:
-        raise Unauthorized("session expired; log in again")
+async def _user_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
+    """``row``: tenant_id, user_id, email, organization_id, organization_kind."""
     grants = await load_grants(
         conn,
         row["tenant_id"],
@@ -99,13 +90,36 @@ async def _session(conn: AsyncConnection, token: str) -> Scope:
         now=now,
     )
     return Scope(
-        tenant_id=row["tenant_id"],
-        grants=grants,
-        principal_id=row["user_id"],
-        principal_name=row["email"],
-        principal_kind=PrincipalKind.USER,
-        organization_id=row["organization_id"],
+        row["tenant_id"], grants, row["user_id"], row["email"], PrincipalKind.USER, row["organization_id"]
     )
+
+
+def _users() -> Select[Any]:
+    u = access_user
+    kind = registry.organization_kind_of(u.c.tenant_id, u.c.organization_id).label("organization_kind")
+    return select(u.c.id.label("user_id"), u.c.email, u.c.organization_id, u.c.disabled_at, kind)
+
+
+async def _session(conn: AsyncConnection, token: str) -> Scope:
+    match = SESSION_RE.match(token)
+    if match is None:
+        raise Unauthorized("malformed session token")
+    s, u = access_session, access_user
+    stmt = (
+        _users()
+        .add_columns(s.c.tenant_id, s.c.secret_hash, s.c.expires_at, s.c.revoked_at)
+        .join(s, s.c.user_id == u.c.id)
+        .where(s.c.prefix == match[1])
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    if row is None or not hmac.compare_digest(row["secret_hash"], digest(token)):
+        raise Unauthorized("unknown session")
+    now = utcnow()
+    if row["revoked_at"] is not None or row["disabled_at"] is not None:
+        raise Unauthorized("session ended; log in again")
+    if row["expires_at"] <= now:
+        raise Unauthorized("session expired; log in again")
+    return await _user_scope(conn, row, now)
 
 
 async def scope_of(
@@ -120,36 +134,15 @@ async def scope_of(
     now = utcnow()
     if api_key_id is not None:
         k = access_api_key
-        row = (
-            (await conn.execute(select(k).where(k.c.id == api_key_id, k.c.tenant_id == tenant_id)))
-            .mappings()
-            .first()
-        )
-        if row is None or row["revoked_at"] is not None:
+        stmt = _keys().where(k.c.id == api_key_id, k.c.tenant_id == tenant_id)
+        key = (await conn.execute(stmt)).mappings().first()
+        if key is None or _key_refused(key, now) or key["role"] == PLATFORM_ROLE:
             return None
-        if row["expires_at"] is not None and row["expires_at"] <= now:
-            return None
-        grants = await load_grants(
-            conn,
-            tenant_id,
-            api_key_id=api_key_id,
-            base_role=row["role"],
-            organization_id=row["organization_id"],
-            now=now,
-        )
-        kind, name, org = PrincipalKind.API_KEY, row["name"], row["organization_id"]
-    else:
-        u = access_user
-        row = (
-            (await conn.execute(select(u).where(u.c.id == user_id, u.c.tenant_id == tenant_id)))
-            .mappings()
-            .first()
-        )
-        if row is None or row["disabled_at"] is not None:
-            return None
-        grants = await load_grants(
-            conn, tenant_id, user_id=user_id, organization_id=row["organization_id"], now=now
-        )
-        kind, name, org = PrincipalKind.USER, row["email"], row["organization_id"]
-    principal = api_key_id if api_key_id is not None else user_id
-    return Scope(tenant_id, grants, principal, name, kind, org)
+        return await _key_scope(conn, key, now)
+    u = access_user
+    user = (
+        (await conn.execute(_users().where(u.c.id == user_id, u.c.tenant_id == tenant_id))).mappings().first()
+    )
+    if user is None or user["disabled_at"] is not None:
+        return None
+    return await _user_scope(conn, {**user, "tenant_id": tenant_id}, now)
