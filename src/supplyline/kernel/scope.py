@@ -129,11 +129,6 @@ class Scope:
                 out.append(g.reach)
         return tuple(out)
 
-    @property
-    def partner(self) -> bool:
-        """Whether the caller belongs to a partner organisation rather than the tenant's staff."""
-        return any(g.reach.kind is ReachKind.ORGANIZATION for g in self.grants)
-
     def require_platform(self) -> None:
         if not self.is_platform:
             raise Forbidden("only the platform administrator may do this")

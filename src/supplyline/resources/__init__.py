@@ -6,7 +6,7 @@ events, schema registry and import pick it up without further code.
 
 from supplyline.resources.catalog import ResourceCatalog
 from supplyline.resources.lookup import another_live
-from supplyline.resources.redaction import EventRedaction
+from supplyline.resources.redaction import EventRedaction, redaction_for
 from supplyline.resources.scoping import Visibility, in_reach, install, reach_condition, scoped
 from supplyline.resources.service import ResourceService
 from supplyline.resources.spec import Child, Ref, ResourceSpec
@@ -23,5 +23,6 @@ __all__ = [
     "in_reach",
     "install",
     "reach_condition",
+    "redaction_for",
     "scoped",
 ]

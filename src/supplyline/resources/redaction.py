@@ -7,11 +7,18 @@ event list, webhooks and exports so that no channel shows more than another.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from supplyline.kernel.scope import Scope
 from supplyline.resources.catalog import ResourceCatalog
 from supplyline.resources.spec import ResourceSpec
+
+
+@functools.cache
+def redaction_for(catalog: ResourceCatalog) -> EventRedaction:
+    """One per catalog (built once: the event list calls it on every request)."""
+    return EventRedaction(catalog)
 
 
 class EventRedaction:

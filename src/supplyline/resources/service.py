@@ -16,14 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
+from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
-from supplyline.resources.scoping import reach_condition, scoped
+from supplyline.resources.guards import check_commercial, check_reach, shown
+from supplyline.resources.scoping import scoped
 from supplyline.resources.spec import Ref, ResourceSpec
 
 BASE_FIELDS = ("id", "tenant_id", "created_at", "updated_at", "archived_at", "version")
@@ -54,7 +55,7 @@ class ResourceService:
         scope.require(name)
         spec = self.catalog[name]
         row = await self._row(conn, scope, spec, id_)
-        return self._shown(scope, spec, (await self._render(conn, spec, [row]))[0])
+        return shown(scope, spec, (await self._render(conn, spec, [row]))[0])
 
     async def list_page(
         self,
@@ -85,7 +86,7 @@ class ResourceService:
         rows = [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [self._shown(scope, spec, rec) for rec in await self._render(conn, spec, rows)]
+        items = [shown(scope, spec, rec) for rec in await self._render(conn, spec, rows)]
         next_cursor = encode_cursor(str(rows[-1]["id"]), spec.name) if more else None
         return Page(items, next_cursor)
 
@@ -127,7 +128,7 @@ class ResourceService:
         values = [
             self._coerce(spec, p, prefix=f"{i}." if len(payloads) > 1 else "") for i, p in enumerate(payloads)
         ]
-        self._check_commercial(scope, spec, values)
+        check_commercial(scope, spec, values)
         new_ids = list(ids) if ids is not None else [new_id() for _ in values]
         errors: list[FieldError] = []
         errors += await self._check_refs(uow.conn, scope, spec.refs, values, {spec.name: new_ids})
@@ -163,11 +164,11 @@ class ResourceService:
         await self._insert(uow.conn, spec, rows)
         for child in spec.children:
             await self._write_children(uow.conn, tenant_id, child, new_ids, values)
-        await self._check_reach(uow.conn, scope, spec, new_ids)
+        await check_reach(uow.conn, scope, spec, new_ids)
         rendered = await self._render(uow.conn, spec, rows)
         for rec in rendered:
             uow.publish(self._event(spec, "created", scope, rec["id"], rec))
-        return [self._shown(scope, spec, rec) for rec in rendered]
+        return [shown(scope, spec, rec) for rec in rendered]
 
     async def update(
         self,
@@ -191,7 +192,7 @@ class ResourceService:
         for key in changes:
             if key in spec.immutable:
                 raise Invalid(key, "cannot be changed once set")
-        self._check_commercial(scope, spec, [changes])
+        check_commercial(scope, spec, [changes])
         row = await self._row(uow.conn, scope, spec, id_, for_update=True)
         id_ = row["id"]
         if if_version is not None and row["version"] != if_version:
@@ -205,7 +206,7 @@ class ResourceService:
         merged = self._coerce(spec, {**current, **patched})
         changed = [k for k in changes if merged[k] != current[k]]
         if not changed:
-            return self._shown(scope, spec, before)
+            return shown(scope, spec, before)
         changed_refs = tuple(r for r in spec.refs if r.field in changed)
         errors = await self._check_refs(uow.conn, scope, changed_refs, [merged], {})
         for child in spec.children:
@@ -230,10 +231,10 @@ class ResourceService:
             if child.field in changed:
                 await uow.conn.execute(delete(child.table).where(child.table.c[child.parent_fk] == id_))
                 await self._write_children(uow.conn, row["tenant_id"], child, [row["id"]], [merged])
-        await self._check_reach(uow.conn, scope, spec, [row["id"]])
+        await check_reach(uow.conn, scope, spec, [row["id"]])
         rec = (await self._render(uow.conn, spec, [new_row]))[0]
         uow.publish(self._event(spec, "updated", scope, rec["id"], {"record": rec, "changed": changed}))
-        return self._shown(scope, spec, rec)
+        return shown(scope, spec, rec)
 
     async def archive(self, uow: UnitOfWork, scope: Scope, name: str, id_: uuid.UUID | str) -> dict[str, Any]:
         """Archive rather than delete: history and references stay resolvable."""
@@ -243,7 +244,7 @@ class ResourceService:
         id_ = row["id"]
         if row["archived_at"] is not None:
             uow.previous[f"{spec.name}/{id_}"] = rec = (await self._render(uow.conn, spec, [row]))[0]
-            return self._shown(scope, spec, rec)
+            return shown(scope, spec, rec)
         now = utcnow()
         new_row = {**row, "archived_at": now, "updated_at": now, "version": row["version"] + 1}
         t = spec.table
@@ -256,45 +257,9 @@ class ResourceService:
         before, rec = await self._render(uow.conn, spec, [row, new_row])
         uow.previous[f"{spec.name}/{id_}"] = before
         uow.publish(self._event(spec, "archived", scope, rec["id"], rec))
-        return self._shown(scope, spec, rec)
+        return shown(scope, spec, rec)
 
     # ---- helpers -----------------------------------------------------------------------------
-
-    @staticmethod
-    async def _check_reach(
-        conn: AsyncConnection, scope: Scope, spec: ResourceSpec, ids: Sequence[uuid.UUID]
-    ) -> None:
-        """A narrowed caller may only write what lands inside its reach: a carrier's operator
-        cannot create a shipment for another carrier, nor hand one over to it. Checked on the
-        rows as written, in the same transaction, so a refusal writes nothing."""
-        if reach_condition(spec.table, scope, Action.WRITE) is None:
-            return
-        t = spec.table
-        stmt = scoped(select(t.c.id), t, scope, Action.WRITE).where(t.c.id.in_(list(ids)))
-        inside = {r.id for r in await conn.execute(stmt)}
-        if len(inside) != len(set(ids)):
-            raise Forbidden(f"the {spec.entity} would fall outside what this caller's grants reach")
-
-    @staticmethod
-    def _shown(scope: Scope, spec: ResourceSpec, rec: dict[str, Any]) -> dict[str, Any]:
-        """What the caller may see of a record: prices and terms need 'commercial:read'."""
-        return rec if not spec.commercial or scope.can("commercial") else spec.redact(rec)
-
-    @staticmethod
-    def _check_commercial(scope: Scope, spec: ResourceSpec, values: Sequence[Mapping[str, Any]]) -> None:
-        """Setting a price or contract terms needs 'commercial:write'; naming the first one set."""
-        if not spec.commercial or scope.can("commercial", Action.WRITE):
-            return
-        for i, v in enumerate(values):
-            for path in sorted(spec.commercial):
-                head, _, name = path.partition(".")
-                items = v.get(head) if name else None
-                if name and isinstance(items, list):
-                    for j, item in enumerate(items):
-                        if isinstance(item, Mapping) and item.get(name) is not None:
-                            raise Forbidden(f"{i}.{head}.{j}.{name}: setting prices needs 'commercial:write'")
-                elif not name and v.get(path) is not None:
-                    raise Forbidden(f"{i}.{path}: setting prices or terms needs 'commercial:write'")
 
     async def _live(self, conn: AsyncConnection, spec: ResourceSpec, tenant_id: uuid.UUID) -> int:
         """Records of the tenant that are not archived (what a quota counts)."""

@@ -15,7 +15,7 @@ from supplyline.eventlog.projections import entity_counts
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
-from supplyline.resources import EventRedaction
+from supplyline.resources import redaction_for
 
 router = APIRouter()
 EVENTS_READ = requires("events")
@@ -89,7 +89,7 @@ async def list_events(
     more = len(events) > limit
     events = events[:limit]
     next_cursor = encode_cursor(events[-1].position, "events") if more else None
-    redaction = EventRedaction(svc.catalog)
+    redaction = redaction_for(svc.catalog)
     items = [redaction.shown(scope, e.cloudevent()) for e in events]
     return JSON({"items": items, "next_cursor": next_cursor})
 
