@@ -2,7 +2,8 @@
 #   make demo    virtualenv + dependencies, local SQLite database, demo tenant, then the API server,
 #                mock ERP and fleet simulator together, telling one cold-chain loop as it happens
 #                (SUPPLYLINE_DEMO_EXIT_AFTER_LOOP=1: exit 0 after the loop, 1 without one in 120 s)
-#   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest
+#   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest on
+#                TEST_WORKERS processes (default 2; TEST_WORKERS=0 runs in one)
 #   make lint    the static checks of `make test`, without the tests
 #   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads): one JSON object a
 #                line on stdout
@@ -14,6 +15,8 @@ BIN    := $(VENV)/bin
 # Dependencies are installed again only when pyproject.toml is newer than this stamp.
 STAMP  := $(VENV)/.installed-dev
 HERE   := $(abspath $(VENV))
+# pytest-xdist workers: each has its own PostgreSQL schema, SQLite files and MQTT topics.
+TEST_WORKERS ?= 2
 
 # The stamp records which directory the venv was installed for; a venv that has been moved or
 # copied (its scripts name their interpreter by absolute path) is not trusted.
@@ -51,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	@$(BIN)/supplyline bench import --json
