@@ -102,3 +102,38 @@ async def test_unknown_consumer_is_named(services: Services) -> None:
 
     with pytest.raises(NotFound, match="entity-index"):
         await services.consumers.replay("nope", 1)
+
+
+class Choosy(Flaky):
+    """Projects like the entity index, but only when ``wants`` says its events need it."""
+
+    name = "choosy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = False
+        self.wanted = False
+        self.asked: list[int] = []
+
+    async def wants(self, conn: AsyncConnection, events: list[StoredEvent]) -> bool:
+        self.asked.append(len(events))
+        return self.wanted
+
+
+async def test_a_consumer_that_wants_none_of_a_batch_moves_past_it_without_handling_it(
+    services: Services, tenant: TenantCtx
+) -> None:
+    await seed(services, tenant)
+    choosy = Choosy()
+    runner = ConsumerRunner(services.engine, services.events, [choosy], read_engine=services.read_engine)
+    await runner.catch_up("choosy")
+    assert choosy.asked and await snapshot(services) == []
+    assert (await runner.status())[0].lag == 0  # moved past, position written once caught up
+
+    # A later batch that it wants is handled as usual.
+    async with services.uow() as uow:
+        await services.resources.create(uow, tenant.scope, "regions", {"code": "R9", "name": "Nine"})
+        await uow.commit()
+    choosy.wanted = True
+    await runner.catch_up("choosy")
+    assert [r["subject"].split("/")[0] for r in await snapshot(services)] == ["regions"]

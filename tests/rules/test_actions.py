@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from supplyline.bootstrap import Services
 from supplyline.rules import RuleEvaluator
@@ -222,3 +223,59 @@ async def test_disabling_a_rule_clears_its_open_alarms_with_the_reason(
     assert alarm["status"] == "cleared_unack"
     events = await get(client, tenant, "/v1/events", subject=f"alarms/{alarm['id']}")
     assert "rule disabled" in events["items"][-1]["data"]["reason"]
+
+
+async def test_a_flapping_sensors_alarms_are_written_a_batch_at_a_time_and_match_one_at_a_time(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, w: dict[str, Any]
+) -> None:
+    """Conditions that only raise and clear alarms are taken a batch at a time (on SQLite the
+    consumer's transaction holds the write lock ingestion waits for): a handful of statements
+    on the alarms and the action log for 21 conditions, with the alarms and events that taking
+    them one by one gives."""
+    rule = {
+        "code": "humid",
+        "name": "Humid",
+        "severity": "minor",
+        "condition": {"kind": "threshold", "metric": "humidity_pct", "op": ">", "value": 90},
+        "actions": [{"type": "raise_alarm"}],
+    }
+    await post(client, tenant.headers, "rules", rule)
+    start = now_ms() - 5 * MIN
+    values = [95.0, 50.0] * 10 + [95.0]
+    body = {
+        "readings": [
+            {"device": "cr-0", "seq": i + 1, "ts": start + i * 10_000, "metrics": {"humidity_pct": v}}
+            for i, v in enumerate(values)
+        ]
+    }
+    assert (await send(client, w["devices"]["cr-0"], body)).status_code == 200
+
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sync_engine = services.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        await services.consumers.catch_up("rules.actions")
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    on_alarms = [s for s in statements if "alarms_alarm" in s]
+    on_log = [s for s in statements if "rules_action_log" in s]
+    assert len(on_alarms) <= 3 and len(on_log) <= 2, (on_alarms, on_log)
+
+    found = [a for a in (await get(client, tenant, "/v1/alarms", limit=100))["items"] if a["type"] == "humid"]
+    assert len(found) == 11
+    assert sorted(a["status"] for a in found) == ["active_unack"] + ["cleared_unack"] * 10
+    raised = await get(client, tenant, "/v1/events", type="supplyline.alarm.raised.v1", limit=100)
+    cleared = await get(client, tenant, "/v1/events", type="supplyline.alarm.cleared.v1", limit=100)
+    assert len(raised["items"]) == 11 and len(cleared["items"]) == 10
+    # Each alarm is raised before it is cleared, in the log's order.
+    order = {e["subject"]: e["position"] for e in raised["items"]}
+    assert all(order[e["subject"]] < e["position"] for e in cleared["items"])
+
+    # A replay finds every condition done.
+    await services.consumers.replay("rules.actions")
+    again = [a for a in (await get(client, tenant, "/v1/alarms", limit=100))["items"] if a["type"] == "humid"]
+    assert len(again) == 11

@@ -5,6 +5,7 @@ from supplyline.alarms.model import AssignIn, CommentIn, EscalationPolicyIn
 from supplyline.alarms.queries import get_alarm, list_alarms
 from supplyline.alarms.resources import RESOURCES
 from supplyline.alarms.service import (
+    AlarmBook,
     RaiseAlarm,
     acknowledge,
     any_due,
@@ -22,6 +23,7 @@ __all__ = [
     "EVENT_TYPES",
     "RESOURCES",
     "VISIBILITY",
+    "AlarmBook",
     "AssignIn",
     "CommentIn",
     "EscalationPolicyIn",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.alarms.events import (
@@ -54,60 +54,174 @@ class RaiseAlarm:
     correlation_id: str | None = None
 
 
-async def raise_alarm(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: RaiseAlarm) -> dict[str, Any]:
-    """One open alarm per originator and type: a repeat raises its count (and severity)."""
-    now = utcnow()
-    open_ = await _open(uow.conn, tenant_id, cmd.originator_id, cmd.type)
-    if open_ is not None:
-        severity = max(open_["severity"], cmd.severity, key=lambda s: SEVERITY_RANK.get(s, 0))
-        values = {
-            "severity": severity,
+Key = tuple[uuid.UUID, uuid.UUID, str]  # (tenant, originator, alarm type)
+# What a repeated raise changes, and what a clear changes: written as separate statements, so
+# that neither overwrites what the other (or a person acknowledging meanwhile) did not touch.
+_RAISED = ("severity", "last_raised_at", "raise_count", "details", "updated_at")
+_CLEARED = ("active", "cleared_at", "ack_due_at", "updated_at")
+
+
+class AlarmBook:
+    """The open alarms of a batch of raises and clears, changed in memory, written together.
+
+    A flapping fleet raises and clears alarms by the hundred; a read and a write per alarm
+    inside the rule consumer's transaction would hold SQLite's one write lock (which ingestion
+    waits for) for most of a second. The book reads the open alarms of every (originator,
+    type) a batch names in one statement, applies raises and clears in order in memory,
+    publishing each change's event as it happens, and ``flush`` writes the new rows and the
+    changes with one statement each. Within its transaction it must be the only writer of
+    those alarms: call ``forget`` after changing alarms any other way.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._open: dict[Key, dict[str, Any] | None] = {}
+        self._policies: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self._new: dict[uuid.UUID, dict[str, Any]] = {}
+        self._raised: dict[uuid.UUID, dict[str, Any]] = {}
+        self._cleared: dict[uuid.UUID, dict[str, Any]] = {}
+
+    async def load(self, keys: set[Key]) -> None:
+        """Read the open alarms of ``keys`` not yet known, in one statement."""
+        missing = {k for k in keys if k not in self._open}
+        if not missing:
+            return
+        tenants = sorted({k[0] for k in missing})
+        originators = sorted({k[1] for k in missing})
+        types = sorted({k[2] for k in missing})
+        stmt = select(A).where(
+            A.c.tenant_id.in_(tenants),
+            A.c.originator_id.in_(originators),
+            A.c.type.in_(types),
+            A.c.active.is_(True),
+        )
+        for key in missing:
+            self._open[key] = None
+        for r in (await self.conn.execute(stmt)).mappings():
+            key = (r["tenant_id"], r["originator_id"], r["type"])
+            if key in missing:
+                self._open[key] = dict(r)
+
+    async def raise_(self, uow: UnitOfWork, tenant_id: uuid.UUID, cmd: RaiseAlarm) -> dict[str, Any]:
+        """One open alarm per originator and type: a repeat raises its count (and severity)."""
+        key = (tenant_id, cmd.originator_id, cmd.type)
+        await self.load({key})
+        now = utcnow()
+        open_ = self._open[key]
+        if open_ is not None:
+            severity = max(open_["severity"], cmd.severity, key=lambda s: SEVERITY_RANK.get(s, 0))
+            values = {
+                "severity": severity,
+                "last_raised_at": cmd.at,
+                "raise_count": open_["raise_count"] + 1,
+                "details": {**open_["details"], **cmd.details},
+                "updated_at": now,
+            }
+            open_.update(values)
+            if open_["id"] not in self._new:
+                self._raised[open_["id"]] = open_
+            _publish(uow, ALARM_RAISED, open_, cmd.correlation_id)
+            return dict(open_)
+        policy = await self._policy(tenant_id, cmd.owner_organization_id)
+        first_after = policy["levels"][0]["after_s"] if policy else None
+        alarm_id = new_id()
+        row: dict[str, Any] = {
+            "id": alarm_id,
+            "tenant_id": tenant_id,
+            "type": cmd.type,
+            "originator_kind": cmd.originator_kind,
+            "originator_id": cmd.originator_id,
+            "originator": cmd.originator,
+            "severity": cmd.severity,
+            "active": True,
+            "acknowledged": False,
+            "assignee": None,
+            "rule_id": cmd.rule_id,
+            "device_id": cmd.device_id,
+            "asset_id": cmd.asset_id,
+            "site_id": cmd.site_id,
+            "shipment_id": cmd.shipment_id,
+            "lot_ids": [str(lot) for lot in cmd.lot_ids],
+            "details": cmd.details,
+            "raised_at": cmd.at,
             "last_raised_at": cmd.at,
-            "raise_count": open_["raise_count"] + 1,
-            "details": {**open_["details"], **cmd.details},
+            "raise_count": 1,
+            "cleared_at": None,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "escalation_policy_id": policy["id"] if policy else None,
+            "escalation_level": 0,
+            # The SLA runs from when we learnt of it, not from the reading's time.
+            "ack_due_at": now + timedelta(seconds=first_after) if first_after else None,
+            "escalated_at": None,
+            "correlation_id": cmd.correlation_id,
+            "created_at": now,
             "updated_at": now,
         }
-        await uow.conn.execute(update(A).where(A.c.id == open_["id"]).values(**values))
-        row = {**open_, **values}
+        self._open[key] = self._new[alarm_id] = row
         _publish(uow, ALARM_RAISED, row, cmd.correlation_id)
-        return row
-    policy = await _policy(uow.conn, tenant_id, cmd.owner_organization_id)
-    first_after = policy["levels"][0]["after_s"] if policy else None
-    row = {
-        "id": new_id(),
-        "tenant_id": tenant_id,
-        "type": cmd.type,
-        "originator_kind": cmd.originator_kind,
-        "originator_id": cmd.originator_id,
-        "originator": cmd.originator,
-        "severity": cmd.severity,
-        "active": True,
-        "acknowledged": False,
-        "assignee": None,
-        "rule_id": cmd.rule_id,
-        "device_id": cmd.device_id,
-        "asset_id": cmd.asset_id,
-        "site_id": cmd.site_id,
-        "shipment_id": cmd.shipment_id,
-        "lot_ids": [str(lot) for lot in cmd.lot_ids],
-        "details": cmd.details,
-        "raised_at": cmd.at,
-        "last_raised_at": cmd.at,
-        "raise_count": 1,
-        "cleared_at": None,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "escalation_policy_id": policy["id"] if policy else None,
-        "escalation_level": 0,
-        # The SLA runs from when we learnt of it, not from the reading's time.
-        "ack_due_at": now + timedelta(seconds=first_after) if first_after else None,
-        "escalated_at": None,
-        "correlation_id": cmd.correlation_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-    await uow.conn.execute(A.insert().values(**row))
-    _publish(uow, ALARM_RAISED, row, cmd.correlation_id)
+        return dict(row)
+
+    async def clear_for(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        originator_id: uuid.UUID,
+        type_: str,
+        at: datetime,
+        reason: str,
+        correlation_id: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The condition behind an open alarm stopped: clear it (None when none is open)."""
+        key = (tenant_id, originator_id, type_)
+        await self.load({key})
+        row = self._open[key]
+        if row is None:
+            return None
+        row.update({"active": False, "cleared_at": at, "ack_due_at": None, "updated_at": utcnow()})
+        self._open[key] = None
+        if row["id"] not in self._new:
+            self._cleared[row["id"]] = row
+        _publish(uow, ALARM_CLEARED, row, correlation_id, None, reason)
+        return dict(row)
+
+    async def flush(self) -> None:
+        """Write what changed since the last flush: new alarms, then repeats, then clears."""
+        if self._new:
+            await self.conn.execute(A.insert(), list(self._new.values()))
+        for changed, columns in ((self._raised, _RAISED), (self._cleared, _CLEARED)):
+            if changed:
+                stmt = update(A).where(A.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
+                await self.conn.execute(
+                    stmt, [{"_id": row["id"], **{c: row[c] for c in columns}} for row in changed.values()]
+                )
+        self._new, self._raised, self._cleared = {}, {}, {}
+
+    def forget(self) -> None:
+        """Alarms were changed around the book (after a ``flush``): read them again when needed."""
+        self._open.clear()
+
+    async def _policy(self, tenant_id: uuid.UUID, owner: uuid.UUID | None) -> dict[str, Any] | None:
+        """The escalation policy of the asset's owner, else the tenant's default."""
+        rows = self._policies.get(tenant_id)
+        if rows is None:
+            p = alarms_escalation_policy
+            stmt = select(p).where(p.c.tenant_id == tenant_id, p.c.archived_at.is_(None))
+            found = (await self.conn.execute(stmt)).mappings()
+            rows = sorted((dict(r) for r in found), key=lambda r: r["code"])
+            self._policies[tenant_id] = rows
+        for want in (owner, None) if owner is not None else (None,):
+            for r in rows:
+                if r["organization_id"] == want:
+                    return r
+        return None
+
+
+async def raise_alarm(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: RaiseAlarm) -> dict[str, Any]:
+    """One open alarm per originator and type: a repeat raises its count (and severity)."""
+    book = AlarmBook(uow.conn)
+    row = await book.raise_(uow, tenant_id, cmd)
+    await book.flush()
     return row
 
 
@@ -121,10 +235,10 @@ async def clear_for(
     correlation_id: str | None = None,
 ) -> dict[str, Any] | None:
     """The condition behind an open alarm stopped: clear it (None when none is open)."""
-    open_ = await _open(uow.conn, tenant_id, originator_id, type_)
-    if open_ is None:
-        return None
-    return await _clear(uow, open_, at, reason, correlation_id)
+    book = AlarmBook(uow.conn)
+    row = await book.clear_for(uow, tenant_id, originator_id, type_, at, reason, correlation_id)
+    await book.flush()
+    return row
 
 
 async def clear_of_rule(
@@ -231,32 +345,6 @@ def sla(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-
-
-async def _open(
-    conn: AsyncConnection, tenant_id: uuid.UUID, originator_id: uuid.UUID, type_: str
-) -> dict[str, Any] | None:
-    stmt = select(A).where(
-        A.c.tenant_id == tenant_id,
-        A.c.originator_id == originator_id,
-        A.c.type == type_,
-        A.c.active.is_(True),
-    )
-    row = (await conn.execute(stmt)).mappings().first()
-    return dict(row) if row else None
-
-
-async def _policy(
-    conn: AsyncConnection, tenant_id: uuid.UUID, owner: uuid.UUID | None
-) -> dict[str, Any] | None:
-    p = alarms_escalation_policy
-    stmt = select(p).where(p.c.tenant_id == tenant_id, p.c.archived_at.is_(None))
-    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
-    for want in (owner, None) if owner is not None else (None,):
-        for r in sorted(rows, key=lambda r: r["code"]):
-            if r["organization_id"] == want:
-                return r
-    return None
 
 
 async def _get(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID, need: Action) -> dict[str, Any]:

@@ -30,7 +30,10 @@ class Consumer(Protocol):
     def accepts(self, event_type: str) -> bool: ...
 
     async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
-        """Apply one event. A consumer may also offer ``handle_batch(conn, events)``, used instead."""
+        """Apply one event. A consumer may also offer ``handle_batch(conn, events)``, used instead,
+        ``prepare(conn, events)``, reads before the write transaction, and ``wants(conn,
+        events) -> bool``, asked on a read connection whether the events it accepts need a
+        write transaction at all (False: the runner moves past them as if it accepted none)."""
 
     async def reset(self, conn: AsyncConnection) -> None:
         """Forget the projection, before a replay from the start."""
@@ -135,7 +138,7 @@ class ConsumerRunner:
             if ahead is not None and self._saved.get(name, 0) < ahead:
                 await self._save_position(name, ahead)  # caught up: written down once
             return 0
-        if not any(consumer.accepts(ev.type) for ev in peeked):
+        if not await self._wanted(consumer, peeked):
             # Nothing for it: move on in memory, and write the position only now and then (a
             # restart reads these events again and again finds nothing in them).
             self._ahead[name] = peeked[-1].position
@@ -180,6 +183,14 @@ class ConsumerRunner:
         except Exception as exc:
             await self._record_failure(name, failed_at, exc)
             raise ConsumerFailed(name, failed_at, exc) from exc
+
+    async def _wanted(self, consumer: Consumer, peeked: list[StoredEvent]) -> bool:
+        accepted = [ev for ev in peeked if consumer.accepts(ev.type)]
+        wants = getattr(consumer, "wants", None)
+        if not accepted or wants is None:
+            return bool(accepted)
+        async with self.read_engine.connect() as rconn:
+            return bool(await wants(rconn, accepted))
 
     async def _save_position(self, name: str, position: int) -> None:
         self._saved[name] = position

@@ -7,6 +7,7 @@ the correlation id of the event being handled, so a chain of consequences shares
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -36,6 +37,16 @@ class ConsumerWork:
         if self._pending:
             await self._log.append(self._conn, self._pending, self.correlation_id)
             self._pending = []
+
+    def take(self) -> list[NewEvent]:
+        """The staged events, handed over to be appended with others (``EventLog.append`` in
+        one statement for a whole batch), each with its correlation id settled."""
+        out = [
+            ev if ev.correlation_id else replace(ev, correlation_id=self.correlation_id)
+            for ev in self._pending
+        ]
+        self._pending = []
+        return out
 
     async def rollback(self) -> None:
         self._pending.clear()

@@ -29,13 +29,17 @@ from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EXCURSI
 from supplyline.rules.tables import rules_action_log, rules_rule
 
 TEMPERATURE = "temperature_c"
+# Actions that a batch of conditions can take together (see RuleActions.handle_batch).
+_ALARM_ONLY = frozenset({"raise_alarm", "record_compliance"})
 RULE_UPDATED = "supplyline.rule.updated.v1"
 RULE_ARCHIVED = "supplyline.rule.archived.v1"
 
 
 class RuleActions:
     name = "rules.actions"
-    batch_size = 50  # events a transaction: each condition costs a dozen statements
+    # Events a transaction: conditions that only raise and clear alarms cost a few statements a
+    # batch, but one with holds or work orders still costs a dozen of its own.
+    batch_size = 200
 
     def __init__(self, log: EventLog) -> None:
         self.log = log
@@ -49,43 +53,96 @@ class RuleActions:
         replay find what was already done."""
 
     async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
-        if event.tenant_id is None:
+        await self.handle_batch(conn, [event])
+
+    async def handle_batch(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
+        """A batch in a handful of statements when its conditions only raise and clear alarms:
+        one read of what was already done, one of the open alarms, then the alarms, the events
+        and the action log written together (``AlarmBook``). A condition with other actions
+        (holds, work orders, webhooks) or a rule change runs on its own, after what came
+        before it is written, as the consumer always did."""
+        events = [e for e in events if e.tenant_id is not None]
+        if not events:
             return
-        done = await conn.execute(
-            select(rules_action_log.c.event_id).where(rules_action_log.c.event_id == event.id)
+        log = rules_action_log
+        got = await conn.execute(select(log.c.event_id).where(log.c.event_id.in_([e.id for e in events])))
+        done = {r.event_id for r in got}
+        todo = [e for e in events if e.id not in done]
+        book = alarms.AlarmBook(conn)
+        await book.load(
+            {
+                (_tenant(e), uuid.UUID(e.data["device_id"]), e.data["code"])
+                for e in todo
+                if e.type in (CONDITION_RAISED.type, CONDITION_CLEARED.type)
+            }
         )
-        if done.first() is not None:
-            return
-        work = ConsumerWork(conn, self.log, event.correlation_id)
-        if event.type == CONDITION_RAISED.type:
-            outcome = await self._raised(work, event)
-        elif event.type == CONDITION_CLEARED.type:
-            outcome = await self._cleared(work, event)
-        else:
-            outcome = await self._rule_changed(work, event)
-        await work.commit()
-        await conn.execute(
-            rules_action_log.insert().values(
-                event_id=event.id,
-                tenant_id=event.tenant_id,
-                rule_id=outcome.pop("rule_id", None),
-                outcome=outcome,
-                done_at=utcnow(),
+        staged: list[NewEvent] = []
+        logged: list[dict[str, Any]] = []
+        for event in todo:
+            work = ConsumerWork(conn, self.log, event.correlation_id)
+            if event.type == CONDITION_CLEARED.type:
+                outcome = await self._cleared(work, book, event)
+            elif event.type == CONDITION_RAISED.type and self._alarm_only(event):
+                outcome = await self._raised(work, book, event)
+            else:
+                await self._write(conn, book, staged, logged)
+                if event.type == CONDITION_RAISED.type:
+                    outcome = await self._raised(work, book, event)
+                else:
+                    outcome = await self._rule_changed(work, event)
+                    book.forget()
+            staged += work.take()
+            logged.append(
+                {
+                    "event_id": event.id,
+                    "tenant_id": event.tenant_id,
+                    "rule_id": outcome.pop("rule_id", None),
+                    "outcome": outcome,
+                    "done_at": utcnow(),
+                }
             )
-        )
+        await self._write(conn, book, staged, logged)
+
+    async def _write(
+        self,
+        conn: AsyncConnection,
+        book: alarms.AlarmBook,
+        staged: list[NewEvent],
+        logged: list[dict[str, Any]],
+    ) -> None:
+        """Alarms, then the events that name them, then the action log; the lists are emptied."""
+        await book.flush()
+        if staged:
+            await self.log.append(conn, staged, staged[0].correlation_id or "")
+        if logged:
+            await conn.execute(rules_action_log.insert(), logged)
+        staged.clear()
+        logged.clear()
+
+    def _alarm_only(self, event: StoredEvent) -> bool:
+        """Whether the condition's rule does nothing but alarms and records (as it was read by
+        ``prepare``; unknown: False, it takes the path that reads it)."""
+        found = self._context.get(event.id)
+        if found is None:
+            return False
+        rule = found[0]
+        return rule is None or all(a["type"] in _ALARM_ONLY for a in rule["actions"])
 
     async def prepare(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
         """Read what the raised conditions need before the runner opens its write transaction
-        (on SQLite that transaction holds the write lock ingestion waits for)."""
+        (on SQLite that transaction holds the write lock ingestion waits for). A batch names
+        the same rules and devices again and again: each is read once."""
         self._context = {}
+        rules: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any] | None] = {}
+        places: dict[tuple[uuid.UUID, uuid.UUID], registry.DevicePlace | None] = {}
         for event in events:
             if event.type == CONDITION_RAISED.type and event.tenant_id is not None:
-                self._context[event.id] = await _context(conn, event)
+                self._context[event.id] = await _context(conn, event, rules, places)
 
-    async def _raised(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
+    async def _raised(self, work: ConsumerWork, book: alarms.AlarmBook, event: StoredEvent) -> dict[str, Any]:
         data, tenant = event.data, _tenant(event)
         rule_id, device_id = uuid.UUID(data["rule_id"]), uuid.UUID(data["device_id"])
-        found = self._context.pop(event.id, None) or await _context(work.conn, event)
+        found = self._context.pop(event.id, None) or await _context(work.conn, event, {}, {})
         rule, place, carried, numbers = found
         at = datetime.fromisoformat(data["at"])
         lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
@@ -128,7 +185,7 @@ class RuleActions:
         for action in rule["actions"]:
             kind_ = action["type"]
             if kind_ == "raise_alarm":
-                alarm = await alarms.raise_alarm(
+                alarm = await book.raise_(
                     work,
                     tenant,
                     alarms.RaiseAlarm(
@@ -152,6 +209,7 @@ class RuleActions:
                 alarm_id = alarm["id"]
                 outcome["alarm_id"] = str(alarm_id)
             elif kind_ == "hold_lots":
+                await book.flush()  # the holds name the alarm
                 reason = (
                     f"{rule['name']}: {data['metric']} {data['value']:g} at {data['at']} ({data['device']})"
                 )
@@ -170,6 +228,7 @@ class RuleActions:
                         hold, _ = await logistics.hold_lot(work, tenant, cmd)
                         outcome.setdefault("holds", []).append(str(hold["id"]))
             elif kind_ == "create_work_order":
+                await book.flush()  # the work order names the alarm
                 order = await maintenance.open_work_order(
                     work,
                     tenant,
@@ -214,10 +273,12 @@ class RuleActions:
             outcome["actions"].append(kind_)
         return outcome
 
-    async def _cleared(self, work: ConsumerWork, event: StoredEvent) -> dict[str, Any]:
+    async def _cleared(
+        self, work: ConsumerWork, book: alarms.AlarmBook, event: StoredEvent
+    ) -> dict[str, Any]:
         data = event.data
         tenant = _tenant(event)
-        cleared = await alarms.clear_for(
+        cleared = await book.clear_for(
             work,
             tenant,
             uuid.UUID(data["device_id"]),
@@ -260,13 +321,22 @@ _Context = tuple[
 ]
 
 
-async def _context(conn: AsyncConnection, event: StoredEvent) -> _Context:
-    """The rule as it stands, where the device is, and the shipments (with lots) it carried."""
+async def _context(
+    conn: AsyncConnection,
+    event: StoredEvent,
+    rules: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any] | None],
+    places: dict[tuple[uuid.UUID, uuid.UUID], registry.DevicePlace | None],
+) -> _Context:
+    """The rule as it stands, where the device is, and the shipments (with lots) it carried;
+    ``rules`` and ``places`` remember what earlier events of the batch read."""
     data, tenant = event.data, _tenant(event)
     scope = Scope.system(tenant, "rules")
-    device_id = uuid.UUID(data["device_id"])
-    rule = await _rule(conn, tenant, uuid.UUID(data["rule_id"]))
-    place = await registry.device_place(conn, scope, device_id)
+    device_id, rule_id = uuid.UUID(data["device_id"]), uuid.UUID(data["rule_id"])
+    if (tenant, rule_id) not in rules:
+        rules[(tenant, rule_id)] = await _rule(conn, tenant, rule_id)
+    if (tenant, device_id) not in places:
+        places[(tenant, device_id)] = await registry.device_place(conn, scope, device_id)
+    rule, place = rules[(tenant, rule_id)], places[(tenant, device_id)]
     carried = await logistics.shipment_context(conn, scope, device_id, datetime.fromisoformat(data["at"]))
     numbers = await logistics.shipment_numbers(conn, tenant, [s for s, _ in carried]) if carried else {}
     return rule, place, carried, numbers
