@@ -26,7 +26,12 @@ OTHER, THRESHOLD, HYSTERESIS, DURATION, CUMULATIVE = range(5)
 
 @dataclass
 class RuleSet:
-    """A tenant's live rules compiled, with per-code arrays for the vectorised screen."""
+    """A tenant's live rules compiled, with per-rule arrays for the vectorised screen.
+
+    The arrays have one entry more than there are rules: a sentinel at index -1 that never
+    screens in (no metric, kind OTHER), so that -1 ("no rule of this code applies") can index
+    them directly.
+    """
 
     rules: list[dict[str, Any]]
     compiled: list[Compiled | None]
@@ -49,12 +54,12 @@ class RuleSet:
             rules,
             [],
             sorted({r["code"] for r in rules}),
-            np.zeros(n, np.int8),
-            np.zeros(n),
-            np.full(n, np.nan),
-            np.zeros(n, bool),
-            np.zeros(n, bool),
-            np.full(n, -1, np.int32),
+            np.zeros(n + 1, np.int8),
+            np.full(n + 1, np.nan),
+            np.full(n + 1, np.nan),
+            np.zeros(n + 1, bool),
+            np.zeros(n + 1, bool),
+            np.full(n + 1, -1, np.int32),
             [],
             ScopeIndex(rules, sorted({r["code"] for r in rules})),
             {r["id"]: i for i, r in enumerate(rules)},

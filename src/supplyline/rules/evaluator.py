@@ -47,17 +47,65 @@ I64 = npt.NDArray[np.int64]
 Key = tuple[uuid.UUID, uuid.UUID]  # (rule, device)
 
 
+NONE_YET = np.iinfo(np.int64).min  # no reading of that metric seen yet
+
+
+@dataclass
+class _Devices:
+    """A tenant's devices as the evaluator met them, each with a row (a small dense number)
+    for its life: arrays indexed by row replace per-device lookups in every batch.
+
+    ``newest`` keeps, per metric, the time of each device's newest reading with a value: a
+    reading older than that is out of order for the rules on that metric, whether or not their
+    state for the device was ever worth keeping.
+    """
+
+    row: dict[int, int] = field(default_factory=dict)  # keyed by the UUID's int: cheap hash
+    ids: list[uuid.UUID] = field(default_factory=list)
+    newest: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+
+    def rows_of(self, devices: Sequence[uuid.UUID]) -> npt.NDArray[np.intp]:
+        """Each device's row; a device met for the first time gets the next one."""
+        known = self.row
+        rows = np.fromiter((known.get(d.int, -1) for d in devices), np.intp, len(devices))
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            for i in missing.tolist():
+                device = devices[i]
+                rows[i] = known.setdefault(device.int, len(self.ids))
+                if rows[i] == len(self.ids):
+                    self.ids.append(device)
+            grow = len(self.ids) - len(next(iter(self.newest.values()), self.ids))
+            for metric, times in self.newest.items():
+                self.newest[metric] = np.r_[times, np.full(grow, NONE_YET)]
+        return rows
+
+    def before(self, metric: str, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        times = self.newest.get(metric)
+        return times[rows] if times is not None else np.full(len(rows), NONE_YET)
+
+    def record(self, cols: Columns, rows: npt.NDArray[np.intp], order: I64, bounds: I64) -> None:
+        """Move each device's newest reading time on, metric by metric, from a batch."""
+        if not len(rows):
+            return
+        for metric, values in cols.metrics.items():
+            times = self.newest.get(metric)
+            if times is None:
+                times = self.newest[metric] = np.full(len(self.ids), NONE_YET)
+            stamped = np.where(np.isnan(values), NONE_YET, cols.ts_ms)[order]
+            times[rows] = np.maximum(times[rows], _per_device(np.maximum, stamped, bounds, NONE_YET))
+
+
 @dataclass
 class _Tenant:
     loaded_at: float
     fingerprint: tuple[int, Any]
     rules: RuleSet
     context_at: float  # when places and shipments were last looked at
-    # device -> its row of ``matrix``: the rule index per code (-1: none applies); rebuilt when
-    # rules or places change
-    applies: dict[int, int] = field(default_factory=dict)  # keyed by the UUID's int: cheap hash
-    rows: list[list[int]] = field(default_factory=list)
+    # device row (see _Devices) -> the rule index per code (-1: none applies); a row is worked
+    # out again when it is not ``fresh`` (rules changed: a new _Tenant; places: every minute)
     matrix: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
+    fresh: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     carried: dict[uuid.UUID, logistics.Carried] = field(default_factory=dict)
     places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = field(
         default_factory=dict
@@ -73,6 +121,7 @@ class RuleEvaluator:
         self.context_ttl = 30 * ttl
         self.live_window_ms = int(live_window_s * 1000)
         self._tenants: dict[uuid.UUID, _Tenant] = {}
+        self._devices: dict[uuid.UUID, _Devices] = {}
         # Non-default states only: a (rule, device) absent here starts from State().
         self._states: dict[Key, State] = {}
         self._loaded: set[uuid.UUID] = set()  # tenants whose stored states are in _states
@@ -85,6 +134,7 @@ class RuleEvaluator:
         self._stated.clear()
         self._loaded.clear()
         self._tenants.clear()
+        self._devices.clear()
 
     async def evaluate(
         self,
@@ -97,13 +147,16 @@ class RuleEvaluator:
         tenant = await self._tenant(uow.conn, tenant_id)
         if tenant is None or not len(cols):
             return
-        applies, batch_rows = await self._applies(uow.conn, tenant_id, tenant, cols.devices)
+        devs = self._devices.setdefault(tenant_id, _Devices())
+        applies, batch_rows = await self._applies(uow.conn, tenant_id, tenant, devs, cols.devices)
         order = np.argsort(cols.device_idx, kind="stable")
         bounds = np.searchsorted(cols.device_idx[order], np.arange(len(cols.devices) + 1))
-        # Each batch device has a reading: the oldest one per device, for out-of-order checks.
-        oldest = np.minimum.reduceat(cols.ts_ms[order], bounds[:-1]) if len(cols.devices) else bounds[:0]
-        stated = self._stated_in_batch(tenant, applies, batch_rows)
-        work = self._screen(tenant.rules, cols, applies, stated, oldest)
+        # The oldest reading per device, for out-of-order checks.
+        oldest = _per_device(np.minimum, cols.ts_ms[order], bounds, np.iinfo(np.int64).max)
+        newest = {m: devs.before(m, batch_rows) for m in tenant.rules.metrics}
+        devs.record(cols, batch_rows, order, bounds)
+        stated = self._stated_in_batch(tenant, devs, applies, batch_rows)
+        work = self._screen(tenant.rules, cols, applies, stated, oldest, newest)
         if not work:
             return
         live_after = int(time.time() * 1000) - self.live_window_ms
@@ -117,6 +170,12 @@ class RuleEvaluator:
             state = self._state_for(tenant, rule, device)
             if tenant.rules.screen[r] == CUMULATIVE:
                 state = self._budget_for(tenant, rule, device, state)
+            if tenant.rules.screen[r] != OTHER:
+                # A screened state is not stepped while nothing could change, so its newest
+                # time may lag: readings older than the device's newest are still out of order.
+                seen = int(newest[tenant.rules.metrics[tenant.rules.metric_of[r]]][d])
+                if seen != NONE_YET and (state.last_ts_ms is None or state.last_ts_ms < seen):
+                    state.last_ts_ms = seen
             before = state.as_dict()
             values = {m: cols.metrics[m][rows] for m in compiled.root.reads & cols.metrics.keys()}
             found = compiled.step(state, cols.ts_ms[rows], values, live_after)
@@ -175,12 +234,16 @@ class RuleEvaluator:
     # ---- the vectorised screen ----------------------------------------------------------------
 
     def _stated_in_batch(
-        self, tenant: _Tenant, applies: npt.NDArray[np.int32], batch_rows: npt.NDArray[np.intp]
+        self,
+        tenant: _Tenant,
+        devs: _Devices,
+        applies: npt.NDArray[np.int32],
+        batch_rows: npt.NDArray[np.intp],
     ) -> dict[int, set[int]]:
         """code -> batch devices whose winning rule for it has a state: they may clear, or be
         running a duration, without a value beyond the limit in this batch."""
         rs = tenant.rules
-        slot = np.full(len(tenant.matrix), -1, np.intp)
+        slot = np.full(len(devs.ids), -1, np.intp)
         slot[batch_rows] = np.arange(len(batch_rows))
         out: dict[int, set[int]] = {}
         for rule_id, devices in self._stated.items():
@@ -189,7 +252,7 @@ class RuleEvaluator:
                 continue
             c = rs.code_of[ri]
             for device in devices:
-                trow = tenant.applies.get(device.int)
+                trow = devs.row.get(device.int)
                 if trow is None:
                     continue
                 d = int(slot[trow])
@@ -204,75 +267,74 @@ class RuleEvaluator:
         applies: npt.NDArray[np.int32],
         stated: dict[int, set[int]],
         oldest: npt.NDArray[np.int64],
+        newest: dict[str, npt.NDArray[np.int64]],
     ) -> list[tuple[int, int]]:
-        """(rule index, batch device index) pairs to step exactly."""
-        out: list[tuple[int, int]] = []
-        n_dev = len(cols.devices)
-        for c in range(len(rs.codes)):
-            r_of_dev = applies[:, c]
-            present = np.flatnonzero(r_of_dev >= 0)
-            if not len(present):
-                continue
-            screened = rs.screen[r_of_dev[present]] != OTHER
-            if not screened.all():
-                for d in present[~screened].tolist():
-                    r = int(r_of_dev[d])
-                    compiled = rs.compiled[r]
-                    if compiled is not None and (
-                        not compiled.metrics or compiled.metrics & cols.metrics.keys()
-                    ):
-                        out.append((r, d))
-            if screened.any():
-                out += self._screen_comparisons(
-                    rs, cols, r_of_dev, present[screened], n_dev, stated.get(c, set()), oldest
-                )
-        return out
+        """(rule index, batch device index) pairs to step exactly, code by code.
+
+        Kinds stepped one by one take every device they apply to. Comparisons are screened for
+        every (reading, code) of the batch at once: each reading's value of the metric its
+        device's winning rule compares, beyond that rule's limit or not; only a device with a
+        value beyond, or a state that is not the default, can change.
+        """
+        found: list[tuple[int, int, int, int]] = []  # (code, device, rule, 0) then sorted
+        n_dev, n_codes = applies.shape
+        other = (applies >= 0) & (rs.screen[applies] == OTHER)
+        for d, c in np.argwhere(other).tolist():
+            r = int(applies[d, c])
+            compiled = rs.compiled[r]
+            if compiled is not None and (not compiled.metrics or compiled.metrics & cols.metrics.keys()):
+                found.append((c, d, r, 0))
+        present = [m for m in rs.metrics if m in cols.metrics]
+        if present and len(cols):
+            found += self._screen_comparisons(rs, cols, applies, stated, oldest, newest, n_dev, n_codes)
+        found.sort()
+        return [(r, d) for _, d, r, _ in found]
 
     def _screen_comparisons(
         self,
         rs: RuleSet,
         cols: Columns,
-        r_of_dev: npt.NDArray[np.int32],
-        devices: npt.NDArray[np.intp],
-        n_dev: int,
-        stated: set[int],
+        applies: npt.NDArray[np.int32],
+        stated: dict[int, set[int]],
         oldest: npt.NDArray[np.int64],
-    ) -> list[tuple[int, int]]:
-        r_of_row = r_of_dev[cols.device_idx]
-        has_rule = r_of_row >= 0
-        r = np.where(has_rule, r_of_row, 0)
-        out: list[tuple[int, int]] = []
-        # Rules of one code usually compare one metric; a code mixing metrics takes a pass each.
-        for mid in (np.flatnonzero(np.bincount(rs.metric_of[r_of_dev[devices]] + 1)) - 1).tolist():
-            metric = rs.metrics[mid] if mid >= 0 else None
-            if metric is None or metric not in cols.metrics:
-                continue
-            values = cols.metrics[metric]
-            rows = has_rule & ~np.isnan(values) & (rs.metric_of[r] == mid)
-            if not rows.any():
-                continue
-            v, rr, dev = values[rows], r[rows], cols.device_idx[rows]
-            lim, rising, strict = rs.limit[rr], rs.rising[rr], rs.strict[rr]
-            beyond = np.where(
-                rising, np.where(strict, v > lim, v >= lim), np.where(strict, v < lim, v <= lim)
-            )
-            # A device can only change if a value is beyond, or if its state is not the default.
-            candidates = {d for d in stated if rs.metric_of[r_of_dev[d]] == mid}
-            if beyond.any():
-                candidates.update(np.unique(dev[beyond]).tolist())
-            if not candidates:
-                continue
-            clear = rs.clear_at[rr]
-            back = np.where(rising, v <= clear, v >= clear)  # NaN clear_at: never back (unused)
-            any_beyond = np.bincount(dev, beyond, n_dev) > 0
-            any_within = np.bincount(dev, ~beyond, n_dev) > 0
-            any_back = np.bincount(dev, back, n_dev) > 0
-            for d in sorted(candidates):
-                ri = int(r_of_dev[d])
-                state = self._states.get((rs.rules[ri]["id"], cols.devices[d]))
-                flags = (bool(any_beyond[d]), bool(any_within[d]), bool(any_back[d]))
-                if _may_change(int(rs.screen[ri]), state, *flags, int(oldest[d])):
-                    out.append((ri, d))
+        newest: dict[str, npt.NDArray[np.int64]],
+        n_dev: int,
+        n_codes: int,
+    ) -> list[tuple[int, int, int, int]]:
+        n = len(cols)
+        nan = np.full(n, np.nan)
+        # Every rule's metric as a column; the last column (index -1: no metric) is all NaN.
+        table = np.column_stack([cols.metrics.get(m, nan) for m in rs.metrics] + [nan])
+        rule = applies[cols.device_idx]  # (reading, code) -> winning rule, -1: none
+        value = np.take_along_axis(table, rs.metric_of[rule], axis=1)
+        limit, rising, strict = rs.limit[rule], rs.rising[rule], rs.strict[rule]
+        beyond = np.where(
+            rising,
+            np.where(strict, value > limit, value >= limit),
+            np.where(strict, value < limit, value <= limit),
+        )
+        valid = ~np.isnan(value)
+        clear = rs.clear_at[rule]
+        back = np.where(rising, value <= clear, value >= clear)  # NaN clear_at: never back
+        # (code, device) pairs as one number, code-major: flags per pair by counting.
+        key = (np.arange(n_codes) * n_dev)[None, :] + cols.device_idx[:, None]
+        size = n_codes * n_dev
+        any_beyond = np.bincount(key[beyond], minlength=size) > 0
+        any_within = np.bincount(key[valid & ~beyond], minlength=size) > 0
+        any_back = np.bincount(key[back], minlength=size) > 0
+        candidates = set(np.flatnonzero(any_beyond).tolist())
+        if stated:
+            any_valid = any_within | any_beyond
+            candidates.update(k for c, ds in stated.items() for d in ds if any_valid[k := c * n_dev + d])
+        out: list[tuple[int, int, int, int]] = []
+        for k in candidates:
+            c, d = divmod(k, n_dev)
+            ri = int(applies[d, c])
+            state = self._states.get((rs.rules[ri]["id"], cols.devices[d]))
+            flags = (bool(any_beyond[k]), bool(any_within[k]), bool(any_back[k]))
+            seen = int(newest[rs.metrics[rs.metric_of[ri]]][d])
+            if _may_change(int(rs.screen[ri]), state, *flags, int(oldest[d]), seen):
+                out.append((c, d, ri, 0))
         return out
 
     # ---- context --------------------------------------------------------------------------------
@@ -293,8 +355,7 @@ class RuleEvaluator:
             if now - found.context_at >= self.context_ttl:
                 # Places and shipments may have moved; rules did not.
                 found.context_at = now
-                found.applies.clear()
-                found.rows.clear()
+                found.fresh[:] = False
                 found.carried.clear()
                 found.places.clear()
             return found if found.rules.rules else None
@@ -313,24 +374,37 @@ class RuleEvaluator:
         return found if rules else None
 
     async def _applies(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: Sequence[uuid.UUID]
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        tenant: _Tenant,
+        devs: _Devices,
+        devices: Sequence[uuid.UUID],
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
         """(batch device, code) -> index of the rule that applies, or -1; and each batch
-        device's row in the tenant's matrix."""
-        known = tenant.applies
-        rows = np.fromiter((known.get(d.int, -1) for d in devices), np.intp, len(devices))
-        if (rows < 0).any():
-            missing = [devices[i] for i in np.flatnonzero(rows < 0).tolist()]
-            await self._resolve(conn, tenant_id, tenant, missing)
-            rows = np.fromiter((known[d.int] for d in devices), np.intp, len(devices))
-        if not len(rows):
-            return np.zeros((0, len(tenant.rules.codes)), np.int32), rows
+        device's row (see _Devices)."""
+        rows = devs.rows_of(devices)
+        if len(tenant.fresh) < len(devs.ids):
+            grow = len(devs.ids) - len(tenant.fresh)
+            codes = len(tenant.rules.codes)
+            tenant.matrix = np.r_[tenant.matrix.reshape(-1, codes), np.full((grow, codes), -1, np.int32)]
+            tenant.fresh = np.r_[tenant.fresh, np.zeros(grow, bool)]
+        stale = rows[~tenant.fresh[rows]]
+        if len(stale):
+            await self._resolve(conn, tenant_id, tenant, devs, np.unique(stale))
         return tenant.matrix[rows], rows
 
     async def _resolve(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, tenant: _Tenant, devices: list[uuid.UUID]
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        tenant: _Tenant,
+        devs: _Devices,
+        rows: npt.NDArray[np.intp],
     ) -> None:
+        """Work out again which rules win for these devices: where they are, what they carry."""
         scope = Scope.system(tenant_id)
+        devices = [devs.ids[r] for r in rows.tolist()]
         asset_of: dict[uuid.UUID, uuid.UUID | None] = {}
         for device in devices:
             info = await self.directory.by_id(tenant_id, device)
@@ -340,14 +414,13 @@ class RuleEvaluator:
             tenant.places.update(await registry.places_of_assets(conn, scope, assets))
         if any(r.get("product_id") for r in tenant.rules.rules) or (tenant.rules.screen == CUMULATIVE).any():
             tenant.carried.update(await logistics.carried_by(conn, scope, devices, utcnow()))
-        for device in devices:
+        for row, device in zip(rows.tolist(), devices, strict=True):
             asset = asset_of[device]
             site, region, asset_type = tenant.places.get(asset, (None, None, None)) if asset else (None,) * 3
             products = tenant.carried.get(device, logistics.Carried()).product_ids
             ctx = Context(region, site, asset_type, asset, products)
-            tenant.applies[device.int] = len(tenant.rows)
-            tenant.rows.append(tenant.rules.index.winners(ctx))
-        tenant.matrix = np.array(tenant.rows, np.int32).reshape(len(tenant.rows), len(tenant.rules.codes))
+            tenant.matrix[row] = tenant.rules.index.winners(ctx)
+        tenant.fresh[rows] = True
 
     async def _forget_changed(
         self, conn: AsyncConnection, before: list[dict[str, Any]], after: list[dict[str, Any]]
@@ -419,14 +492,27 @@ class RuleEvaluator:
         self._loaded.add(tenant_id)
 
 
-def _may_change(kind: int, state: State | None, beyond: bool, within: bool, back: bool, oldest: int) -> bool:
+def _per_device(reduce: np.ufunc, values: I64, bounds: I64, empty: int) -> I64:
+    """``reduce`` over each device's readings (sorted by device, ``bounds`` as from
+    searchsorted); ``empty`` for a device left without readings (all were duplicates)."""
+    starts = bounds[:-1]
+    has = starts < bounds[1:]
+    out = np.full(len(starts), empty, np.int64)
+    if has.any():
+        out[has] = reduce.reduceat(values, starts[has])
+    return out
+
+
+def _may_change(
+    kind: int, state: State | None, beyond: bool, within: bool, back: bool, oldest: int, seen: int
+) -> bool:
     """Whether stepping this device's readings could change its state (beyond its newest time).
 
-    Conservative: True when unsure. A reading older than the state's newest is out of order and
-    always stepped (it is recorded as late)."""
+    ``seen``: the device's newest earlier reading of the metric. Conservative: True when unsure.
+    A reading older than that is out of order and always stepped (it is recorded as late)."""
     if state is None:
         return beyond  # fresh: nothing holds, nothing is running
-    if state.last_ts_ms is not None and oldest < state.last_ts_ms:
+    if oldest < max(seen, state.last_ts_ms if state.last_ts_ms is not None else NONE_YET):
         return True
     if kind == THRESHOLD:
         return beyond if not state.holding else within
