@@ -120,6 +120,11 @@ async def test_one_code_may_be_overridden_per_scope_but_not_twice_at_one(
             "latitude",
         ),
         ({"kind": "rate_of_change", "metric": "door_open", "max_per_min": 1}, "condition.metric", "boolean"),
+        (
+            {"kind": "duration", "metric": "door_open", "op": ">", "value": 0.5, "for_s": 60},
+            "condition.value",
+            "not a door_open limit",
+        ),
     ],
 )
 async def test_a_rule_that_cannot_work_is_refused_naming_the_field(

@@ -48,13 +48,15 @@ def _conditions() -> list[tuple[str, dict[str, Any]]]:
         ("humid-min", {"kind": "threshold", "metric": "humidity_pct", "op": "<", "value": 20.0}),
         ("battery-low", {"kind": "threshold", "metric": "battery_v", "op": "<", "value": 3.3}),
         ("battery-crit", {"kind": "duration", "metric": "battery_v", "op": "<", "value": 3.0, "for_s": 300}),
-        ("door-open", {"kind": "duration", "metric": "door_open", "op": ">", "value": 0.5, "for_s": 300}),
+        ("door-open", {"kind": "duration", "metric": "door_open", "op": ">", "value": 0, "for_s": 300}),
     ]
 
 
 def _shifted(cond: dict[str, Any], by: float) -> dict[str, Any]:
     """The condition relaxed by ``by`` (tightened when negative): a higher upper limit, a
-    lower lower limit."""
+    lower lower limit; a door (a boolean) may stay open longer instead."""
+    if cond["metric"] == "door_open":
+        return {**cond, "for_s": round(cond["for_s"] * (1 + by))}
     step = by if cond["op"] in (">", ">=") else -by
     out = {**cond, "value": cond["value"] + step}
     if "clear_at" in out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,32 +54,58 @@ async def upsert(
     """
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(table)
-        if newer is not None:
-            where = table.c[newer] < pg.excluded[newer]
-        stmt_pg = pg.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={
-                **{c: pg.excluded[c] for c in update},
-                **{c: table.c[c] + pg.excluded[c] for c in increment},
-            },
-            where=where,
-        )
-        await conn.execute(stmt_pg, list(rows))
-        return
-    lite = sqlite.insert(table)
+    stmt = _upsert(conn.dialect.name, table, tuple(keys), tuple(update), tuple(increment), newer, where)
+    await conn.execute(stmt, list(rows))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_cached(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    increment: tuple[str, ...],
+    newer: str | None,
+) -> Any:
+    return _build_upsert(dialect, table, keys, update, increment, newer, None)
+
+
+def _upsert(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    increment: tuple[str, ...],
+    newer: str | None,
+    where: Any = None,
+) -> Any:
+    """The statement; the same shape without a guard is built once (building one costs more
+    than a hot caller's whole write: the writer upserts rule states every batch)."""
+    if where is None:
+        return _upsert_cached(dialect, table, keys, update, increment, newer)
+    return _build_upsert(dialect, table, keys, update, increment, newer, where)
+
+
+def _build_upsert(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    increment: tuple[str, ...],
+    newer: str | None,
+    where: Any,
+) -> Any:
+    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     if newer is not None:
-        where = table.c[newer] < lite.excluded[newer]
-    stmt_lite = lite.on_conflict_do_update(
+        where = table.c[newer] < ins.excluded[newer]
+    return ins.on_conflict_do_update(
         index_elements=list(keys),
         set_={
-            **{c: lite.excluded[c] for c in update},
-            **{c: table.c[c] + lite.excluded[c] for c in increment},
+            **{c: ins.excluded[c] for c in update},
+            **{c: table.c[c] + ins.excluded[c] for c in increment},
         },
         where=where,
     )
-    await conn.execute(stmt_lite, list(rows))
 
 
 async def insert_ignore(

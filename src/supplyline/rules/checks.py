@@ -59,11 +59,20 @@ def condition_errors(condition: Mapping[str, Any], metrics: Mapping[str, Metric]
                 )
             else:
                 try:
-                    converter(node.get("unit"), name, metrics)
+                    convert = converter(node.get("unit"), name, metrics)
                 except Invalid as exc:
                     errors.append(
                         FieldError(f"{path}.unit", exc.errors[0].reason if exc.errors else exc.detail)
                     )
+                else:
+                    # A limit the metric cannot take (0.5 for a boolean) would leave the rule
+                    # saved but never evaluated.
+                    for key in ("value", "clear_at"):
+                        if node.get(key) is not None:
+                            try:
+                                convert(node[key])
+                            except ValueError as exc:
+                                errors.append(FieldError(f"{path}.{key}", f"not a {name} limit: {exc}"))
         if node.get("polygon") is not None:
             reason = polygon_error([tuple(p) for p in node["polygon"]])
             if reason:

@@ -15,11 +15,13 @@ are stepped per device. Only states that changed are written.
 from __future__ import annotations
 
 import logging
+import operator
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,7 @@ I64 = npt.NDArray[np.int64]
 Key = tuple[uuid.UUID, uuid.UUID]  # (rule, device)
 
 
+_UUID_INT = operator.attrgetter("int")
 NONE_YET = np.iinfo(np.int64).min  # no reading of that metric seen yet
 
 
@@ -67,7 +70,8 @@ class _Devices:
     def rows_of(self, devices: Sequence[uuid.UUID]) -> npt.NDArray[np.intp]:
         """Each device's row; a device met for the first time gets the next one."""
         known = self.row
-        rows = np.fromiter((known.get(d.int, -1) for d in devices), np.intp, len(devices))
+        # map() over C callables: no Python frame per device (this runs for every reading batch)
+        rows = np.fromiter(map(known.get, map(_UUID_INT, devices), repeat(-1)), np.intp, len(devices))
         missing = np.flatnonzero(rows < 0)
         if len(missing):
             for i in missing.tolist():
@@ -279,11 +283,16 @@ class RuleEvaluator:
         found: list[tuple[int, int, int, int]] = []  # (code, device, rule, 0) then sorted
         n_dev, n_codes = applies.shape
         other = (applies >= 0) & (rs.screen[applies] == OTHER)
-        for d, c in np.argwhere(other).tolist():
-            r = int(applies[d, c])
-            compiled = rs.compiled[r]
-            if compiled is not None and (not compiled.metrics or compiled.metrics & cols.metrics.keys()):
-                found.append((c, d, r, 0))
+        if other.any():
+            # Which of these rules the batch gives something to: judged once per rule.
+            stepped = np.zeros(len(rs.screen), bool)
+            for r in np.unique(applies[other]).tolist():
+                compiled = rs.compiled[r]
+                stepped[r] = compiled is not None and (
+                    not compiled.metrics or bool(compiled.metrics & cols.metrics.keys())
+                )
+            for d, c in np.argwhere(other & stepped[applies]).tolist():
+                found.append((c, d, int(applies[d, c]), 0))
         present = [m for m in rs.metrics if m in cols.metrics]
         if present and len(cols):
             found += self._screen_comparisons(rs, cols, applies, stated, oldest, newest, n_dev, n_codes)
