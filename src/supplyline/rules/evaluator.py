@@ -110,6 +110,10 @@ class _Tenant:
     # out again when it is not ``fresh`` (rules changed: a new _Tenant; places: every minute)
     matrix: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     fresh: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    # device row x metric (``rules.metrics``): the highest lower limit and the lowest upper
+    # limit of its winning comparisons; a value strictly between cannot change a default state
+    low: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    high: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     carried: dict[uuid.UUID, logistics.Carried] = field(default_factory=dict)
     places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = field(
         default_factory=dict
@@ -160,7 +164,7 @@ class RuleEvaluator:
         newest = {m: devs.before(m, batch_rows) for m in tenant.rules.metrics}
         devs.record(cols, batch_rows, order, bounds)
         stated = self._stated_in_batch(tenant, devs, applies, batch_rows)
-        work = self._screen(tenant.rules, cols, applies, stated, oldest, newest)
+        work = self._screen(tenant, cols, applies, batch_rows, stated, oldest, newest)
         if not work:
             return
         live_after = int(time.time() * 1000) - self.live_window_ms
@@ -266,20 +270,23 @@ class RuleEvaluator:
 
     def _screen(
         self,
-        rs: RuleSet,
+        tenant: _Tenant,
         cols: Columns,
         applies: npt.NDArray[np.int32],
+        batch_rows: npt.NDArray[np.intp],
         stated: dict[int, set[int]],
         oldest: npt.NDArray[np.int64],
         newest: dict[str, npt.NDArray[np.int64]],
     ) -> list[tuple[int, int]]:
         """(rule index, batch device index) pairs to step exactly, code by code.
 
-        Kinds stepped one by one take every device they apply to. Comparisons are screened for
-        every (reading, code) of the batch at once: each reading's value of the metric its
-        device's winning rule compares, beyond that rule's limit or not; only a device with a
-        value beyond, or a state that is not the default, can change.
+        Kinds stepped one by one take every device they apply to. Comparisons: only a device
+        with a value beyond a limit, or a state that is not the default, can change. Each
+        reading is first held against its device's envelope (the tightest limits of its
+        winning rules, per metric): the few outside it, and the devices with a state, are then
+        screened for every (reading, code) at once against each code's winning rule.
         """
+        rs = tenant.rules
         found: list[tuple[int, int, int, int]] = []  # (code, device, rule, 0) then sorted
         n_dev, n_codes = applies.shape
         other = (applies >= 0) & (rs.screen[applies] == OTHER)
@@ -293,9 +300,20 @@ class RuleEvaluator:
                 )
             for d, c in np.argwhere(other & stepped[applies]).tolist():
                 found.append((c, d, int(applies[d, c]), 0))
-        present = [m for m in rs.metrics if m in cols.metrics]
+        present = [i for i, m in enumerate(rs.metrics) if m in cols.metrics]
         if present and len(cols):
-            found += self._screen_comparisons(rs, cols, applies, stated, oldest, newest, n_dev, n_codes)
+            row_of = batch_rows[cols.device_idx]
+            near = np.zeros(len(cols), bool)
+            for mi in present:
+                value = cols.metrics[rs.metrics[mi]]
+                near |= (value >= tenant.high[row_of, mi]) | (value <= tenant.low[row_of, mi])
+            devices = set(np.unique(cols.device_idx[near]).tolist())
+            devices.update(d for ds in stated.values() for d in ds)
+            if devices:
+                sel = np.flatnonzero(np.isin(cols.device_idx, np.fromiter(devices, np.int64, len(devices))))
+                found += self._screen_comparisons(
+                    rs, cols, sel, applies, stated, oldest, newest, n_dev, n_codes
+                )
         found.sort()
         return [(r, d) for _, d, r, _ in found]
 
@@ -303,6 +321,7 @@ class RuleEvaluator:
         self,
         rs: RuleSet,
         cols: Columns,
+        sel: npt.NDArray[np.intp],
         applies: npt.NDArray[np.int32],
         stated: dict[int, set[int]],
         oldest: npt.NDArray[np.int64],
@@ -310,11 +329,15 @@ class RuleEvaluator:
         n_dev: int,
         n_codes: int,
     ) -> list[tuple[int, int, int, int]]:
-        n = len(cols)
+        """The exact screen of the readings ``sel``."""
+        n = len(sel)
         nan = np.full(n, np.nan)
         # Every rule's metric as a column; the last column (index -1: no metric) is all NaN.
-        table = np.column_stack([cols.metrics.get(m, nan) for m in rs.metrics] + [nan])
-        rule = applies[cols.device_idx]  # (reading, code) -> winning rule, -1: none
+        table = np.column_stack(
+            [cols.metrics[m][sel] if m in cols.metrics else nan for m in rs.metrics] + [nan]
+        )
+        device_idx = cols.device_idx[sel]
+        rule = applies[device_idx]  # (reading, code) -> winning rule, -1: none
         value = np.take_along_axis(table, rs.metric_of[rule], axis=1)
         limit, rising, strict = rs.limit[rule], rs.rising[rule], rs.strict[rule]
         beyond = np.where(
@@ -326,7 +349,7 @@ class RuleEvaluator:
         clear = rs.clear_at[rule]
         back = np.where(rising, value <= clear, value >= clear)  # NaN clear_at: never back
         # (code, device) pairs as one number, code-major: flags per pair by counting.
-        key = (np.arange(n_codes) * n_dev)[None, :] + cols.device_idx[:, None]
+        key = (np.arange(n_codes) * n_dev)[None, :] + device_idx[:, None]
         size = n_codes * n_dev
         any_beyond = np.bincount(key[beyond], minlength=size) > 0
         any_within = np.bincount(key[valid & ~beyond], minlength=size) > 0
@@ -394,10 +417,12 @@ class RuleEvaluator:
         device's row (see _Devices)."""
         rows = devs.rows_of(devices)
         if len(tenant.fresh) < len(devs.ids):
-            grow = len(devs.ids) - len(tenant.fresh)
-            codes = len(tenant.rules.codes)
-            tenant.matrix = np.r_[tenant.matrix.reshape(-1, codes), np.full((grow, codes), -1, np.int32)]
+            have, grow = len(tenant.fresh), len(devs.ids) - len(tenant.fresh)
+            codes, metrics = len(tenant.rules.codes), len(tenant.rules.metrics)
+            tenant.matrix = np.r_[tenant.matrix.reshape(have, codes), np.full((grow, codes), -1, np.int32)]
             tenant.fresh = np.r_[tenant.fresh, np.zeros(grow, bool)]
+            tenant.low = np.r_[tenant.low.reshape(have, metrics), np.full((grow, metrics), -np.inf)]
+            tenant.high = np.r_[tenant.high.reshape(have, metrics), np.full((grow, metrics), np.inf)]
         stale = rows[~tenant.fresh[rows]]
         if len(stale):
             await self._resolve(conn, tenant_id, tenant, devs, np.unique(stale))
@@ -430,6 +455,16 @@ class RuleEvaluator:
             ctx = Context(region, site, asset_type, asset, products)
             tenant.matrix[row] = tenant.rules.index.winners(ctx)
         tenant.fresh[rows] = True
+        # Each limit as the first value beyond it (a strict "> 8" is beyond from the next float
+        # above 8), so that "value >= high" and "value <= low" never miss a reading beyond.
+        rs, rules = tenant.rules, tenant.matrix[rows]
+        rising, limit = rs.rising[rules], rs.limit[rules]
+        first = np.where(rs.strict[rules], np.nextafter(limit, np.where(rising, np.inf, -np.inf)), limit)
+        compared = (rules >= 0) & (rs.screen[rules] != OTHER)
+        for mi in range(len(rs.metrics)):
+            mine = compared & (rs.metric_of[rules] == mi)
+            tenant.high[rows, mi] = np.where(mine & rising, first, np.inf).min(axis=1, initial=np.inf)
+            tenant.low[rows, mi] = np.where(mine & ~rising, first, -np.inf).max(axis=1, initial=-np.inf)
 
     async def _forget_changed(
         self, conn: AsyncConnection, before: list[dict[str, Any]], after: list[dict[str, Any]]
