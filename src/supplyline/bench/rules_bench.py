@@ -191,9 +191,9 @@ async def run_rules_bench(
     *,
     devices: int = 10_000,
     gateways: int = 10,
-    rounds: int = 30,
+    rounds: int = 60,
     connections: int = 4,
-    repeats: int = 3,
+    repeats: int = 5,
 ) -> dict[str, Any]:
     fleet = await prepare_fleet(work_dir, gateways, devices, 1)
     n_rules = await _add_places_and_rules(fleet, devices)
