@@ -54,12 +54,15 @@ async def upsert(
     """
     if not rows:
         return
-    stmt = _upsert(conn.dialect.name, table, tuple(keys), tuple(update), tuple(increment), newer, where)
+    shape = (conn.dialect.name, table, tuple(keys), tuple(update), tuple(increment), newer)
+    # The same shape without a guard is built once: building one costs more than a hot
+    # caller's whole write (the telemetry writer upserts rule states every batch).
+    stmt = _upsert_statement(*shape) if where is None else _build_upsert(*shape, where)
     await conn.execute(stmt, list(rows))
 
 
 @functools.lru_cache(maxsize=256)
-def _upsert_cached(
+def _upsert_statement(
     dialect: str,
     table: Table,
     keys: tuple[str, ...],
@@ -68,22 +71,6 @@ def _upsert_cached(
     newer: str | None,
 ) -> Any:
     return _build_upsert(dialect, table, keys, update, increment, newer, None)
-
-
-def _upsert(
-    dialect: str,
-    table: Table,
-    keys: tuple[str, ...],
-    update: tuple[str, ...],
-    increment: tuple[str, ...],
-    newer: str | None,
-    where: Any = None,
-) -> Any:
-    """The statement; the same shape without a guard is built once (building one costs more
-    than a hot caller's whole write: the writer upserts rule states every batch)."""
-    if where is None:
-        return _upsert_cached(dialect, table, keys, update, increment, newer)
-    return _build_upsert(dialect, table, keys, update, increment, newer, where)
 
 
 def _build_upsert(
