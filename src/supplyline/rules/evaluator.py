@@ -66,6 +66,8 @@ class _Devices:
     row: dict[int, int] = field(default_factory=dict)  # keyed by the UUID's int: cheap hash
     ids: list[uuid.UUID] = field(default_factory=list)
     newest: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+    # Rows that have (or had) a rule state: a batch looks up states for these devices only.
+    stated: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
 
     def rows_of(self, devices: Sequence[uuid.UUID]) -> npt.NDArray[np.intp]:
         """Each device's row; a device met for the first time gets the next one."""
@@ -79,9 +81,10 @@ class _Devices:
                 rows[i] = known.setdefault(device.int, len(self.ids))
                 if rows[i] == len(self.ids):
                     self.ids.append(device)
-            grow = len(self.ids) - len(next(iter(self.newest.values()), self.ids))
+            grow = len(self.ids) - len(self.stated)
             for metric, times in self.newest.items():
                 self.newest[metric] = np.r_[times, np.full(grow, NONE_YET)]
+            self.stated = np.r_[self.stated, np.zeros(grow, bool)]
         return rows
 
     def before(self, metric: str, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
@@ -134,12 +137,14 @@ class RuleEvaluator:
         self._states: dict[Key, State] = {}
         self._loaded: set[uuid.UUID] = set()  # tenants whose stored states are in _states
         self._stated: dict[uuid.UUID, set[uuid.UUID]] = {}  # rule -> devices with a state
+        self._rules_of: dict[uuid.UUID, set[uuid.UUID]] = {}  # device -> rules with a state
         self._swept = False
 
     def discard(self) -> None:
         """The transaction failed: what was cached may be ahead of the database."""
         self._states.clear()
         self._stated.clear()
+        self._rules_of.clear()
         self._loaded.clear()
         self._tenants.clear()
         self._devices.clear()
@@ -251,21 +256,12 @@ class RuleEvaluator:
         """code -> batch devices whose winning rule for it has a state: they may clear, or be
         running a duration, without a value beyond the limit in this batch."""
         rs = tenant.rules
-        slot = np.full(len(devs.ids), -1, np.intp)
-        slot[batch_rows] = np.arange(len(batch_rows))
         out: dict[int, set[int]] = {}
-        for rule_id, devices in self._stated.items():
-            ri = rs.position.get(rule_id)
-            if ri is None:
-                continue
-            c = rs.code_of[ri]
-            for device in devices:
-                trow = devs.row.get(device.int)
-                if trow is None:
-                    continue
-                d = int(slot[trow])
-                if d >= 0 and applies[d, c] == ri:
-                    out.setdefault(c, set()).add(d)
+        for d in np.flatnonzero(devs.stated[batch_rows]).tolist():
+            for rule_id in self._rules_of.get(devs.ids[batch_rows[d]], ()):
+                ri = rs.position.get(rule_id)
+                if ri is not None and applies[d, rs.code_of[ri]] == ri:
+                    out.setdefault(rs.code_of[ri], set()).add(d)
         return out
 
     def _screen(
@@ -478,6 +474,7 @@ class RuleEvaluator:
         for rule_id in stale:
             for device in self._stated.pop(rule_id, set()):
                 self._states.pop((rule_id, device), None)
+                self._rules_of.get(device, set()).discard(rule_id)
         if stale:
             await conn.execute(rules_state.delete().where(rules_state.c.rule_id.in_(stale)))
 
@@ -488,8 +485,17 @@ class RuleEvaluator:
         state = self._states.get(key)
         if state is None:
             state = self._states[key] = State()
-            self._stated.setdefault(rule["id"], set()).add(device)
+            self._mark(rule["tenant_id"], rule["id"], [device])
         return state
+
+    def _mark(self, tenant_id: uuid.UUID, rule_id: uuid.UUID, devices: list[uuid.UUID]) -> None:
+        """These devices have a state for the rule: batches look them up."""
+        self._stated.setdefault(rule_id, set()).update(devices)
+        for device in devices:
+            self._rules_of.setdefault(device, set()).add(rule_id)
+        devs = self._devices.setdefault(tenant_id, _Devices())
+        rows = devs.rows_of(devices)  # first: it may grow ``stated``
+        devs.stated[rows] = True
 
     def _budget_for(self, tenant: _Tenant, rule: Mapping[str, Any], device: uuid.UUID, state: State) -> State:
         """A cumulative budget counts over the life of what the device travels with: a tracker
@@ -532,7 +538,7 @@ class RuleEvaluator:
         for row in await conn.execute(stmt):
             if row.state:
                 self._states.setdefault((row.rule_id, row.device_id), State.from_dict(row.state))
-                self._stated.setdefault(row.rule_id, set()).add(row.device_id)
+                self._mark(tenant_id, row.rule_id, [row.device_id])
         self._loaded.add(tenant_id)
 
 
