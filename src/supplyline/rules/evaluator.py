@@ -15,13 +15,11 @@ are stepped per device. Only states that changed are written.
 from __future__ import annotations
 
 import logging
-import operator
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -37,6 +35,7 @@ from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.rules.compiled import CUMULATIVE, DURATION, HYSTERESIS, OTHER, THRESHOLD, RuleSet
 from supplyline.rules.conditions import Area
+from supplyline.rules.devices import NONE_YET, Devices, per_device
 from supplyline.rules.engine import State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
 from supplyline.rules.scoping import Context
@@ -49,67 +48,13 @@ I64 = npt.NDArray[np.int64]
 Key = tuple[uuid.UUID, uuid.UUID]  # (rule, device)
 
 
-_UUID_INT = operator.attrgetter("int")
-NONE_YET = np.iinfo(np.int64).min  # no reading of that metric seen yet
-
-
-@dataclass
-class _Devices:
-    """A tenant's devices as the evaluator met them, each with a row (a small dense number)
-    for its life: arrays indexed by row replace per-device lookups in every batch.
-
-    ``newest`` keeps, per metric, the time of each device's newest reading with a value: a
-    reading older than that is out of order for the rules on that metric, whether or not their
-    state for the device was ever worth keeping.
-    """
-
-    row: dict[int, int] = field(default_factory=dict)  # keyed by the UUID's int: cheap hash
-    ids: list[uuid.UUID] = field(default_factory=list)
-    newest: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
-    # Rows that have (or had) a rule state: a batch looks up states for these devices only.
-    stated: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
-
-    def rows_of(self, devices: Sequence[uuid.UUID]) -> npt.NDArray[np.intp]:
-        """Each device's row; a device met for the first time gets the next one."""
-        known = self.row
-        # map() over C callables: no Python frame per device (this runs for every reading batch)
-        rows = np.fromiter(map(known.get, map(_UUID_INT, devices), repeat(-1)), np.intp, len(devices))
-        missing = np.flatnonzero(rows < 0)
-        if len(missing):
-            for i in missing.tolist():
-                device = devices[i]
-                rows[i] = known.setdefault(device.int, len(self.ids))
-                if rows[i] == len(self.ids):
-                    self.ids.append(device)
-            grow = len(self.ids) - len(self.stated)
-            for metric, times in self.newest.items():
-                self.newest[metric] = np.r_[times, np.full(grow, NONE_YET)]
-            self.stated = np.r_[self.stated, np.zeros(grow, bool)]
-        return rows
-
-    def before(self, metric: str, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
-        times = self.newest.get(metric)
-        return times[rows] if times is not None else np.full(len(rows), NONE_YET)
-
-    def record(self, cols: Columns, rows: npt.NDArray[np.intp], order: I64, bounds: I64) -> None:
-        """Move each device's newest reading time on, metric by metric, from a batch."""
-        if not len(rows):
-            return
-        for metric, values in cols.metrics.items():
-            times = self.newest.get(metric)
-            if times is None:
-                times = self.newest[metric] = np.full(len(self.ids), NONE_YET)
-            stamped = np.where(np.isnan(values), NONE_YET, cols.ts_ms)[order]
-            times[rows] = np.maximum(times[rows], _per_device(np.maximum, stamped, bounds, NONE_YET))
-
-
 @dataclass
 class _Tenant:
     loaded_at: float
     fingerprint: tuple[int, Any]
     rules: RuleSet
     context_at: float  # when places and shipments were last looked at
-    # device row (see _Devices) -> the rule index per code (-1: none applies); a row is worked
+    # device row (see Devices) -> the rule index per code (-1: none applies); a row is worked
     # out again when it is not ``fresh`` (rules changed: a new _Tenant; places: every minute)
     matrix: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     fresh: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
@@ -132,7 +77,7 @@ class RuleEvaluator:
         self.context_ttl = 30 * ttl
         self.live_window_ms = int(live_window_s * 1000)
         self._tenants: dict[uuid.UUID, _Tenant] = {}
-        self._devices: dict[uuid.UUID, _Devices] = {}
+        self._devices: dict[uuid.UUID, Devices] = {}
         # Non-default states only: a (rule, device) absent here starts from State().
         self._states: dict[Key, State] = {}
         self._loaded: set[uuid.UUID] = set()  # tenants whose stored states are in _states
@@ -160,12 +105,12 @@ class RuleEvaluator:
         tenant = await self._tenant(uow.conn, tenant_id)
         if tenant is None or not len(cols):
             return
-        devs = self._devices.setdefault(tenant_id, _Devices())
+        devs = self._devices.setdefault(tenant_id, Devices())
         applies, batch_rows = await self._applies(uow.conn, tenant_id, tenant, devs, cols.devices)
         order = np.argsort(cols.device_idx, kind="stable")
         bounds = np.searchsorted(cols.device_idx[order], np.arange(len(cols.devices) + 1))
         # The oldest reading per device, for out-of-order checks.
-        oldest = _per_device(np.minimum, cols.ts_ms[order], bounds, np.iinfo(np.int64).max)
+        oldest = per_device(np.minimum, cols.ts_ms[order], bounds, np.iinfo(np.int64).max)
         newest = {m: devs.before(m, batch_rows) for m in tenant.rules.metrics}
         devs.record(cols, batch_rows, order, bounds)
         stated = self._stated_in_batch(tenant, devs, applies, batch_rows)
@@ -249,7 +194,7 @@ class RuleEvaluator:
     def _stated_in_batch(
         self,
         tenant: _Tenant,
-        devs: _Devices,
+        devs: Devices,
         applies: npt.NDArray[np.int32],
         batch_rows: npt.NDArray[np.intp],
     ) -> dict[int, set[int]]:
@@ -406,11 +351,11 @@ class RuleEvaluator:
         conn: AsyncConnection,
         tenant_id: uuid.UUID,
         tenant: _Tenant,
-        devs: _Devices,
+        devs: Devices,
         devices: Sequence[uuid.UUID],
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
         """(batch device, code) -> index of the rule that applies, or -1; and each batch
-        device's row (see _Devices)."""
+        device's row (see Devices)."""
         rows = devs.rows_of(devices)
         if len(tenant.fresh) < len(devs.ids):
             have, grow = len(tenant.fresh), len(devs.ids) - len(tenant.fresh)
@@ -429,7 +374,7 @@ class RuleEvaluator:
         conn: AsyncConnection,
         tenant_id: uuid.UUID,
         tenant: _Tenant,
-        devs: _Devices,
+        devs: Devices,
         rows: npt.NDArray[np.intp],
     ) -> None:
         """Work out again which rules win for these devices: where they are, what they carry."""
@@ -493,7 +438,7 @@ class RuleEvaluator:
         self._stated.setdefault(rule_id, set()).update(devices)
         for device in devices:
             self._rules_of.setdefault(device, set()).add(rule_id)
-        devs = self._devices.setdefault(tenant_id, _Devices())
+        devs = self._devices.setdefault(tenant_id, Devices())
         rows = devs.rows_of(devices)  # first: it may grow ``stated``
         devs.stated[rows] = True
 
@@ -540,17 +485,6 @@ class RuleEvaluator:
                 self._states.setdefault((row.rule_id, row.device_id), State.from_dict(row.state))
                 self._mark(tenant_id, row.rule_id, [row.device_id])
         self._loaded.add(tenant_id)
-
-
-def _per_device(reduce: np.ufunc, values: I64, bounds: I64, empty: int) -> I64:
-    """``reduce`` over each device's readings (sorted by device, ``bounds`` as from
-    searchsorted); ``empty`` for a device left without readings (all were duplicates)."""
-    starts = bounds[:-1]
-    has = starts < bounds[1:]
-    out = np.full(len(starts), empty, np.int64)
-    if has.any():
-        out[has] = reduce.reduceat(values, starts[has])
-    return out
 
 
 def _may_change(
