@@ -26,8 +26,8 @@ class Settings(BaseSettings):
         default=None, description="A platform-admin bearer token, as an alternative to bootstrap."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    page_size: int = Field(default=50, ge=1)
-    max_page_size: int = Field(default=500, ge=1)
+    page_size: int = Field(default=50, ge=1, description="Items a list page holds unless `limit` says.")
+    max_page_size: int = Field(default=1000, ge=1, le=100_000, description="The largest `limit` accepted.")
     secret_key: str | None = Field(
         default=None,
         description="Fernet key that encrypts device signing secrets; generated into data_dir when unset.",
@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     def _burst_needs_a_rate(self) -> Settings:
         if self.quota_requests_burst is not None and self.quota_requests_per_s is None:
             raise ValueError("SUPPLYLINE_QUOTA_REQUESTS_BURST needs SUPPLYLINE_QUOTA_REQUESTS_PER_S")
+        return self
+
+    @model_validator(mode="after")
+    def _page_fits(self) -> Settings:
+        if self.page_size > self.max_page_size:
+            raise ValueError("SUPPLYLINE_PAGE_SIZE must not exceed SUPPLYLINE_MAX_PAGE_SIZE")
         return self
 
     @property

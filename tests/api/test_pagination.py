@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pathlib import Path
+
 import httpx
 
+from supplyline.api import create_app
 from tests.api.samples import events_of
-from tests.conftest import TenantCtx
+from tests.conftest import Backend, TenantCtx, make_services, new_tenant
 from tests.factories import post
 
 
@@ -30,7 +33,9 @@ async def _walk(
 async def test_pages_of_sites(client: httpx.AsyncClient, tenant: TenantCtx, other_tenant: TenantCtx) -> None:
     r = await client.get("/v1/sites", headers=tenant.headers)
     assert r.json() == {"items": [], "next_cursor": None}
-    assert (await client.get("/v1/sites", params={"limit": 501}, headers=tenant.headers)).status_code == 422
+    too_many = await client.get("/v1/sites", params={"limit": 1001}, headers=tenant.headers)
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"] == [{"field": "limit", "reason": "at most 1000 (SUPPLYLINE_MAX_PAGE_SIZE)"}]
     kinds = ["depot", "store", "depot", "store", "depot", "store", "depot"]
     made = [
         await post(client, tenant.headers, "sites", {"code": f"S{i}", "name": f"Site {i}", "kind": kind})
@@ -73,3 +78,51 @@ async def test_pages_of_events(client: httpx.AsyncClient, tenant: TenantCtx) -> 
     assert [e["id"] for p in pages for e in p] == [
         e["id"] for e in await events_of(client, tenant.headers, type="supplyline.region.created.v1")
     ]
+
+
+async def test_the_page_size_settings_are_honoured_and_documented(backend: Backend, tmp_path: Path) -> None:
+    svc = make_services(backend, tmp_path, page_size=2, max_page_size=4)
+    try:
+        tenant = await new_tenant(svc, "acme")
+        app = create_app(svc, run_consumers=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            for i in range(5):
+                await post(client, tenant.headers, "regions", {"code": f"R{i}", "name": f"Region {i}"})
+            assert [len(p) for p in await _walk(client, tenant, "/v1/regions")] == [2, 2, 1]
+            assert [len(p) for p in await _walk(client, tenant, "/v1/events")] == [2, 2, 2, 1]
+            assert [len(p) for p in await _walk(client, tenant, "/v1/audit")] == [2, 2, 1]
+            refused = await client.get("/v1/regions", params={"limit": 5}, headers=tenant.headers)
+            assert refused.status_code == 422
+            assert refused.json()["errors"][0]["field"] == "limit"
+            document = (await client.get("/openapi.json")).json()
+    finally:
+        await svc.close()
+    paged = 0
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            params = {p["name"]: p for p in op.get("parameters", ())}
+            if "cursor" not in params:
+                continue
+            paged += 1
+            assert params["limit"]["schema"] == {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4,
+                "default": 2,
+                "title": "Limit",
+            }, f"{method} {path}"
+    assert paged >= 20  # every resource list, events, audit, alarms, holds, ledger, dead letters...
+
+
+async def test_a_cursor_only_opens_its_own_list(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    for i in range(3):
+        await post(client, tenant.headers, "regions", {"code": f"R{i}", "name": f"Region {i}"})
+        await post(client, tenant.headers, "sites", {"code": f"S{i}", "name": f"Site {i}", "kind": "depot"})
+    sites = (await client.get("/v1/sites", params={"limit": 1}, headers=tenant.headers)).json()
+    events = (await client.get("/v1/events", params={"limit": 1}, headers=tenant.headers)).json()
+    for path, cursor in [("/v1/regions", sites["next_cursor"]), ("/v1/audit", events["next_cursor"])]:
+        r = await client.get(path, params={"cursor": cursor}, headers=tenant.headers)
+        assert r.status_code == 422, path
+        assert r.json()["errors"] == [{"field": "cursor", "reason": "not a cursor issued for this list"}]
+    garbage = await client.get("/v1/alarms", params={"cursor": "%%%not-base64"}, headers=tenant.headers)
+    assert garbage.status_code == 422

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline.alarms.model import STATUSES, status_of
 from supplyline.alarms.service import sla
 from supplyline.alarms.tables import alarms_alarm, alarms_comment
-from supplyline.db.keyset import newest_first
+from supplyline.db.keyset import newest_first, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.pagination import Page
@@ -58,9 +58,9 @@ async def list_alarms(
     lot = filters.get("lot_id")
     if lot is not None:  # a JSON list: matched as text rather than with dialect-only SQL
         stmt = stmt.where(A.c.lot_ids.cast(String).contains(str(lot)))
-    page = await newest_first(conn, stmt, A, "alarms", cursor, limit)
+    found = await page(conn, stmt, newest_first(A, "alarms"), cursor, limit)
     now = utcnow()
-    return Page([view(r, now) for r in page.items], page.next_cursor)
+    return Page([view(r, now) for r in found.items], found.next_cursor)
 
 
 async def get_alarm(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID) -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
-from supplyline.api import health, problems, scopes, trail
+from supplyline.api import health, pagination, problems, scopes, trail
 from supplyline.api.hot import HotIngest
 from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
@@ -101,6 +101,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     v1.include_router(scopes.annotate(governance.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
+    _document_settings(app, svc)
 
     # Outermost first: device ingestion, then correlation id, metrics and the body limit.
     metrics = HttpMetrics(app.state.metrics)
@@ -109,6 +110,18 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.add_middleware(Correlation)
     app.add_middleware(HotIngest, svc=svc, metrics=metrics, limit=svc.settings.max_body_bytes)
     return app
+
+
+def _document_settings(app: FastAPI, svc: Services) -> None:
+    """The OpenAPI document states the limits this server was configured with (page sizes)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = pagination.document(generate(), svc.settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _start_bridge(svc: Services) -> MqttBridge:

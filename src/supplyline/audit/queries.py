@@ -16,13 +16,11 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.audit.events import AUDIT_RECORDED
+from supplyline.db.keyset import Keyset
 from supplyline.eventlog.log import to_stored
 from supplyline.eventlog.tables import eventlog_event
-from supplyline.kernel.errors import Invalid
 from supplyline.kernel.events import StoredEvent
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
-
-CURSOR_KIND = "audit"
+from supplyline.kernel.pagination import Page
 
 
 @dataclass(frozen=True)
@@ -93,32 +91,28 @@ def entry_view(event: StoredEvent) -> dict[str, Any]:
     }
 
 
+# Newest first: the log position orders entries as they committed.
+PAGES = Keyset("audit", (eventlog_event.c.position,), descending=True)
+
+
 async def _page(
     conn: AsyncConnection, tenant_id: uuid.UUID, f: AuditFilter, before: int | None, limit: int
 ) -> list[StoredEvent]:
-    e = eventlog_event
     stmt = _select(tenant_id, f)
     if before is not None:
-        stmt = stmt.where(e.c.position < before)
-    stmt = stmt.order_by(e.c.position.desc()).limit(limit)
+        stmt = stmt.where(PAGES.after((before,)))
+    stmt = PAGES.ordered(stmt).limit(limit)
     return [to_stored(r) for r in (await conn.execute(stmt)).mappings()]
 
 
 async def list_entries(
     conn: AsyncConnection, tenant_id: uuid.UUID, f: AuditFilter, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
-    """One page, newest first: the log position orders entries as they committed."""
-    before = None
-    if cursor:
-        position = decode_cursor(cursor, CURSOR_KIND)
-        if not isinstance(position, int):
-            raise Invalid("cursor", "not a cursor issued for this list")
-        before = position
-    events = await _page(conn, tenant_id, f, before, limit + 1)
-    more = len(events) > limit
-    events = events[:limit]
-    next_cursor = encode_cursor(events[-1].position, CURSOR_KIND) if more and events else None
-    return Page([entry_view(e) for e in events], next_cursor)
+    """One page, newest first."""
+    start = PAGES.start(cursor)
+    events = await _page(conn, tenant_id, f, start[0] if start else None, limit + 1)
+    found = PAGES.cut(events, limit, lambda e: (e.position,))
+    return Page([entry_view(e) for e in found.items], found.next_cursor)
 
 
 async def stream_entries(

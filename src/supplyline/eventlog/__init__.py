@@ -1,13 +1,14 @@
 """The event log: append-only, commit-ordered, replayable; the platform's source of truth."""
 
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
-from supplyline.eventlog.log import EventLog, LogNotifier
+from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier
 from supplyline.eventlog.registry import EventTypeRegistry, UnknownEventType
 from supplyline.eventlog.retention import count_events, delete_events, handled_through
 from supplyline.eventlog.tables import eventlog_event
 from supplyline.eventlog.work import ConsumerWork
 
 __all__ = [
+    "EVENT_PAGES",
     "Consumer",
     "ConsumerFailed",
     "ConsumerRunner",

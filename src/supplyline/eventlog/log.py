@@ -11,9 +11,13 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.db.dialect import lock_event_log
+from supplyline.db.keyset import Keyset
 from supplyline.eventlog.registry import EventTypeRegistry
 from supplyline.eventlog.tables import eventlog_event
 from supplyline.kernel.events import NewEvent, StoredEvent
+
+# Readers page through the log in position order (the order events committed in).
+EVENT_PAGES = Keyset("events", (eventlog_event.c.position,))
 
 
 class LogNotifier:

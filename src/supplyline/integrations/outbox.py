@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.db.dialect import insert_ignore
-from supplyline.db.keyset import newest_first
+from supplyline.db.keyset import newest_first, page
 from supplyline.integrations.tables import integrations_delivery
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid
@@ -156,8 +156,8 @@ async def list_deliveries(
         stmt = stmt.where(D.c.status == status)
     if target is not None:
         stmt = stmt.where(D.c.target == target)
-    page = await newest_first(conn, stmt, D, "deliveries", cursor, limit)
-    return Page([_view(r) for r in page.items], page.next_cursor)
+    found = await page(conn, stmt, newest_first(D, "deliveries"), cursor, limit)
+    return Page([_view(r) for r in found.items], found.next_cursor)
 
 
 def _view(row: Mapping[str, Any]) -> dict[str, Any]:

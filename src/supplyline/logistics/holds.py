@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.db.keyset import newest_first
+from supplyline.db.keyset import newest_first, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from supplyline.kernel.events import NewEvent
@@ -156,8 +156,8 @@ async def list_holds(
             stmt = stmt.where(H.c[name] == filters[name])
     if filters.get("status") not in (None, "active", "released"):
         raise Invalid("status", "is one of active, released")
-    page = await newest_first(conn, stmt, H, "holds", cursor, limit)
-    return Page([hold_view(r) for r in page.items], page.next_cursor)
+    found = await page(conn, stmt, newest_first(H, "holds"), cursor, limit)
+    return Page([hold_view(r) for r in found.items], found.next_cursor)
 
 
 def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:

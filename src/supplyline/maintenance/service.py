@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import by_id, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import EventType, NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -99,10 +100,5 @@ async def list_work_orders(
     stmt = scoped(select(W), W, scope)
     if status is not None:
         stmt = stmt.where(W.c.status == status)
-    if cursor:
-        stmt = stmt.where(W.c.id > uuid.UUID(str(decode_cursor(cursor, "work-orders"))))
-    rows = [dict(r) for r in (await conn.execute(stmt.order_by(W.c.id).limit(limit + 1))).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [jsonable(r) for r in rows]
-    return Page(items, encode_cursor(str(rows[-1]["id"]), "work-orders") if more else None)
+    found = await page(conn, stmt, by_id(W, "work-orders"), cursor, limit)
+    return Page([jsonable(r) for r in found.items], found.next_cursor)

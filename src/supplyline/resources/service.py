@@ -15,11 +15,12 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import by_id, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
-from supplyline.kernel.pagination import Page, decode_cursor, encode_cursor
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
@@ -76,19 +77,9 @@ class ResourceService:
             stmt = stmt.where(t.c[key] == value)
         if not include_archived:
             stmt = stmt.where(t.c.archived_at.is_(None))
-        if cursor:
-            after = decode_cursor(cursor, spec.name)
-            try:
-                stmt = stmt.where(t.c.id > uuid.UUID(str(after)))
-            except ValueError:
-                raise Invalid("cursor", "not a cursor issued for this list") from None
-        stmt = stmt.order_by(t.c.id).limit(limit + 1)
-        rows = [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [shown(scope, spec, rec) for rec in await self._render(conn, spec, rows)]
-        next_cursor = encode_cursor(str(rows[-1]["id"]), spec.name) if more else None
-        return Page(items, next_cursor)
+        found = await page(conn, stmt, by_id(t, spec.name), cursor, limit)
+        items = [shown(scope, spec, rec) for rec in await self._render(conn, spec, found.items)]
+        return Page(items, found.next_cursor)
 
     def parse_filters(self, name: str, raw: Mapping[str, str]) -> dict[str, Any]:
         """Turn query-string filters into typed values, naming any bad or unknown one."""

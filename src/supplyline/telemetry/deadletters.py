@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from supplyline.db.keyset import Keyset, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, DomainError, NotFound, QuotaExceeded
+from supplyline.kernel.pagination import Page
 from supplyline.telemetry.credentials import Credentials, DeviceIdentity
 from supplyline.telemetry.ingest import IngestResult, TelemetryIngest
 from supplyline.telemetry.tables import telemetry_dead_letter
@@ -162,33 +164,38 @@ def _refusal_of(result: IngestResult | DomainError) -> str | None:
     return None
 
 
-def view(row: Any) -> dict[str, Any]:
-    payload: bytes = row.payload
+def view(row: Mapping[Any, Any]) -> dict[str, Any]:
+    payload: bytes = row["payload"]
     try:
         text: str | None = payload.decode()
     except UnicodeDecodeError:
         text = None
     return {
-        "id": row.id,
-        "topic": row.topic,
+        "id": row["id"],
+        "topic": row["topic"],
         "payload": text,
         "payload_base64": base64.b64encode(payload).decode(),
-        "properties": row.properties,
-        "reason": row.reason,
-        "received_at": row.received_at.isoformat(),
-        "replayed_at": row.replayed_at.isoformat() if row.replayed_at else None,
+        "properties": row["properties"],
+        "reason": row["reason"],
+        "received_at": row["received_at"].isoformat(),
+        "replayed_at": row["replayed_at"].isoformat() if row["replayed_at"] else None,
     }
 
 
+PAGES = Keyset("dead-letters", (telemetry_dead_letter.c.id,))
+
+
 async def list_dead_letters(
-    engine: AsyncEngine, tenant_slug: str, *, limit: int, after: int | None
-) -> list[dict[str, Any]]:
+    engine: AsyncEngine, tenant_slug: str, *, after: int | None, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """A page of a tenant's dead letters, oldest first (with an id above ``after``, if given)."""
     t = telemetry_dead_letter
-    stmt = select(t).where(t.c.tenant_slug == tenant_slug).order_by(t.c.id).limit(limit)
+    stmt = select(t).where(t.c.tenant_slug == tenant_slug)
     if after is not None:
         stmt = stmt.where(t.c.id > after)
     async with engine.connect() as conn:
-        return [view(r) for r in await conn.execute(stmt)]
+        found = await page(conn, stmt, PAGES, cursor, limit)
+    return Page([view(r) for r in found.items], found.next_cursor)
 
 
 async def replay_dead_letter(messages: TelemetryMessages, tenant_slug: str, letter_id: int) -> dict[str, Any]:
@@ -205,5 +212,5 @@ async def replay_dead_letter(messages: TelemetryMessages, tenant_slug: str, lett
     values: dict[str, Any] = {"replayed_at": utcnow()} if reason is None else {"reason": reason}
     async with messages.engine.begin() as conn:
         await conn.execute(update(t).where(this).values(**values))
-        row = (await conn.execute(select(t).where(this))).one()
-    return view(row)
+        done = (await conn.execute(select(t).where(this))).mappings().one()
+    return view(done)

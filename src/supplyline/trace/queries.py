@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import Keyset, page
+from supplyline.kernel.pagination import Page
 from supplyline.trace.tables import trace_checkpoint
 
 
@@ -50,13 +52,22 @@ class Checkpoint:
         }
 
 
+PAGES = Keyset("ledger", (trace_checkpoint.c.seq,))
+
+
 async def list_checkpoints(
-    conn: AsyncConnection, tenant_id: uuid.UUID, *, after: int = 0, limit: int = 100
-) -> list[Checkpoint]:
-    """One tenant's checkpoints with seq above ``after``, in chain order (a keyset page)."""
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    after: int = 0,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page[Checkpoint]:
+    """One page of a tenant's checkpoints with seq above ``after``, in chain order."""
     t = trace_checkpoint
-    stmt = select(t).where(t.c.tenant_id == tenant_id, t.c.seq > after).order_by(t.c.seq).limit(limit)
-    return [Checkpoint.from_row(r) for r in (await conn.execute(stmt)).mappings()]
+    stmt = select(t).where(t.c.tenant_id == tenant_id, t.c.seq > after)
+    found = await page(conn, stmt, PAGES, cursor, limit)
+    return Page([Checkpoint.from_row(r) for r in found.items], found.next_cursor)
 
 
 async def latest_checkpoints(

@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 
 from supplyline import audit
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
 
@@ -60,13 +61,12 @@ def filters(
 @router.get("", response_model=AuditPage, summary="The tenant's audit trail, newest first (admin)")
 async def list_audit(
     f: audit.AuditFilter = Depends(filters),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
-    limit: int = Query(100, ge=1, le=1000),
+    page_: PageQuery = PAGE,
     scope: Scope = AUDIT_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        page = await audit.list_entries(conn, scope.require_tenant(), f, cursor, limit)
+        page = await audit.list_entries(conn, scope.require_tenant(), f, page_.cursor, page_.limit)
     return JSON({"items": page.items, "next_cursor": page.next_cursor})
 
 

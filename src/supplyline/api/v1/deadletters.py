@@ -12,6 +12,7 @@ from starlette.responses import Response
 from supplyline import access
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
 from supplyline.kernel.scope import Action, Scope
@@ -40,16 +41,19 @@ async def _slug(svc: Services, scope: Scope) -> str:
 @router.get(
     "/dead-letters",
     summary="MQTT messages that were refused, with the reason",
-    description="Oldest first; pass the last id as `after` for the next page.",
+    description="Oldest first.",
 )
 async def list_(
-    limit: int = Query(100, ge=1, le=1000),
     after: int | None = Query(None, ge=0, description="Only dead letters with a greater id"),
+    page_: PageQuery = PAGE,
     scope: Scope = DEAD_LETTERS_READ,
     svc: Services = Depends(services),
 ) -> Response:
-    items = await list_dead_letters(svc.read_engine, await _slug(svc, scope), limit=limit, after=after)
-    return JSON({"items": items, "next_after": items[-1]["id"] if len(items) == limit else None})
+    slug = await _slug(svc, scope)
+    found = await list_dead_letters(
+        svc.read_engine, slug, after=after, cursor=page_.cursor, limit=page_.limit
+    )
+    return JSON({"items": found.items, "next_cursor": found.next_cursor})
 
 
 @router.post(

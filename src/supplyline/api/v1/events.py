@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from supplyline import access, audit
+from supplyline import access, audit, eventlog
 from supplyline.api.deps import JSON, PLATFORM, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.eventlog.projections import entity_counts
-from supplyline.kernel.errors import Invalid, NotFound
-from supplyline.kernel.pagination import decode_cursor, encode_cursor
+from supplyline.kernel.errors import NotFound
 from supplyline.kernel.scope import Scope
 from supplyline.resources import redaction_for
 
@@ -60,16 +60,13 @@ async def list_events(
     type: list[str] = Query([], description="Only these event types (repeatable)"),
     subject: str | None = Query(None, description="Only events about this subject"),
     correlation_id: str | None = Query(None),
-    cursor: str | None = Query(None),
-    limit: int = Query(100, ge=1, le=1000),
+    page_: PageQuery = PAGE,
     scope: Scope = EVENTS_READ,
     svc: Services = Depends(services),
 ) -> Response:
-    if cursor:
-        position = decode_cursor(cursor, "events")
-        if not isinstance(position, int):
-            raise Invalid("cursor", "not a cursor issued for this list")
-        after = position
+    start = eventlog.EVENT_PAGES.start(page_.cursor)
+    if start is not None:
+        after = start[0]
     # Audit entries are read through /v1/audit. Here a caller allowed to read the audit trail
     # sees them only when asking for their type: a key that follows the log (an integration)
     # would otherwise get every write twice. Other callers never see them.
@@ -78,7 +75,7 @@ async def list_events(
         events = await svc.events.read(
             conn,
             after=after,
-            limit=limit + 1,
+            limit=page_.limit + 1,
             tenant_id=scope.require_tenant(),
             types=type,
             exclude_types=() if shown else (audit.AUDIT_RECORDED.type,),
@@ -86,12 +83,10 @@ async def list_events(
             correlation_id=correlation_id,
             where=access.events_condition(scope),
         )
-    more = len(events) > limit
-    events = events[:limit]
-    next_cursor = encode_cursor(events[-1].position, "events") if more else None
+    found = eventlog.EVENT_PAGES.cut(events, page_.limit, lambda e: (e.position,))
     redaction = redaction_for(svc.catalog)
-    items = [redaction.shown(scope, e.cloudevent()) for e in events]
-    return JSON({"items": items, "next_cursor": next_cursor})
+    items = [redaction.shown(scope, e.cloudevent()) for e in found.items]
+    return JSON({"items": items, "next_cursor": found.next_cursor})
 
 
 def _type_info(svc: Services, type_: str) -> dict[str, Any]:

@@ -8,9 +8,8 @@ from starlette.responses import Response
 
 from supplyline import trace
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
-from supplyline.kernel.errors import Invalid
-from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
 
 router = APIRouter()
@@ -59,22 +58,15 @@ class VerifyOut(BaseModel):
 )
 async def list_checkpoints(
     after: int = Query(0, ge=0, description="Only checkpoints after this seq"),
-    cursor: str | None = Query(None),
-    limit: int = Query(100, ge=1, le=1000),
+    page_: PageQuery = PAGE,
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
-    if cursor:
-        seq = decode_cursor(cursor, "ledger")
-        if not isinstance(seq, int):
-            raise Invalid("cursor", "not a cursor issued for this list")
-        after = seq
     async with svc.read_engine.connect() as conn:
-        items = await trace.list_checkpoints(conn, scope.require_tenant(), after=after, limit=limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = encode_cursor(items[-1].seq, "ledger") if more else None
-    return JSON({"items": [c.as_dict() for c in items], "next_cursor": next_cursor})
+        found = await trace.list_checkpoints(
+            conn, scope.require_tenant(), after=after, cursor=page_.cursor, limit=page_.limit
+        )
+    return JSON({"items": [c.as_dict() for c in found.items], "next_cursor": found.next_cursor})
 
 
 @router.get(

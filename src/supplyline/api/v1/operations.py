@@ -17,6 +17,7 @@ from supplyline import alarms, audit, integrations, logistics, maintenance
 from supplyline.alarms.model import Status
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -60,16 +61,13 @@ async def list_alarms(
     site_id: uuid.UUID | None = Query(None),
     shipment_id: uuid.UUID | None = Query(None),
     lot_id: uuid.UUID | None = Query(None),
-    cursor: str | None = Query(None),
-    limit: int = Query(50, ge=1, le=500),
+    page_: PageQuery = PAGE,
     scope: Scope = ALARMS_READ,
     svc: Services = Depends(services),
 ) -> Response:
-    filters = {
-        k: v for k, v in locals().items() if k not in ("cursor", "limit", "scope", "svc") and v is not None
-    }
+    filters = {k: v for k, v in locals().items() if k not in ("page_", "scope", "svc") and v is not None}
     async with svc.read_engine.connect() as conn:
-        page = await alarms.list_alarms(conn, scope, filters, cursor, limit)
+        page = await alarms.list_alarms(conn, scope, filters, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)
 
 
@@ -150,14 +148,13 @@ async def list_holds(
     lot_id: uuid.UUID | None = Query(None),
     shipment_id: uuid.UUID | None = Query(None),
     alarm_id: uuid.UUID | None = Query(None),
-    cursor: str | None = Query(None),
-    limit: int = Query(50, ge=1, le=500),
+    page_: PageQuery = PAGE,
     scope: Scope = HOLDS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     filters = {"status": status, "lot_id": lot_id, "shipment_id": shipment_id, "alarm_id": alarm_id}
     async with svc.read_engine.connect() as conn:
-        page = await logistics.list_holds(conn, scope, filters, cursor, limit)
+        page = await logistics.list_holds(conn, scope, filters, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)
 
 
@@ -184,13 +181,12 @@ async def release(
 @router.get("/work-orders", tags=["work orders"], summary="Work orders for service providers")
 async def list_work_orders(
     status: Literal["open", "closed"] | None = Query(None),
-    cursor: str | None = Query(None),
-    limit: int = Query(50, ge=1, le=500),
+    page_: PageQuery = PAGE,
     scope: Scope = WORK_ORDERS_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        page = await maintenance.list_work_orders(conn, scope, status, cursor, limit)
+        page = await maintenance.list_work_orders(conn, scope, status, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)
 
 
@@ -202,13 +198,12 @@ async def list_work_orders(
 async def list_deliveries(
     status: Literal["pending", "delivered"] | None = Query(None),
     target: Literal["erp", "webhook"] | None = Query(None),
-    cursor: str | None = Query(None),
-    limit: int = Query(50, ge=1, le=500),
+    page_: PageQuery = PAGE,
     scope: Scope = DELIVERIES_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        page = await integrations.list_deliveries(conn, scope, status, target, cursor, limit)
+        page = await integrations.list_deliveries(conn, scope, status, target, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
 from supplyline.kernel.scope import Action, Scope
@@ -101,8 +102,7 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     )
     async def list_(
         request: Request,
-        limit: int = Query(50, ge=1, le=500, description="Page size"),
-        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        page_: PageQuery = PAGE,
         include_archived: bool = Query(False),
         scope: Scope = READ,
         svc: Services = Depends(services),
@@ -115,8 +115,8 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
                 scope,
                 name,
                 filters=filters,
-                cursor=cursor,
-                limit=min(limit, svc.settings.max_page_size),
+                cursor=page_.cursor,
+                limit=page_.limit,
                 include_archived=include_archived,
             )
         return JSON({"items": page.items, "next_cursor": page.next_cursor})
