@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,7 +34,8 @@ async def test_pages_of_sites(client: httpx.AsyncClient, tenant: TenantCtx, othe
     assert r.json() == {"items": [], "next_cursor": None}
     too_many = await client.get("/v1/sites", params={"limit": 1001}, headers=tenant.headers)
     assert too_many.status_code == 422
-    assert too_many.json()["errors"] == [{"field": "limit", "reason": "at most 1000 (SUPPLYLINE_MAX_PAGE_SIZE)"}]
+    reason = "at most 1000 (SUPPLYLINE_MAX_PAGE_SIZE)"
+    assert too_many.json()["errors"] == [{"field": "limit", "reason": reason}]
     kinds = ["depot", "store", "depot", "store", "depot", "store", "depot"]
     made = [
         await post(client, tenant.headers, "sites", {"code": f"S{i}", "name": f"Site {i}", "kind": kind})
@@ -85,7 +85,8 @@ async def test_the_page_size_settings_are_honoured_and_documented(backend: Backe
     try:
         tenant = await new_tenant(svc, "acme")
         app = create_app(svc, run_consumers=False)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             for i in range(5):
                 await post(client, tenant.headers, "regions", {"code": f"R{i}", "name": f"Region {i}"})
             assert [len(p) for p in await _walk(client, tenant, "/v1/regions")] == [2, 2, 1]
