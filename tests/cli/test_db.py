@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from supplyline.bootstrap import Services
+from supplyline.db import migrate
 from supplyline.db.migrate import current_revision, head_revision
 from tests.cli.conftest import Invoke, with_services
 
@@ -62,3 +64,17 @@ def test_bad_setting_names_the_variable(invoke: Invoke, monkeypatch: pytest.Monk
     result = invoke("db", "current", ok=False)
     assert result.exit_code == 1
     assert "SUPPLYLINE_PORT" in result.stderr
+
+
+def test_revision_writes_the_next_numbered_migration(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "MIGRATIONS", copy)
+    head = migrate.head_revision()
+    assert head is not None
+    result = invoke("db", "revision", "pallet dimensions", "--empty")
+    expected = f"{int(head) + 1:04d}"
+    assert f"{expected}_pallet_dimensions.py" in result.output
+    assert migrate.chain()[-1].down_revision == head

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +21,15 @@ from supplyline.cli.common import (
     run,
     schema_revision,
 )
-from supplyline.db.migrate import current_revision, downgrade, head_revision, upgrade
+from supplyline.db import create_engine
+from supplyline.db.migrate import (
+    ChainError,
+    current_revision,
+    downgrade,
+    head_revision,
+    new_revision,
+    upgrade,
+)
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -110,3 +120,30 @@ def current_cmd(json_: JsonFlag = False) -> None:
     state = "[green]up to date[/]" if current == head else "[yellow]run 'supplyline db upgrade'[/]"
     console.print(f"Database: {database_label(settings)}", highlight=False)
     console.print(f"Revision: {current or 'none (empty database)'}  (head: {head}) {state}")
+
+
+@app.command("revision")
+def revision_cmd(
+    message: Annotated[str, typer.Argument(help="What the migration does, e.g. 'lot recall state'.")],
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Write an empty upgrade/downgrade to fill in.")
+    ] = False,
+) -> None:
+    """For developers: write the next migration (number and parent chosen for you).
+
+    Its body is what the tables in src/ declare beyond the migrations so far, compared on a
+    scratch SQLite database at head; review it (and check PostgreSQL with the test suite)."""
+
+    async def main() -> Path:
+        with tempfile.TemporaryDirectory() as scratch:
+            engine = create_engine(f"sqlite:///{Path(scratch) / 'head.db'}")
+            try:
+                await upgrade(engine)
+                return await new_revision(engine, message, autogenerate=not empty)
+            except ChainError as exc:
+                raise CliError(f"the migrations are not one straight line: {exc}") from None
+            finally:
+                await engine.dispose()
+
+    path = run(main)
+    console.print(f"Wrote {path}", highlight=False, soft_wrap=True)
