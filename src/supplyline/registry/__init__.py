@@ -1,5 +1,15 @@
 """Registry: organisations, the site hierarchy, asset types and assets, device profiles and devices."""
 
+from supplyline.registry.device_queries import (
+    device_by_code,
+    device_rows,
+    device_view,
+    devices_changed_since,
+    devices_version,
+    get_device,
+    tenant_devices,
+    tenant_profiles,
+)
 from supplyline.registry.queries import (
     DevicePlace,
     assets_at_site,
@@ -25,11 +35,17 @@ __all__ = [
     "DevicePlace",
     "assets_at_site",
     "device_assets",
+    "device_by_code",
     "device_ids",
     "device_ids_reached",
     "device_place",
+    "device_rows",
+    "device_view",
+    "devices_changed_since",
     "devices_of_assets",
+    "devices_version",
     "existing",
+    "get_device",
     "live_site_ids",
     "organization_kind_of",
     "organization_kinds",
@@ -37,4 +53,6 @@ __all__ = [
     "profile_metric_specs",
     "region_site_ids",
     "site_circles",
+    "tenant_devices",
+    "tenant_profiles",
 ]

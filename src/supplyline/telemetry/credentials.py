@@ -24,13 +24,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from supplyline import registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.registry.tables import registry_device
 from supplyline.resources import scoped
 from supplyline.telemetry.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED
 from supplyline.telemetry.tables import telemetry_credential
@@ -126,8 +126,7 @@ async def _device(conn: AsyncConnection, scope: Scope, device_id: uuid.UUID | st
         device_id = uuid.UUID(str(device_id))
     except ValueError:
         raise NotFound(f"no device {device_id}") from None
-    d = registry_device
-    row = (await conn.execute(scoped(select(d), d, scope).where(d.c.id == device_id))).mappings().first()
+    row = await registry.get_device(conn, scope, device_id)
     if row is None:
         raise NotFound(f"no device {device_id}")
     return row
@@ -292,16 +291,16 @@ class Credentials:
         last sweep; messages meanwhile use what is cached and never wait for it."""
         # A change committed a little after it was stamped is still caught: look back further.
         since, started = self._since - timedelta(seconds=5 + self.ttl), utcnow()
-        t, d = telemetry_credential, registry_device
+        t = telemetry_credential
         held = self._held_devices()
         try:
             async with self.engine.connect() as conn:
                 creds = select(t.c.device_id).where(or_(t.c.created_at > since, t.c.revoked_at > since))
-                devices = select(d.c.id).where(d.c.updated_at > since)
-                if len(held) <= 500:  # after a bulk import, not every new device of the tenant
-                    creds, devices = creds.where(t.c.device_id.in_(held)), devices.where(d.c.id.in_(held))
+                among = held if len(held) <= 500 else None  # after a bulk import, not every new device
+                if among is not None:
+                    creds = creds.where(t.c.device_id.in_(among))
                 changed = {r.device_id for r in await conn.execute(creds)}
-                changed |= {r.id for r in await conn.execute(devices)}
+                changed |= await registry.devices_changed_since(conn, since, among)
                 changed &= set(held)
                 fresh = await self._identities(conn, list(changed)) if changed else {}
         except Exception:
@@ -345,36 +344,30 @@ class Credentials:
             del self._loading[prefix]
 
     async def _load_token(self, prefix: str) -> tuple[bytes, DeviceIdentity] | None:
-        t, d = telemetry_credential, registry_device
+        t = telemetry_credential
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(select(t.c.device_id, t.c.token_hash).where(t.c.prefix == prefix))
             ).first()
             if row is None:
                 return None
-            device = (await conn.execute(select(d).where(d.c.id == row.device_id))).mappings().one()
-            identity = await self._identity(conn, device)
+            identity = (await self._identities(conn, [row.device_id]))[row.device_id]
         return row.token_hash, identity
 
     async def _load_device(self, tenant_id: uuid.UUID, code: str) -> DeviceIdentity | None:
-        d = registry_device
         async with self.engine.connect() as conn:
-            stmt = select(d).where(d.c.tenant_id == tenant_id, d.c.code == code)
-            device = (await conn.execute(stmt)).mappings().first()
-            return None if device is None else await self._identity(conn, device)
-
-    async def _identity(self, conn: AsyncConnection, device: Any) -> DeviceIdentity:
-        return (await self._identities(conn, [device["id"]]))[device["id"]]
+            device = await registry.device_by_code(conn, tenant_id, code)
+            return None if device is None else (await self._identities(conn, [device["id"]]))[device["id"]]
 
     async def _identities(
         self, conn: AsyncConnection, device_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, DeviceIdentity]:
         """Identities of these devices (absent: no such device), 500 at a time."""
-        t, d, now = telemetry_credential, registry_device, utcnow()
+        t, now = telemetry_credential, utcnow()
         out: dict[uuid.UUID, DeviceIdentity] = {}
         for start in range(0, len(device_ids), 500):
             ids = device_ids[start : start + 500]
-            devices = (await conn.execute(select(d).where(d.c.id.in_(ids)))).mappings().all()
+            devices = await registry.device_rows(conn, ids)
             live: dict[uuid.UUID, list[Any]] = {}
             rows = await conn.execute(
                 select(t.c.device_id, t.c.secret_enc, t.c.expires_at).where(

@@ -12,10 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from supplyline.registry.tables import registry_device, registry_device_profile
+from supplyline import registry
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ class DeviceDirectory:
         request of the moment would wait out; asking whether anything changed costs two
         aggregate queries."""
         async with self.engine.connect() as conn:
-            version = await _version(conn, tenant_id)
+            version = await registry.devices_version(conn, tenant_id)
             cached = self._tenants.get(tenant_id)
             if cached is not None and cached.version == version:
                 cached.loaded_at = time.monotonic()
@@ -160,27 +159,15 @@ class DeviceDirectory:
             return await self._read(conn, tenant_id, version)
 
     async def _read(self, conn: AsyncConnection, tenant_id: uuid.UUID, version: tuple[Any, ...]) -> _Tenant:
-        d, p = registry_device, registry_device_profile
         tenant = _Tenant(loaded_at=time.monotonic(), version=version)
-        pcols = (p.c.id, p.c.code, p.c.metrics, p.c.payload_mapping, p.c.payload_mapping_version)
-        for r in await conn.execute(select(*pcols).where(p.c.tenant_id == tenant_id)):
+        for r in await registry.tenant_profiles(conn, tenant_id):
             mapping = (
                 MappingRef(r.payload_mapping, r.payload_mapping_version)
                 if r.payload_mapping is not None and r.payload_mapping_version is not None
                 else None
             )
             tenant.profiles[r.id] = ProfileInfo(r.id, tuple(r.metrics or ()), r.code, mapping)
-        cols = (
-            d.c.id,
-            d.c.code,
-            d.c.kind,
-            d.c.gateway_id,
-            d.c.device_profile_id,
-            d.c.asset_id,
-            d.c.status,
-            d.c.archived_at,
-        )
-        for row in await conn.execute(select(*cols).where(d.c.tenant_id == tenant_id)):
+        for row in await registry.tenant_devices(conn, tenant_id):
             active = row.archived_at is None and row.status in ("active", "provisioned")
             info = DeviceInfo(
                 row.id, row.code, row.kind, row.gateway_id, row.device_profile_id, row.asset_id, active
@@ -197,12 +184,3 @@ class DeviceDirectory:
         self._tenants[tenant_id] = tenant
         self._senders.update(tenant.senders)
         return tenant
-
-
-async def _version(conn: AsyncConnection, tenant_id: uuid.UUID) -> tuple[Any, ...]:
-    """Changes whenever a device or profile of the tenant is added, changed or archived."""
-    out: tuple[Any, ...] = ()
-    for t in (registry_device, registry_device_profile):
-        stmt = select(func.count(), func.max(t.c.updated_at)).where(t.c.tenant_id == tenant_id)
-        out += tuple((await conn.execute(stmt)).one())
-    return out

@@ -24,14 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Integer, Uuid, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline import audit
+from supplyline import audit, registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import FieldError
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.schema import entity_table, tenant_fk
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.registry.tables import registry_device
 from supplyline.resources import Ref, ResourceSpec, another_live
 from supplyline.telemetry.codec import Series, decode_chunk, encode_chunk
 from supplyline.telemetry.events import TELEMETRY_PURGED
@@ -131,8 +130,8 @@ RulesSource = Callable[[AsyncConnection, uuid.UUID], Awaitable[TenantRules]]
 
 
 async def tenants_with_telemetry(conn: AsyncConnection) -> list[uuid.UUID]:
-    d, s = registry_device, telemetry_device_state
-    stmt = select(d.c.tenant_id).join(s, s.c.device_id == d.c.id).distinct().order_by(d.c.tenant_id)
+    s = telemetry_device_state
+    stmt = select(s.c.tenant_id).distinct().order_by(s.c.tenant_id)
     return list((await conn.execute(stmt)).scalars())
 
 
@@ -154,7 +153,7 @@ async def purge(
     said = await rules(conn, tenant_id) if rules is not None else TenantRules()
     if said.held:
         return 0
-    t, d, s = telemetry_retention, registry_device, telemetry_device_state
+    t, d, s = telemetry_retention, registry.device_view(), telemetry_device_state
     policies: dict[uuid.UUID | None, int] = {
         r.device_profile_id: r.days
         for r in await conn.execute(

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.registry.tables import registry_device
 from supplyline.telemetry.events import DEVICE_WENT_SILENT
 from supplyline.telemetry.tables import telemetry_device_state, telemetry_landing, telemetry_rejection
 
@@ -51,12 +51,12 @@ async def device_status(
 async def silent_candidates(conn: AsyncConnection, silent_after_s: float) -> list[int]:
     """Devices (device_no) not heard from for ``silent_after_s`` and not yet marked: a read, so
     that the scan of every device state does not hold SQLite's write lock."""
-    s, d = telemetry_device_state, registry_device
+    s, d = telemetry_device_state, registry.device_view(live=True)
     cutoff = utcnow() - timedelta(seconds=silent_after_s)
     stmt = (
         select(s.c.device_no)
         .join(d, d.c.id == s.c.device_id)
-        .where(s.c.silent == 0, s.c.last_seen_at < cutoff, d.c.archived_at.is_(None))
+        .where(s.c.silent == 0, s.c.last_seen_at < cutoff)
         .limit(1000)
     )
     return [r.device_no for r in await conn.execute(stmt)]
@@ -67,13 +67,13 @@ async def mark_silent(uow: UnitOfWork, silent_after_s: float, candidates: list[i
 
     ``candidates`` (from ``silent_candidates``) narrows the write transaction to those devices;
     each is checked again in it."""
-    s, d = telemetry_device_state, registry_device
+    s, d = telemetry_device_state, registry.device_view(live=True)
     now = utcnow()
     cutoff = now - timedelta(seconds=silent_after_s)
     stmt = (
         select(s.c.device_no, s.c.tenant_id, s.c.device_id, s.c.last_seen_at, d.c.code)
         .join(d, d.c.id == s.c.device_id)
-        .where(s.c.silent == 0, s.c.last_seen_at < cutoff, d.c.archived_at.is_(None))
+        .where(s.c.silent == 0, s.c.last_seen_at < cutoff)
         .limit(1000)
     )
     if candidates is not None:
