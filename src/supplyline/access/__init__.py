@@ -16,6 +16,7 @@ from supplyline.access.grants import (
     load_grants,
     revoke_assignment,
 )
+from supplyline.access.idempotency import IdempotentAnswer, claim_key, recorded_answer, settle_key
 from supplyline.access.people import (
     Session,
     create_user,
@@ -47,6 +48,7 @@ from supplyline.access.service import (
     get_tenant_by_slug,
     list_api_keys,
     list_tenants,
+    refused_key_scope,
     revoke_api_key,
 )
 from supplyline.access.throttle import Throttle
@@ -59,6 +61,7 @@ __all__ = [
     "ApiKeyView",
     "AssignRole",
     "CreatedKey",
+    "IdempotentAnswer",
     "Quota",
     "QuotaView",
     "RoleDef",
@@ -67,6 +70,7 @@ __all__ = [
     "Throttle",
     "assign_role",
     "authenticate",
+    "claim_key",
     "clear_tenant_quota",
     "create_api_key",
     "create_platform_key",
@@ -87,12 +91,15 @@ __all__ = [
     "load_grants",
     "login",
     "logout",
+    "recorded_answer",
+    "refused_key_scope",
     "revoke_api_key",
     "revoke_assignment",
     "revoke_sessions",
     "scope_of",
     "set_key_quota",
     "set_tenant_quota",
+    "settle_key",
     "telemetry_windows",
     "tenant_quota",
     "update_user",

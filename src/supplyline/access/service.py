@@ -210,6 +210,17 @@ async def revoke_api_key(uow: UnitOfWork, scope: Scope, key_id: uuid.UUID) -> Ap
     return _key_view({**row, "revoked_at": now})
 
 
+async def refused_key_scope(conn: AsyncConnection, prefix: str) -> Scope | None:
+    """The key with this public prefix as it would act, without grants (it was refused), so
+    that an audit entry of its refusal names it like its writes; None for no such key."""
+    t = access_api_key
+    stmt = select(t.c.id, t.c.name, t.c.tenant_id).where(t.c.prefix == prefix)
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return Scope(row.tenant_id, (), principal_id=row.id, principal_name=row.name)
+
+
 async def list_tenants(conn: AsyncConnection, scope: Scope) -> list[TenantView]:
     scope.require_platform()
     rows = (await conn.execute(select(access_tenant).order_by(access_tenant.c.id))).mappings()

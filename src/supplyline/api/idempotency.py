@@ -19,11 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from supplyline.access.tables import access_idempotency_key
+from supplyline import access
 from supplyline.api import trail
 from supplyline.api.deps import JSON
 from supplyline.api.middleware import correlation_id
@@ -64,32 +63,17 @@ async def write(
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
     ).hexdigest()
-    t = access_idempotency_key
-    this = (t.c.principal == principal) & (t.c.key == key)
     claimed = False
     try:
         async with svc.uow(correlation_id.get()) as uow:
             if key is not None:
-                found = (await uow.conn.execute(select(t).where(this))).mappings().first()
                 expired = utcnow() - timedelta(hours=svc.settings.idempotency_ttl_hours)
-                if found is not None and found["created_at"] < expired:
-                    await uow.conn.execute(delete(t).where(this))
-                    found = None
+                found = await access.recorded_answer(uow.conn, principal, key, not_before=expired)
                 if found is not None:
                     return _replay(found, fingerprint)
                 # Claim the key before acting: a concurrent retry now waits on this row and then
                 # replays, instead of running the action too and meeting its natural keys (409).
-                await uow.conn.execute(
-                    t.insert().values(
-                        principal=principal,
-                        key=key,
-                        fingerprint=fingerprint,
-                        status_code=0,
-                        body=None,
-                        headers=None,
-                        created_at=utcnow(),
-                    )
-                )
+                await access.claim_key(uow.conn, principal, key, fingerprint)
                 claimed = True
             body = await action(uow)
             extra = headers(body) if headers else {}
@@ -103,24 +87,22 @@ async def write(
                 object_=audit_object(body) if audit_object else None,
             )
             if key is not None:
-                await uow.conn.execute(
-                    update(t).where(this).values(status_code=status_code, body=kept, headers=extra)
-                )
+                await access.settle_key(uow.conn, principal, key, status_code, kept, extra)
             await uow.commit()
     except IntegrityError:
         if key is None or claimed:
             raise
         # Another request with the same key committed first: answer as it did.
         async with svc.read_engine.connect() as conn:
-            found = (await conn.execute(select(t).where(this))).mappings().first()
+            found = await access.recorded_answer(conn, principal, key)
         if found is None:
             raise Conflict("a concurrent request with this Idempotency-Key failed") from None
         return _replay(found, fingerprint)
     return JSON(body, status_code=status_code, headers=extra)
 
 
-def _replay(found: Any, fingerprint: str) -> Response:
-    if found["fingerprint"] != fingerprint:
+def _replay(found: access.IdempotentAnswer, fingerprint: str) -> Response:
+    if found.fingerprint != fingerprint:
         raise KeyReused()
-    headers = {**(found["headers"] or {}), "Idempotent-Replayed": "true"}
-    return JSON(found["body"], status_code=found["status_code"], headers=headers)
+    headers = {**(found.headers or {}), "Idempotent-Replayed": "true"}
+    return JSON(found.body, status_code=found.status_code, headers=headers)

@@ -22,11 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
-from supplyline import audit
-from supplyline.access.tables import access_api_key
+from supplyline import access, audit
 from supplyline.api.middleware import route_template
 from supplyline.api.problems import domain_problem
 from supplyline.bootstrap import Services
@@ -120,12 +118,8 @@ async def record_refusal(request: Request, exc: DomainError) -> None:
     prefix = _offered_prefix(request)
     if scope is None and prefix is not None:
         # The key as it would act, had it been accepted: its entry names it like its writes.
-        t = access_api_key
-        stmt = select(t.c.id, t.c.name, t.c.tenant_id).where(t.c.prefix == prefix)
         async with svc.read_engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
-        if row is not None:
-            scope = Scope(row.tenant_id, (), principal_id=row.id, principal_name=row.name)
+            scope = await access.refused_key_scope(conn, prefix)
     action = "auth.unauthenticated" if exc.status == 401 else "auth.denied"
     await audit.record_security(
         svc.uow, scope, action, obj, outcome="denied", reason=exc.detail, key_prefix=prefix

@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline import eventlog
 from supplyline.audit.events import AUDIT_RECORDED
-from supplyline.db.keyset import Keyset
-from supplyline.eventlog.log import to_stored
-from supplyline.eventlog.tables import eventlog_event
 from supplyline.kernel.events import StoredEvent
 from supplyline.kernel.pagination import Page
 
@@ -38,32 +35,19 @@ class AuditFilter:
     correlation_id: str | None = None
 
 
-def _match(column: Any, value: str) -> ColumnElement[bool]:
-    if value.endswith("*"):
-        result: ColumnElement[bool] = column.startswith(value[:-1], autoescape=True)
-        return result
-    exact: ColumnElement[bool] = column == value
-    return exact
-
-
-def _select(tenant_id: uuid.UUID, f: AuditFilter) -> Select[Any]:
-    e = eventlog_event
-    stmt = select(e).where(e.c.tenant_id == tenant_id, e.c.type == AUDIT_RECORDED.type)
-    if f.actor is not None:
-        stmt = stmt.where(e.c.actor.startswith(f.actor, autoescape=True))
-    if f.action is not None:
-        stmt = stmt.where(_match(e.c.data["action"].as_string(), f.action))
-    if f.object is not None:
-        stmt = stmt.where(_match(e.c.subject, f.object))
-    if f.outcome is not None:
-        stmt = stmt.where(e.c.data["outcome"].as_string() == f.outcome)
-    if f.since is not None:
-        stmt = stmt.where(e.c.time >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(e.c.time < f.until)
-    if f.correlation_id is not None:
-        stmt = stmt.where(e.c.correlation_id == f.correlation_id)
-    return stmt
+def _events(f: AuditFilter) -> eventlog.EventFilter:
+    data = {
+        name: value for name, value in (("action", f.action), ("outcome", f.outcome)) if value is not None
+    }
+    return eventlog.EventFilter(
+        types=(AUDIT_RECORDED.type,),
+        actor=f.actor,
+        subject=f.object,
+        data=data,
+        since=f.since,
+        until=f.until,
+        correlation_id=f.correlation_id,
+    )
 
 
 def entry_view(event: StoredEvent) -> dict[str, Any]:
@@ -92,26 +76,14 @@ def entry_view(event: StoredEvent) -> dict[str, Any]:
 
 
 # Newest first: the log position orders entries as they committed.
-PAGES = Keyset("audit", (eventlog_event.c.position,), descending=True)
-
-
-async def _page(
-    conn: AsyncConnection, tenant_id: uuid.UUID, f: AuditFilter, before: int | None, limit: int
-) -> list[StoredEvent]:
-    stmt = _select(tenant_id, f)
-    if before is not None:
-        stmt = stmt.where(PAGES.after((before,)))
-    stmt = PAGES.ordered(stmt).limit(limit)
-    return [to_stored(r) for r in (await conn.execute(stmt)).mappings()]
+PAGES = eventlog.newest_first("audit")
 
 
 async def list_entries(
     conn: AsyncConnection, tenant_id: uuid.UUID, f: AuditFilter, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
-    """One page, newest first."""
-    start = PAGES.start(cursor)
-    events = await _page(conn, tenant_id, f, start[0] if start else None, limit + 1)
-    found = PAGES.cut(events, limit, lambda e: (e.position,))
+    """One page, newest first: the log position orders entries as they committed."""
+    found = await eventlog.find_events(conn, tenant_id, _events(f), PAGES, cursor, limit)
     return Page([entry_view(e) for e in found.items], found.next_cursor)
 
 
@@ -119,12 +91,11 @@ async def stream_entries(
     conn: AsyncConnection, tenant_id: uuid.UUID, f: AuditFilter, batch: int = 500
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every matching entry, newest first, ``batch`` at a time (the CSV export's source)."""
-    before: int | None = None
+    cursor: str | None = None
     while True:
-        events = await _page(conn, tenant_id, f, before, batch)
-        if not events:
+        found = await eventlog.find_events(conn, tenant_id, _events(f), PAGES, cursor, batch)
+        if found.items:
+            yield [entry_view(e) for e in found.items]
+        if found.next_cursor is None:
             return
-        yield [entry_view(e) for e in events]
-        if len(events) < batch:
-            return
-        before = events[-1].position
+        cursor = found.next_cursor

@@ -2,6 +2,14 @@
 
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
 from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier
+from supplyline.eventlog.queries import (
+    EventFilter,
+    event_view,
+    events_by_id,
+    find_events,
+    matches,
+    newest_first,
+)
 from supplyline.eventlog.registry import EventTypeRegistry, UnknownEventType
 from supplyline.eventlog.retention import count_events, delete_events, handled_through
 from supplyline.eventlog.tables import eventlog_event
@@ -14,12 +22,18 @@ __all__ = [
     "ConsumerRunner",
     "ConsumerStatus",
     "ConsumerWork",
+    "EventFilter",
     "EventLog",
     "EventTypeRegistry",
     "LogNotifier",
     "UnknownEventType",
     "count_events",
     "delete_events",
+    "event_view",
     "eventlog_event",
+    "events_by_id",
+    "find_events",
     "handled_through",
+    "matches",
+    "newest_first",
 ]

@@ -14,7 +14,6 @@ verify is reported and ignored, so the checkpoints it claims were purged are rep
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,8 +21,7 @@ from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.eventlog.log import to_stored
-from supplyline.eventlog.tables import eventlog_event
+from supplyline import eventlog
 from supplyline.kernel.events import StoredEvent
 from supplyline.trace.canonical import GENESIS, anchor_signed, chain_hash, event_hash, signed
 from supplyline.trace.consumer import Coverage
@@ -32,7 +30,6 @@ from supplyline.trace.tables import trace_anchor, trace_checkpoint
 
 ProblemKind = Literal["changed", "removed", "reordered", "bad_signature", "event_missing"]
 
-_CHUNK = 500  # ids per IN (...) list
 _MAX_WALK = 256  # links followed to find where a misplaced checkpoint came from
 _MAX_SHIFT = 1024  # seqs tried on either side when the walk finds nothing
 _MAX_UNCOVERED = 1000  # uncovered events reported, at most
@@ -192,7 +189,7 @@ class _TenantCheck:
             rows = (await self.conn.execute(stmt)).mappings().all()
             if not rows:
                 return checked
-            events = await _events(self.conn, [r["event_id"] for r in rows])
+            events = await eventlog.events_by_id(self.conn, [r["event_id"] for r in rows])
             for row in rows:
                 prev = await self._check(row, prev, events.get(row["event_id"]))
             checked += len(rows)
@@ -368,19 +365,9 @@ async def _tenants(conn: AsyncConnection) -> list[uuid.UUID]:
     return list((await conn.execute(select(both.c.tenant_id).order_by(both.c.tenant_id))).scalars())
 
 
-async def _events(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
-    """Log events by id, whatever their tenant: a moved event must be found to be told as such."""
-    out: dict[uuid.UUID, StoredEvent] = {}
-    for i in range(0, len(ids), _CHUNK):
-        stmt = select(eventlog_event).where(eventlog_event.c.id.in_(list(ids[i : i + _CHUNK])))
-        for r in (await conn.execute(stmt)).mappings():
-            out[r["id"]] = to_stored(r)
-    return out
-
-
 async def _uncovered(conn: AsyncConnection, coverage: Coverage, tenant_id: uuid.UUID | None) -> list[Problem]:
     """Events the recorder has read past and that have no checkpoint, above the purge anchor."""
-    e, c, a = eventlog_event, trace_checkpoint, trace_anchor
+    e, c, a = eventlog.event_view(), trace_checkpoint, trace_anchor
     purged = (
         select(a.c.tenant_id, func.max(a.c.event_position).label("through"))
         .group_by(a.c.tenant_id)
