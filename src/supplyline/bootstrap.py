@@ -28,7 +28,7 @@ from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
 from supplyline.eventlog.projections import EntityIndexProjection
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec
+from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec, VisibilityRules
 from supplyline.settings import Settings
 from supplyline.telemetry.vendor_formats import with_profile_mapping_check
 
@@ -43,6 +43,7 @@ class Services:
     event_types: EventTypeRegistry
     events: EventLog
     catalog: ResourceCatalog
+    visibility: VisibilityRules  # every capability's, carried by each narrowed Scope
     resources: ResourceService
     consumers: ConsumerRunner
     telemetry: telemetry.TelemetryServices
@@ -173,7 +174,7 @@ def build_services(
     engine = engine or create_engine(url, schema=settings.database_schema)
     if read_engine is None:
         read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
-    access.install_visibility()
+    visibility = access.visibility_rules()
     throttle = access.Throttle(read_engine, quota_defaults(settings), refresh_s=settings.quota_refresh_s)
     catalog = ResourceCatalog(resource_specs())
     catalog.check()
@@ -209,7 +210,7 @@ def build_services(
         EntityIndexProjection(),
         rules.RuleActions(events),
         trace.CheckpointRecorder(CHECKPOINTED, key),
-        sharing.WebhookFanout(catalog),
+        sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
     ]
@@ -222,6 +223,7 @@ def build_services(
         event_types=event_types,
         events=events,
         catalog=catalog,
+        visibility=visibility,
         resources=ResourceService(catalog, guards={"devices": throttle.admit_devices}),
         consumers=ConsumerRunner(engine, events, consumers, read_engine=read_engine),
         telemetry=tele,

@@ -447,7 +447,7 @@ async def _works(services: Services, token: Any, info: DemoInfo) -> bool:
         return False
     async with services.engine.connect() as conn:
         try:
-            scope = await access.authenticate(conn, token, None)
+            scope = await access.authenticate(conn, token, None, rules=services.visibility)
         except Unauthorized:
             return False
     return scope.tenant_id == info.tenant_id

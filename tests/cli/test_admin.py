@@ -17,7 +17,7 @@ from tests.cli.conftest import Invoke, with_services
 def authenticate(token: str) -> Scope:
     async def check(services: Services) -> Scope:
         async with services.engine.connect() as conn:
-            return await access.authenticate(conn, token, None)
+            return await access.authenticate(conn, token, None, rules=services.visibility)
 
     return with_services(check)
 

@@ -60,7 +60,7 @@ async def test_demo_shipment_carries_lots_with_a_tracker(services: Services) -> 
 
 async def _role(services: Services, token: str) -> tuple[list[str], object]:
     async with services.engine.connect() as conn:
-        scope = await access.authenticate(conn, token, None)
+        scope = await access.authenticate(conn, token, None, rules=services.visibility)
     return scope.roles, scope.tenant_id
 
 

@@ -52,7 +52,7 @@ from supplyline.access.service import (
     revoke_api_key,
 )
 from supplyline.access.throttle import Throttle
-from supplyline.access.visibility import events_condition, install_visibility, telemetry_windows
+from supplyline.access.visibility import events_condition, telemetry_windows, visibility_rules
 
 __all__ = [
     "BUILT_IN",
@@ -81,7 +81,6 @@ __all__ = [
     "get_tenant",
     "get_tenant_by_slug",
     "get_user",
-    "install_visibility",
     "key_quota",
     "list_api_keys",
     "list_assignments",
@@ -103,4 +102,5 @@ __all__ = [
     "telemetry_windows",
     "tenant_quota",
     "update_user",
+    "visibility_rules",
 ]

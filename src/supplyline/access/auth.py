@@ -23,17 +23,21 @@ from supplyline.access.tables import access_api_key, access_session, access_user
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Unauthorized
 from supplyline.kernel.scope import PrincipalKind, Scope
+from supplyline.resources import VisibilityRules
 
 TOKEN_RE = re.compile(r"^sl_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 PLATFORM_ROLE = "platform_admin"
 
 
-async def authenticate(conn: AsyncConnection, token: str, admin_token: str | None) -> Scope:
-    """The caller's Scope, or Unauthorized with a reason the caller can act on."""
+async def authenticate(
+    conn: AsyncConnection, token: str, admin_token: str | None, *, rules: VisibilityRules
+) -> Scope:
+    """The caller's Scope, or Unauthorized with a reason the caller can act on. ``rules``
+    interpret its grants in every query (``supplyline.resources.scoped``)."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Scope.platform()
     if token.startswith("sls_"):
-        return await _session(conn, token)
+        return await _session(conn, token, rules)
     match = TOKEN_RE.match(token)
     if match is None:
         raise Unauthorized("malformed API key")
@@ -46,7 +50,7 @@ async def authenticate(conn: AsyncConnection, token: str, admin_token: str | Non
         raise Unauthorized(f"API key {refused}")
     if row["role"] == PLATFORM_ROLE:
         return Scope.platform(row["name"])
-    return await _key_scope(conn, row, now)
+    return await _key_scope(conn, row, now, rules)
 
 
 def _keys() -> Select[Any]:
@@ -64,7 +68,7 @@ def _key_refused(row: Any, now: datetime) -> str | None:
     return None
 
 
-async def _key_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
+async def _key_scope(conn: AsyncConnection, row: Any, now: datetime, rules: VisibilityRules) -> Scope:
     grants = await load_grants(
         conn,
         row["tenant_id"],
@@ -75,11 +79,17 @@ async def _key_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
         now=now,
     )
     return Scope(
-        row["tenant_id"], grants, row["id"], row["name"], PrincipalKind.API_KEY, row["organization_id"]
+        row["tenant_id"],
+        grants,
+        row["id"],
+        row["name"],
+        PrincipalKind.API_KEY,
+        row["organization_id"],
+        visibility=rules,
     )
 
 
-async def _user_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
+async def _user_scope(conn: AsyncConnection, row: Any, now: datetime, rules: VisibilityRules) -> Scope:
     """``row``: tenant_id, user_id, email, organization_id, organization_kind."""
     grants = await load_grants(
         conn,
@@ -90,7 +100,13 @@ async def _user_scope(conn: AsyncConnection, row: Any, now: datetime) -> Scope:
         now=now,
     )
     return Scope(
-        row["tenant_id"], grants, row["user_id"], row["email"], PrincipalKind.USER, row["organization_id"]
+        row["tenant_id"],
+        grants,
+        row["user_id"],
+        row["email"],
+        PrincipalKind.USER,
+        row["organization_id"],
+        visibility=rules,
     )
 
 
@@ -100,7 +116,7 @@ def _users() -> Select[Any]:
     return select(u.c.id.label("user_id"), u.c.email, u.c.organization_id, u.c.disabled_at, kind)
 
 
-async def _session(conn: AsyncConnection, token: str) -> Scope:
+async def _session(conn: AsyncConnection, token: str, rules: VisibilityRules) -> Scope:
     match = SESSION_RE.match(token)
     if match is None:
         raise Unauthorized("malformed session token")
@@ -119,7 +135,7 @@ async def _session(conn: AsyncConnection, token: str) -> Scope:
         raise Unauthorized("session ended; log in again")
     if row["expires_at"] <= now:
         raise Unauthorized("session expired; log in again")
-    return await _user_scope(conn, row, now)
+    return await _user_scope(conn, row, now, rules)
 
 
 async def scope_of(
@@ -128,6 +144,7 @@ async def scope_of(
     *,
     api_key_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
+    rules: VisibilityRules,
 ) -> Scope | None:
     """The Scope a key or user has now, as if it sent a request (None: it may no longer act:
     revoked, expired, disabled). What a subscription's deliveries are filtered with."""
@@ -138,11 +155,11 @@ async def scope_of(
         key = (await conn.execute(stmt)).mappings().first()
         if key is None or _key_refused(key, now) or key["role"] == PLATFORM_ROLE:
             return None
-        return await _key_scope(conn, key, now)
+        return await _key_scope(conn, key, now, rules)
     u = access_user
     user = (
         (await conn.execute(_users().where(u.c.id == user_id, u.c.tenant_id == tenant_id))).mappings().first()
     )
     if user is None or user["disabled_at"] is not None:
         return None
-    return await _user_scope(conn, {**user, "tenant_id": tenant_id}, now)
+    return await _user_scope(conn, {**user, "tenant_id": tenant_id}, now, rules)

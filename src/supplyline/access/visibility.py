@@ -20,7 +20,7 @@ from supplyline import alarms, logistics, maintenance, registry, rules
 from supplyline.db.dialect import subject_key, uuid_key
 from supplyline.eventlog import eventlog_event
 from supplyline.kernel.scope import Action, Reach, ReachKind, Scope
-from supplyline.resources import Visibility, in_reach, install, reach_condition
+from supplyline.resources import Visibility, VisibilityRules, reach_condition, rules_of
 
 # Subjects a narrowed caller may follow into the log, by the resource that names them.
 EVENT_SUBJECTS = (
@@ -37,7 +37,9 @@ EVENT_SUBJECTS = (
 Window = tuple[int, int]
 
 
-def _events(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
+def _events(
+    table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules
+) -> ColumnElement[bool] | None:
     """``<resource>/<id>`` subjects whose id is in reach. The id is taken out of the subject and
     compared with the ids as stored, rather than each reached id being formatted into a subject:
     and since the prefix is tested first, a resource's ids are only gathered once an event about
@@ -46,7 +48,7 @@ def _events(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool
     parts = []
     for resource in EVENT_SUBJECTS:
         prefix = f"{resource}/"
-        ids = in_reach(resource, reach, tenant).subquery()
+        ids = rules.in_reach(resource, reach, tenant).subquery()
         parts.append(
             and_(
                 func.substr(subject, 1, len(prefix)) == prefix,
@@ -56,9 +58,10 @@ def _events(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool
     return or_(*parts)
 
 
-def install_visibility() -> None:
-    """Install every capability's rules (idempotent): the composition root calls it."""
-    install(
+def visibility_rules() -> VisibilityRules:
+    """Every capability's rules as one set; the composition root builds it once and access
+    attaches it to each scope it mints."""
+    return VisibilityRules(
         [
             *registry.VISIBILITY,
             *logistics.VISIBILITY,
@@ -83,12 +86,13 @@ async def telemetry_windows(
     if reaches is None:
         return None
     out: dict[uuid.UUID, list[Window]] = {}
+    found = rules_of(scope)
     for reach in reaches:
-        always = await registry.device_ids_reached(conn, scope.require_tenant(), reach, device_ids)
+        always = await registry.device_ids_reached(conn, scope.require_tenant(), reach, device_ids, found)
         for d in always:
             out[d] = [(0, 2**62)]
         if reach.kind is ReachKind.ORGANIZATION:
-            for w in await logistics.trip_windows(conn, scope.require_tenant(), reach, device_ids):
+            for w in await logistics.trip_windows(conn, scope.require_tenant(), reach, device_ids, found):
                 if w.device_id in always or w.start is None:
                     continue  # not picked up yet: nothing to read
                 out.setdefault(w.device_id, []).append((_ms(w.start), _ms(w.end) if w.end else 2**62))

@@ -9,17 +9,21 @@ from sqlalchemy import ColumnElement, Table
 
 from supplyline.alarms.tables import alarms_alarm, alarms_escalation_policy
 from supplyline.kernel.scope import Reach, ReachKind
-from supplyline.resources import Visibility, in_reach
+from supplyline.resources import Visibility, VisibilityRules
 
 
-def _alarms(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
-    by_asset = table.c.asset_id.in_(in_reach("assets", reach, tenant))
+def _alarms(
+    table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules
+) -> ColumnElement[bool] | None:
+    by_asset = table.c.asset_id.in_(rules.in_reach("assets", reach, tenant))
     if reach.kind is ReachKind.SITES:
         return table.c.site_id.in_(reach.site_ids) | by_asset
-    return by_asset | table.c.shipment_id.in_(in_reach("shipments", reach, tenant))
+    return by_asset | table.c.shipment_id.in_(rules.in_reach("shipments", reach, tenant))
 
 
-def _policies(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
+def _policies(
+    table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules
+) -> ColumnElement[bool] | None:
     return table.c.organization_id == reach.organization_id if reach.kind is ReachKind.ORGANIZATION else None
 
 

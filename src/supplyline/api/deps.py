@@ -58,7 +58,7 @@ async def current_scope(
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'")
     svc: Services = request.app.state.services
     async with svc.read_engine.connect() as conn:
-        scope = await authenticate(conn, token, svc.settings.admin_token)
+        scope = await authenticate(conn, token, svc.settings.admin_token, rules=svc.visibility)
     request.state.scope = scope
     await svc.throttle.admit_request(scope)  # 429 past the tenant's or the key's requests/s
     return scope

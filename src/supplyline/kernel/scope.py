@@ -80,6 +80,9 @@ class Scope:
     principal_kind: PrincipalKind = PrincipalKind.API_KEY
     organization_id: uuid.UUID | None = None  # the caller's organisation (None: the tenant's staff)
     is_platform: bool = field(default=False)
+    # The visibility rules that interpret narrowed grants (supplyline.resources.VisibilityRules),
+    # attached by access when it mints the scope; the platform's own scopes need none.
+    visibility: object | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls, tenant_id: uuid.UUID, name: str = "system") -> Scope:

@@ -20,22 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Reach, ReachKind
 from supplyline.logistics import tables as t
-from supplyline.resources import Visibility, in_reach
+from supplyline.resources import Visibility, VisibilityRules
 
 Cond = ColumnElement[bool] | None
 
 
-def _shipments(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _shipments(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return table.c.origin_site_id.in_(reach.site_ids) | table.c.destination_site_id.in_(reach.site_ids)
     if reach.organization_kind == "carrier":
         return table.c.carrier_organization_id == reach.organization_id
     if reach.organization_kind == "customer":
-        return table.c.order_id.in_(in_reach("orders", reach, tenant))
+        return table.c.order_id.in_(rules.in_reach("orders", reach, tenant))
     return None
 
 
-def _orders(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _orders(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return table.c.from_site_id.in_(reach.site_ids) | table.c.to_site_id.in_(reach.site_ids)
     if reach.organization_kind in ("customer", "supplier"):
@@ -43,10 +43,10 @@ def _orders(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     return None
 
 
-def _lots(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _lots(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     sl = t.logistics_shipment_lot
     carried = select(sl.c.lot_id).where(
-        sl.c.tenant_id == tenant, sl.c.shipment_id.in_(in_reach("shipments", reach, tenant))
+        sl.c.tenant_id == tenant, sl.c.shipment_id.in_(rules.in_reach("shipments", reach, tenant))
     )
     if reach.kind is ReachKind.SITES:
         inv = t.logistics_inventory
@@ -57,22 +57,22 @@ def _lots(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     return table.c.id.in_(carried)
 
 
-def _products(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _products(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return true()
     lot = t.logistics_lot
-    return table.c.id.in_(select(lot.c.product_id).where(lot.c.id.in_(in_reach("lots", reach, tenant))))
+    return table.c.id.in_(select(lot.c.product_id).where(lot.c.id.in_(rules.in_reach("lots", reach, tenant))))
 
 
-def _inventory(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _inventory(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     return table.c.site_id.in_(reach.site_ids) if reach.kind is ReachKind.SITES else None
 
 
-def _holds(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
-    return table.c.lot_id.in_(in_reach("lots", reach, tenant))
+def _holds(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
+    return table.c.lot_id.in_(rules.in_reach("lots", reach, tenant))
 
 
-def _devices(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _devices(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     """Trackers that travel (or travelled) with a reached shipment; when they may be read is
     decided by ``telemetry_windows``."""
     if reach.kind is ReachKind.SITES:
@@ -80,17 +80,17 @@ def _devices(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     sd = t.logistics_shipment_device
     return table.c.id.in_(
         select(sd.c.device_id).where(
-            sd.c.tenant_id == tenant, sd.c.shipment_id.in_(in_reach("shipments", reach, tenant))
+            sd.c.tenant_id == tenant, sd.c.shipment_id.in_(rules.in_reach("shipments", reach, tenant))
         )
     )
 
 
-def _sites(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _sites(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return None
     s = t.logistics_shipment
-    starts = in_reach("shipments", reach, tenant).with_only_columns(s.c.origin_site_id)
-    ends = in_reach("shipments", reach, tenant).with_only_columns(s.c.destination_site_id)
+    starts = rules.in_reach("shipments", reach, tenant).with_only_columns(s.c.origin_site_id)
+    ends = rules.in_reach("shipments", reach, tenant).with_only_columns(s.c.destination_site_id)
     # Two lists rather than one UNION: SQLite sorts a UNION into a temporary b-tree before it
     # can look anything up in it (twice the time), and builds a second list only for a site
     # the first does not hold.
@@ -118,7 +118,11 @@ class TripWindow:
 
 
 async def trip_windows(
-    conn: AsyncConnection, tenant: uuid.UUID, reach: Reach, device_ids: Sequence[uuid.UUID]
+    conn: AsyncConnection,
+    tenant: uuid.UUID,
+    reach: Reach,
+    device_ids: Sequence[uuid.UUID],
+    rules: VisibilityRules,
 ) -> list[TripWindow]:
     """When each of these trackers travelled with a reached shipment: from pickup (the later of
     departure and the tracker's assignment) to delivery (the earlier of arrival and its removal)."""
@@ -135,7 +139,7 @@ async def trip_windows(
         .where(
             sd.c.tenant_id == tenant,
             sd.c.device_id.in_(list(device_ids)),
-            s.c.id.in_(in_reach("shipments", reach, tenant)),
+            s.c.id.in_(rules.in_reach("shipments", reach, tenant)),
         )
     )
     out = []

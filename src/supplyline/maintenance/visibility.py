@@ -9,11 +9,13 @@ from sqlalchemy import ColumnElement, Table
 
 from supplyline.kernel.scope import Reach, ReachKind
 from supplyline.maintenance.tables import maintenance_work_order
-from supplyline.resources import Visibility, in_reach
+from supplyline.resources import Visibility, VisibilityRules
 
 
-def _work_orders(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
-    on_assets = table.c.asset_id.in_(in_reach("assets", reach, tenant))
+def _work_orders(
+    table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules
+) -> ColumnElement[bool] | None:
+    on_assets = table.c.asset_id.in_(rules.in_reach("assets", reach, tenant))
     if reach.kind is ReachKind.SITES:
         return on_assets
     given = table.c.organization_id == reach.organization_id

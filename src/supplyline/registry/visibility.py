@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.scope import Reach, ReachKind
 from supplyline.registry import tables as t
-from supplyline.resources import Visibility, in_reach
+from supplyline.resources import Visibility, VisibilityRules
 
 Cond = ColumnElement[bool] | None
 
@@ -26,12 +26,12 @@ def _org(reach: Reach) -> uuid.UUID | None:
     return reach.organization_id if reach.kind is ReachKind.ORGANIZATION else None
 
 
-def _organizations(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _organizations(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     org = _org(reach)
     return table.c.id == org if org is not None else true()
 
 
-def _regions(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _regions(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         s = t.registry_site
         return table.c.id.in_(
@@ -40,25 +40,27 @@ def _regions(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     return None
 
 
-def _sites(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _sites(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return table.c.id.in_(reach.site_ids)
     a = t.registry_asset
-    return table.c.id.in_(select(a.c.site_id).where(a.c.id.in_(in_reach("assets", reach, tenant))))
+    return table.c.id.in_(select(a.c.site_id).where(a.c.id.in_(rules.in_reach("assets", reach, tenant))))
 
 
-def _zones(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _zones(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     return table.c.site_id.in_(reach.site_ids) if reach.kind is ReachKind.SITES else None
 
 
-def _asset_types(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _asset_types(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return true()
     a = t.registry_asset
-    return table.c.id.in_(select(a.c.asset_type_id).where(a.c.id.in_(in_reach("assets", reach, tenant))))
+    return table.c.id.in_(
+        select(a.c.asset_type_id).where(a.c.id.in_(rules.in_reach("assets", reach, tenant)))
+    )
 
 
-def _assets(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _assets(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return table.c.site_id.in_(reach.site_ids)
     org = _org(reach)
@@ -70,15 +72,17 @@ def _assets(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
     return owned
 
 
-def _device_profiles(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
+def _device_profiles(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
     if reach.kind is ReachKind.SITES:
         return true()
     d = t.registry_device
-    return table.c.id.in_(select(d.c.device_profile_id).where(d.c.id.in_(in_reach("devices", reach, tenant))))
+    return table.c.id.in_(
+        select(d.c.device_profile_id).where(d.c.id.in_(rules.in_reach("devices", reach, tenant)))
+    )
 
 
-def _devices(table: Table, reach: Reach, tenant: uuid.UUID) -> Cond:
-    return table.c.asset_id.in_(in_reach("assets", reach, tenant))
+def _devices(table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules) -> Cond:
+    return table.c.asset_id.in_(rules.in_reach("assets", reach, tenant))
 
 
 VISIBILITY = [
@@ -94,12 +98,16 @@ VISIBILITY = [
 
 
 async def device_ids_reached(
-    conn: AsyncConnection, tenant: uuid.UUID, reach: Reach, device_ids: Sequence[uuid.UUID]
+    conn: AsyncConnection,
+    tenant: uuid.UUID,
+    reach: Reach,
+    device_ids: Sequence[uuid.UUID],
+    rules: VisibilityRules,
 ) -> set[uuid.UUID]:
     """Those of these devices reached through their equipment (readable at any time), as
     opposed to trackers reached through a trip (readable only during it)."""
     d = t.registry_device
-    reached = _devices(d, reach, tenant)
+    reached = _devices(d, reach, tenant, rules)
     stmt = select(d.c.id).where(
         d.c.tenant_id == tenant, d.c.id.in_(list(device_ids)), reached if reached is not None else false()
     )

@@ -7,7 +7,7 @@ events, schema registry and import pick it up without further code.
 from supplyline.resources.catalog import ResourceCatalog
 from supplyline.resources.lookup import another_live
 from supplyline.resources.redaction import EventRedaction, redaction_for
-from supplyline.resources.scoping import Visibility, in_reach, install, reach_condition, scoped
+from supplyline.resources.scoping import Visibility, VisibilityRules, reach_condition, rules_of, scoped
 from supplyline.resources.service import ResourceService
 from supplyline.resources.spec import Child, Ref, ResourceSpec
 
@@ -19,10 +19,10 @@ __all__ = [
     "ResourceService",
     "ResourceSpec",
     "Visibility",
+    "VisibilityRules",
     "another_live",
-    "in_reach",
-    "install",
     "reach_condition",
     "redaction_for",
+    "rules_of",
     "scoped",
 ]

@@ -2,20 +2,21 @@
 
 Every read and write of tenant data goes through ``scoped``: the tenant, then, for a caller
 whose grants reach less than the whole tenant (a site subtree, a partner organisation's
-relationships), the visibility rules each capability declares for its tables. Rules are data
-(``Visibility`` entries installed by the composition root); a table without a rule shows a
-narrowed caller nothing, so a new table cannot leak by being forgotten.
+relationships), the visibility rules each capability declares for its tables. Rules are data:
+``Visibility`` entries, gathered into one ``VisibilityRules`` by the composition root and carried
+by every narrowed Scope. A table without a rule shows a narrowed caller nothing, so a new table
+cannot leak by being forgotten.
 
 A rule answers, for one reach, a condition on its table's rows (or None: nothing). Rules that
 follow a relationship ask for the rows of another resource in the same reach with
-``in_reach("shipments", reach, tenant)``, so each capability only names its own columns.
+``rules.in_reach("shipments", reach, tenant)``, so each capability only names its own columns.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,7 +25,6 @@ from sqlalchemy import ColumnElement, Select, Table, false, or_, select, true
 from supplyline.kernel.scope import Action, Reach, ReachKind, Scope
 
 S = TypeVar("S", bound=Select[Any])
-Rule = Callable[[Table, Reach, uuid.UUID], ColumnElement[bool] | None]
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,13 @@ class Visibility:
     rule: Rule
 
 
-class _Rules:
-    def __init__(self) -> None:
+class VisibilityRules:
+    """Every capability's visibility entries, gathered once by the composition root and carried
+    by each narrowed Scope (``Scope.visibility``): nothing module-wide to fill or forget."""
+
+    def __init__(self, entries: Sequence[Visibility]) -> None:
         self.by_table: dict[str, list[Visibility]] = {}
         self.tables: dict[str, Table] = {}
-
-    def install(self, entries: list[Visibility]) -> None:
         for v in entries:
             if v.table is not None:
                 self.tables.setdefault(v.resource, v.table)
@@ -54,45 +55,47 @@ class _Rules:
             known = self.by_table.setdefault(table.name, [])
             if v not in known:
                 known.append(v)
+        # Built once per table, reach and tenant, then reused by every request of that caller:
+        # SQL elements are immutable, and the rules that follow relationships nest selects
+        # several levels deep (a partner's event filter is hundreds of elements: about 5 ms to
+        # build, more than the query itself took). So a rule must be pure: its SQL follows
+        # from the table, reach and tenant.
+        self._cached = functools.lru_cache(maxsize=4096)(self._build)
+
+    def resource_of(self, table: Table) -> str | None:
+        entries = self.by_table.get(table.name)
+        return entries[0].resource if entries else None
+
+    def condition(self, table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool]:
+        """Rows of ``table`` inside ``reach``: the OR of its rules (false without one)."""
+        if reach.kind is ReachKind.TENANT:
+            return true()
+        return self._cached(table, reach, tenant)
+
+    def _build(self, table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool]:
+        rules = self.by_table.get(table.name, ())
+        parts = [c for v in rules if (c := v.rule(table, reach, tenant, self)) is not None]
+        return or_(*parts) if parts else false()
+
+    def in_reach(self, resource: str, reach: Reach, tenant: uuid.UUID) -> Select[Any]:
+        """The ids of a resource's rows inside one reach: what relationship rules join on."""
+        table = self.tables.get(resource)
+        if table is None:
+            raise LookupError(f"no visibility rule declares resource '{resource}'")
+        return select(table.c.id).where(table.c.tenant_id == tenant, self.condition(table, reach, tenant))
 
 
-RULES = _Rules()
+# A rule answers, for one reach, a condition on its table's rows (None: nothing); ``rules`` is
+# the whole set, for rules that follow a relationship (``rules.in_reach("shipments", ...)``).
+Rule = Callable[[Table, Reach, uuid.UUID, VisibilityRules], ColumnElement[bool] | None]
 
 
-def install(entries: list[Visibility]) -> None:
-    """Add visibility rules (the composition root calls this with every capability's)."""
-    RULES.install(entries)
-    _condition.cache_clear()
-
-
-def resource_of(table: Table) -> str | None:
-    entries = RULES.by_table.get(table.name)
-    return entries[0].resource if entries else None
-
-
-def condition(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool]:
-    """Rows of ``table`` inside ``reach``: the OR of its rules (false without one)."""
-    if reach.kind is ReachKind.TENANT:
-        return true()
-    return _condition(table, reach, tenant)
-
-
-# Built once per table, reach and tenant, then reused by every request of that caller: SQL
-# elements are immutable, and the rules that follow relationships nest selects several levels
-# deep (a partner's event filter is hundreds of elements: about 5 ms to build, more than the
-# query itself took). So a rule must be pure: its SQL follows from the table, reach and tenant.
-@functools.lru_cache(maxsize=4096)
-def _condition(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool]:
-    parts = [c for v in RULES.by_table.get(table.name, ()) if (c := v.rule(table, reach, tenant)) is not None]
-    return or_(*parts) if parts else false()
-
-
-def in_reach(resource: str, reach: Reach, tenant: uuid.UUID) -> Select[Any]:
-    """The ids of a resource's rows inside one reach: what relationship rules join on."""
-    table = RULES.tables.get(resource)
-    if table is None:
-        raise LookupError(f"no visibility rule declares resource '{resource}'")
-    return select(table.c.id).where(table.c.tenant_id == tenant, condition(table, reach, tenant))
+def rules_of(scope: Scope) -> VisibilityRules:
+    rules = scope.visibility
+    if not isinstance(rules, VisibilityRules):
+        # Narrowed scopes are minted by access with the rules; one without them is a bug.
+        raise LookupError(f"the scope of {scope.actor} is narrowed but carries no visibility rules")
+    return rules
 
 
 def reach_condition(
@@ -100,7 +103,14 @@ def reach_condition(
 ) -> ColumnElement[bool] | None:
     """The narrowing of ``scope`` on ``table``; None when the caller sees the whole tenant."""
     tenant = scope.require_tenant()
-    name = resource or resource_of(table)
+    if scope.visibility is None and all(g.reach.kind is ReachKind.TENANT for g in scope.grants):
+        # The platform's own scopes (Scope.system: every grant, over the whole tenant) are not
+        # minted with the rules and need none: nothing of theirs is narrowed.
+        if resource is None:
+            return None
+        return None if scope.reaches(resource, action) is None else false()
+    rules = rules_of(scope)
+    name = resource or rules.resource_of(table)
     if name is None:
         # No rule: only a caller with some tenant-wide grant sees these rows.
         wide = any(g.reach.kind is ReachKind.TENANT for g in scope.grants)
@@ -110,7 +120,7 @@ def reach_condition(
         return None
     if not reaches:
         return false()
-    return or_(*(condition(table, r, tenant) for r in reaches))
+    return or_(*(rules.condition(table, r, tenant) for r in reaches))
 
 
 def scoped(stmt: S, table: Table, scope: Scope, action: str = Action.READ, resource: str | None = None) -> S:

@@ -8,11 +8,13 @@ import uuid
 from sqlalchemy import ColumnElement, Table, true
 
 from supplyline.kernel.scope import Reach, ReachKind
-from supplyline.resources import Visibility
+from supplyline.resources import Visibility, VisibilityRules
 from supplyline.rules.tables import rules_rule
 
 
-def _rules(table: Table, reach: Reach, tenant: uuid.UUID) -> ColumnElement[bool] | None:
+def _rules(
+    table: Table, reach: Reach, tenant: uuid.UUID, rules: VisibilityRules
+) -> ColumnElement[bool] | None:
     return true() if reach.kind is ReachKind.SITES else None
 
 

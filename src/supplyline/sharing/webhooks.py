@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline import access, integrations
 from supplyline.eventlog import eventlog_event
 from supplyline.kernel.events import StoredEvent
-from supplyline.resources import EventRedaction, ResourceCatalog
+from supplyline.resources import EventRedaction, ResourceCatalog, VisibilityRules
 from supplyline.sharing.tables import sharing_webhook
 
 AUDIT_PREFIX = "supplyline.audit."
@@ -28,8 +28,9 @@ class WebhookFanout:
     name = "sharing.webhooks"
     batch_size = 200
 
-    def __init__(self, catalog: ResourceCatalog) -> None:
+    def __init__(self, catalog: ResourceCatalog, visibility: VisibilityRules) -> None:
         self.redaction = EventRedaction(catalog)
+        self.visibility = visibility
 
     def accepts(self, event_type: str) -> bool:
         return True
@@ -64,7 +65,11 @@ class WebhookFanout:
         if not wanted:
             return
         scope = await access.scope_of(
-            conn, sub["tenant_id"], api_key_id=sub["api_key_id"], user_id=sub["user_id"]
+            conn,
+            sub["tenant_id"],
+            api_key_id=sub["api_key_id"],
+            user_id=sub["user_id"],
+            rules=self.visibility,
         )
         if scope is None or not scope.can("events"):
             return
