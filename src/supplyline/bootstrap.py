@@ -204,6 +204,7 @@ def build_services(
         compact_after_s=settings.telemetry_compact_after_s,
         admit_readings=throttle.admit_readings,
         retention_rules=governance.telemetry_rules,
+        tenant_by_slug=access.tenant_id_of_slug,
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
     consumers: list[Consumer] = [

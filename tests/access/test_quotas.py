@@ -18,7 +18,6 @@ from supplyline import access
 from supplyline.access import throttle as throttle_module
 from supplyline.access.quotas import Bucket
 from supplyline.api import create_app
-from supplyline.api.v1.deadletters import messages
 from supplyline.bench.import_bench import onboarding_document
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import QuotaExceeded
@@ -467,7 +466,7 @@ async def test_mqtt_messages_over_the_readings_limit_are_dead_lettered(
     await set_tenant_quota(client, tenant, readings_per_s=2)
     await services.telemetry.start()
     config = BridgeConfig(url=MQTT_URL, group=f"g{uid}", client_id=f"quota-{uid}", session_expiry_s=5)
-    bridge = MqttBridge(messages(services), config)
+    bridge = MqttBridge(services.telemetry.messages, config)
     await bridge.start()
     try:
         ts = now_ms()

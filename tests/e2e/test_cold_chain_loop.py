@@ -19,7 +19,6 @@ import pytest
 import uvicorn
 
 from supplyline.api import create_app
-from supplyline.api.v1.deadletters import messages
 from supplyline.bootstrap import Services
 from supplyline.db.migrate import stamp
 from supplyline.sim.mock_erp import ErpState, create_mock_erp
@@ -64,7 +63,7 @@ async def loop_services(
     await svc.telemetry.start()
     background = asyncio.create_task(svc.run_background(stop))
     config = BridgeConfig(url=URL, group=f"g{_uid()}", client_id=f"e2e-{_uid()}", session_expiry_s=5)
-    bridge = MqttBridge(messages(svc), config)
+    bridge = MqttBridge(svc.telemetry.messages, config)
     await bridge.start()
     yield svc
     await bridge.stop()

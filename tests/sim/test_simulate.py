@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from supplyline.api.v1.deadletters import messages
 from supplyline.bootstrap import Services
 from supplyline.demo import seed_demo
 from supplyline.sim import Published, SimConfig, SimulationError, run_simulation
@@ -108,7 +107,7 @@ def broker() -> str:
 @pytest.fixture
 async def bridge(services: Services, broker: str, live: None) -> AsyncIterator[MqttBridge]:
     cfg = BridgeConfig(url=broker, group=f"g{uid()}", client_id=f"sim-test-{uid()}", session_expiry_s=5)
-    b = MqttBridge(messages(services), cfg)
+    b = MqttBridge(services.telemetry.messages, cfg)
     await b.start()
     yield b
     await b.stop()

@@ -25,7 +25,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from supplyline.api import create_app
-from supplyline.api.v1.deadletters import messages
 from supplyline.bootstrap import Services
 from supplyline.telemetry.credentials import sign
 from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
@@ -61,7 +60,7 @@ async def w(client: httpx.AsyncClient, mine: TenantCtx) -> dict[str, Any]:
 async def bridge(services: Services, broker: str) -> AsyncIterator[MqttBridge]:
     await services.telemetry.start()
     config = BridgeConfig(url=broker, group=f"g{_uid()}", client_id=f"test-{_uid()}", session_expiry_s=5)
-    b = MqttBridge(messages(services), config)
+    b = MqttBridge(services.telemetry.messages, config)
     await b.start()
     yield b
     await b.stop()

@@ -13,7 +13,6 @@ import orjson
 import pytest
 from sqlalchemy import update
 
-from supplyline.api.v1.deadletters import messages
 from supplyline.bootstrap import Services
 from supplyline.registry.tables import registry_device_profile
 from supplyline.telemetry.credentials import sign
@@ -376,7 +375,7 @@ async def bridge(services: Services) -> AsyncIterator[MqttBridge]:
     await services.telemetry.start()
     uid = uuid.uuid4().hex[:10]
     b = MqttBridge(
-        messages(services),
+        services.telemetry.messages,
         BridgeConfig(url=URL, group=f"g{uid}", client_id=f"test-{uid}", session_expiry_s=5),
     )
     await b.start()

@@ -50,6 +50,7 @@ from supplyline.access.service import (
     list_tenants,
     refused_key_scope,
     revoke_api_key,
+    tenant_id_of_slug,
 )
 from supplyline.access.throttle import Throttle
 from supplyline.access.visibility import events_condition, telemetry_windows, visibility_rules
@@ -100,6 +101,7 @@ __all__ = [
     "set_tenant_quota",
     "settle_key",
     "telemetry_windows",
+    "tenant_id_of_slug",
     "tenant_quota",
     "update_user",
     "visibility_rules",

@@ -236,6 +236,11 @@ async def get_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> TenantView:
     return TenantView(row["id"], row["slug"], row["name"], row["created_at"])
 
 
+async def tenant_id_of_slug(conn: AsyncConnection, slug: str) -> uuid.UUID:
+    """The id of the tenant with this slug (NotFound otherwise)."""
+    return (await get_tenant_by_slug(conn, slug)).id
+
+
 async def get_tenant_by_slug(conn: AsyncConnection, slug: str) -> TenantView:
     row = (await conn.execute(select(access_tenant).where(access_tenant.c.slug == slug))).mappings().first()
     if row is None:

@@ -130,7 +130,7 @@ async def _start_bridge(svc: Services) -> MqttBridge:
 
     assert svc.settings.mqtt_url
     bridge = build_bridge(
-        deadletters.messages(svc),
+        svc.telemetry.messages,
         svc.settings.mqtt_url,
         group=svc.settings.mqtt_group,
         client_id=svc.settings.mqtt_client_id,

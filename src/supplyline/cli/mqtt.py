@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from supplyline.api.v1.deadletters import messages
 from supplyline.cli.common import (
     CliError,
     console,
@@ -32,7 +31,7 @@ def mqtt_bridge() -> None:
         async with open_services(settings) as services:
             await services.telemetry.start(compact=settings.compactor == "inline")
             bridge = build_bridge(
-                messages(services), url, group=settings.mqtt_group, client_id=settings.mqtt_client_id
+                services.telemetry.messages, url, group=settings.mqtt_group, client_id=settings.mqtt_client_id
             )
             try:
                 try:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from supplyline.kernel.uow import UnitOfWorkFactory
 from supplyline.telemetry.compactor import Compactor
 from supplyline.telemetry.credentials import Credentials, SecretBox
+from supplyline.telemetry.deadletters import TelemetryMessages, TenantBySlug
 from supplyline.telemetry.directory import DeviceDirectory
 from supplyline.telemetry.ingest import AdmitReadings, TelemetryIngest
 from supplyline.telemetry.retention import RulesSource
@@ -29,6 +30,7 @@ class TelemetryServices:
     compactor: Compactor
     overlap: timedelta
     formats: VendorFormats
+    messages: TelemetryMessages  # MQTT messages and dead letters: topic -> device -> ingest
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,24 +72,29 @@ def build_telemetry(
     compact_after_s: float = 30.0,
     admit_readings: AdmitReadings | None = None,
     retention_rules: RulesSource | None = None,
+    tenant_by_slug: TenantBySlug,
 ) -> TelemetryServices:
+    """``tenant_by_slug``: how an MQTT topic's tenant slug becomes a tenant id (access's)."""
     box = SecretBox.from_settings(secret_key, data_dir)
     directory = DeviceDirectory(read_engine)
     writer = TelemetryWriter(uow, engine)
     formats = VendorFormats(read_engine)
+    credentials = Credentials(read_engine, box)
+    ingest = TelemetryIngest(
+        directory,
+        writer,
+        max_batch=max_batch,
+        skew_threshold_s=skew_threshold_s,
+        formats=formats,
+        admit=admit_readings,
+    )
     return TelemetryServices(
         box=box,
-        credentials=Credentials(read_engine, box),
+        credentials=credentials,
         directory=directory,
         writer=writer,
-        ingest=TelemetryIngest(
-            directory,
-            writer,
-            max_batch=max_batch,
-            skew_threshold_s=skew_threshold_s,
-            formats=formats,
-            admit=admit_readings,
-        ),
+        ingest=ingest,
+        messages=TelemetryMessages(engine, credentials, ingest, tenant_by_slug),
         compactor=Compactor(
             uow,
             engine,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from supplyline import access
@@ -17,20 +15,11 @@ from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.telemetry.deadletters import TelemetryMessages, list_dead_letters, replay_dead_letter
+from supplyline.telemetry.deadletters import list_dead_letters, replay_dead_letter
 
 router = APIRouter(tags=["telemetry"])
 DEAD_LETTERS_READ = requires("dead-letters", whole_tenant=True)
 DEAD_LETTERS_WRITE = requires("dead-letters", Action.WRITE, whole_tenant=True)
-
-
-async def _tenant_id(conn: AsyncConnection, slug: str) -> uuid.UUID:
-    return (await access.get_tenant_by_slug(conn, slug)).id
-
-
-def messages(svc: Services) -> TelemetryMessages:
-    t = svc.telemetry
-    return TelemetryMessages(svc.engine, t.credentials, t.ingest, _tenant_id)
 
 
 async def _slug(svc: Services, scope: Scope) -> str:
@@ -75,7 +64,7 @@ async def replay(
     body: dict[str, Any] = {}
     refused: Conflict | None = None
     try:
-        body = await replay_dead_letter(messages(svc), slug, letter_id)
+        body = await replay_dead_letter(svc.telemetry.messages, slug, letter_id)
     except Conflict as exc:
         refused = exc
 
