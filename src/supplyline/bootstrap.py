@@ -30,7 +30,7 @@ from supplyline.eventlog.projections import EntityIndexProjection
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec, VisibilityRules
 from supplyline.settings import Settings
-from supplyline.telemetry.vendor_formats import with_profile_mapping_check
+from supplyline.telemetry import with_profile_mapping_check
 
 
 @dataclass

@@ -22,7 +22,7 @@ from supplyline.bench.import_bench import onboarding_document
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import QuotaExceeded
 from supplyline.kernel.scope import Scope
-from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
+from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.api.samples import assert_problem, events_of
 from tests.conftest import PLATFORM_HEADERS, Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.factories import post

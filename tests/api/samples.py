@@ -18,8 +18,8 @@ from supplyline.bootstrap import Services
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.scope import Scope
 from supplyline.rules.model import RuleIn
-from supplyline.telemetry.resources import PayloadMappingIn
-from supplyline.telemetry.vendors import builtin_mapping_documents
+from supplyline.telemetry.mapping.resources import PayloadMappingIn
+from supplyline.telemetry.mapping.vendors import builtin_mapping_documents
 from tests.factories import post
 
 Body = Callable[[dict[str, Any]], dict[str, Any]]

@@ -16,7 +16,7 @@ import pytest
 
 from supplyline.bench.fleet import Fleet, prepare_fleet, reading
 from supplyline.bootstrap import build_services
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry.devices.credentials import sign
 from tests.cli.test_serve import cli_env, free_port
 
 

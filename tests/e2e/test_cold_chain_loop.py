@@ -22,7 +22,7 @@ from supplyline.api import create_app
 from supplyline.bootstrap import Services
 from supplyline.db.migrate import stamp
 from supplyline.sim.mock_erp import ErpState, create_mock_erp
-from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
+from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.conftest import Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.factories import post
 from tests.telemetry.fleet import Device, fleet, now_ms

@@ -17,8 +17,8 @@ from supplyline.kernel.scope import Scope
 from supplyline.rules import RuleEvaluator
 from supplyline.rules.conditions import compile_condition
 from supplyline.rules.engine import State
-from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.metrics import CANONICAL_METRICS
+from supplyline.telemetry.storage.codec import Columns
 from tests.conftest import TenantCtx
 
 T, H = "temperature_c", "humidity_pct"

@@ -15,7 +15,7 @@ import pytest
 from supplyline.bootstrap import Services
 from supplyline.demo import seed_demo
 from supplyline.sim import Published, SimConfig, SimulationError, run_simulation
-from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
+from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.conftest import TenantCtx, need_service
 from tests.sim.conftest import points, small_world, uid
 

@@ -22,7 +22,7 @@ from supplyline.demo import DemoInfo, demo_api_key, seed_demo
 from supplyline.sim import SimulationError
 from supplyline.sim.mock_erp import ErpState, create_mock_erp
 from supplyline.sim.story import STEPS, Beat, Story
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry.devices.credentials import sign
 from tests.conftest import Backend, make_services
 
 

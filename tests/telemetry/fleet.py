@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import orjson
 
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry.devices.credentials import sign
 from tests.conftest import TenantCtx
 from tests.factories import post, world
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from supplyline.telemetry.batching import Batcher
+from supplyline.telemetry.ingest.batching import Batcher
 
 
 async def test_what_waits_together_is_handled_in_one_call_per_key_and_size() -> None:

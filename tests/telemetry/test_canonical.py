@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from supplyline.telemetry.mapping import MappingError, NormalizedReading, parse_canonical
+from supplyline.telemetry.mapping.compiler import MappingError, NormalizedReading, parse_canonical
 
 TEN_UTC = 1_795_341_600_000
 
@@ -54,6 +54,6 @@ def test_a_reading_inside_a_batch_is_located_by_its_index() -> None:
     with pytest.raises(MappingError) as exc:
         parse_canonical({"device": "d", "ts": TEN_UTC, "metrics": {"x": "y"}})
     assert exc.value.under("readings.7").path == "readings.7.metrics.x"
-    assert parse_canonical.__module__ == "supplyline.telemetry.canonical"
+    assert parse_canonical.__module__ == "supplyline.telemetry.ingest.canonical"
     with pytest.raises(MappingError, match="body"):
         parse_canonical([1])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from supplyline.bootstrap import Services
-from supplyline.telemetry.compactor import Compactor
+from supplyline.telemetry.storage.compactor import Compactor
 from supplyline.telemetry.tables import telemetry_landing
 from tests.conftest import TenantCtx
 from tests.telemetry.fleet import Device, fleet, now_ms, send

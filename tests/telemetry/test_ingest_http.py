@@ -365,7 +365,7 @@ async def test_a_revocation_made_elsewhere_reaches_a_cache_within_its_sweep(
     client: httpx.AsyncClient, tenant: TenantCtx, w: dict[str, Any], services: Services
 ) -> None:
     """Another process's cache (a bridge, a second server) learns of it from its next sweep."""
-    from supplyline.telemetry.credentials import Credentials
+    from supplyline.telemetry.devices.credentials import Credentials
 
     tracker: Device = w["devices"]["tracker"]
     other = Credentials(services.read_engine, services.telemetry.box, ttl=0.05)

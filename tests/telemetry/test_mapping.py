@@ -8,15 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from supplyline.kernel.errors import Invalid
-from supplyline.telemetry.mapping import (
+from supplyline.telemetry.mapping.compiler import (
     MappingError,
     NormalizedReading,
     PayloadMappingSpec,
     compile_mapping,
     mapping_errors,
 )
+from supplyline.telemetry.mapping.paths import Located, getter, keys_of, walk
 from supplyline.telemetry.metrics import metric_set
-from supplyline.telemetry.paths import Located, getter, keys_of, walk
 
 TEN_UTC = 1_795_341_600_000  # 2026-11-22T10:00:00Z
 

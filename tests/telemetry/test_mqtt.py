@@ -26,8 +26,8 @@ from paho.mqtt.properties import Properties
 
 from supplyline.api import create_app
 from supplyline.bootstrap import Services
-from supplyline.telemetry.credentials import sign
-from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
+from supplyline.telemetry.devices.credentials import sign
+from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.conftest import Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.telemetry.fleet import Device, fleet, now_ms
 

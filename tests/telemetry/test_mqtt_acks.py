@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from supplyline.telemetry.deadletters import Message
-from supplyline.telemetry.mqtt import PUBACK_SUCCESS, BridgeConfig, MqttBridge, StaleDelivery
+from supplyline.telemetry.mqtt.bridge import PUBACK_SUCCESS, BridgeConfig, MqttBridge, StaleDelivery
+from supplyline.telemetry.mqtt.messages import Message
 
 
 class _Messages:

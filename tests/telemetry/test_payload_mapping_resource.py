@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-import supplyline.telemetry.mapping_tables  # noqa: F401  (until db.schema imports it)
+import supplyline.telemetry.tables  # noqa: F401  (until db.schema imports it)
 from supplyline import logistics, registry
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict, Invalid
 from supplyline.resources import ResourceCatalog, ResourceService
-from supplyline.telemetry import resources as telemetry_resources
-from supplyline.telemetry.mapping import PayloadMappingSpec, compile_mapping
-from supplyline.telemetry.vendors import builtin_mapping_documents, builtin_sample
+from supplyline.telemetry.mapping import resources as telemetry_resources
+from supplyline.telemetry.mapping.compiler import PayloadMappingSpec, compile_mapping
+from supplyline.telemetry.mapping.vendors import builtin_mapping_documents, builtin_sample
 from tests.conftest import TenantCtx
 
 NAME = "payload-mappings"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from supplyline.telemetry.mapping.timestamps import format_error, timestamp_parser, zone_error
 from supplyline.telemetry.metrics import ConversionError
-from supplyline.telemetry.timestamps import format_error, timestamp_parser, zone_error
 
 TEN_UTC = 1_795_341_600_000  # 2026-11-22T10:00:00Z
 

@@ -15,9 +15,9 @@ from sqlalchemy import update
 
 from supplyline.bootstrap import Services
 from supplyline.registry.tables import registry_device_profile
-from supplyline.telemetry.credentials import sign
-from supplyline.telemetry.mqtt import BridgeConfig, MqttBridge
-from supplyline.telemetry.vendors import builtin_mapping_documents, builtin_sample
+from supplyline.telemetry.devices.credentials import sign
+from supplyline.telemetry.mapping.vendors import builtin_mapping_documents, builtin_sample
+from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.api.samples import assert_problem
 from tests.conftest import TenantCtx, need_service, new_tenant
 from tests.factories import post

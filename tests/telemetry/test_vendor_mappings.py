@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from supplyline.telemetry.mapping import NormalizedReading, compile_mapping
-from supplyline.telemetry.resources import PayloadMappingIn
-from supplyline.telemetry.vendors import builtin_mapping_documents, builtin_mappings, builtin_sample
+from supplyline.telemetry.mapping.compiler import NormalizedReading, compile_mapping
+from supplyline.telemetry.mapping.resources import PayloadMappingIn
+from supplyline.telemetry.mapping.vendors import builtin_mapping_documents, builtin_mappings, builtin_sample
 
 TEN_UTC = 1_795_341_600_000  # 2026-11-22T10:00:00Z
 FIVE_MIN = 300_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -32,9 +32,7 @@ from supplyline.api.v1.exports import export_router
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
 from supplyline.settings import Settings
-
-if TYPE_CHECKING:
-    from supplyline.telemetry.mqtt import MqttBridge
+from supplyline.telemetry import Bridge, build_bridge
 
 DESCRIPTION = """
 Supply-chain IoT: sites, assets, devices, products, lots, orders, shipments and inventory,
@@ -124,10 +122,8 @@ def _document_settings(app: FastAPI, svc: Services) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _start_bridge(svc: Services) -> MqttBridge:
+async def _start_bridge(svc: Services) -> Bridge:
     """The MQTT bridge inside the server, when SUPPLYLINE_MQTT_URL is set."""
-    from supplyline.telemetry.mqtt import build_bridge  # the MQTT client only when configured
-
     assert svc.settings.mqtt_url
     bridge = build_bridge(
         svc.telemetry.messages,

@@ -16,7 +16,7 @@ from supplyline.db import create_engine
 from supplyline.db.migrate import upgrade
 from supplyline.kernel.scope import Scope
 from supplyline.settings import Settings
-from supplyline.telemetry.credentials import issue_credential
+from supplyline.telemetry import issue_credential
 
 TENANT = "bench"
 

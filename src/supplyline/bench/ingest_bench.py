@@ -30,7 +30,7 @@ import orjson
 from supplyline.bench.fleet import prepare_fleet, reading
 from supplyline.bench.loadgen import drive, percentile, request_bytes
 from supplyline.bootstrap import build_services
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry import sign
 
 METRICS = ("temperature_c", "humidity_pct", "battery_v", "door_open")
 

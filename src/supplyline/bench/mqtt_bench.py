@@ -28,7 +28,7 @@ import orjson
 
 from supplyline.bench.fleet import TENANT, prepare_fleet, reading
 from supplyline.bench.mqttpub import publish_all
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry import sign
 
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
 # (topic, payload, MQTT 5 user properties), built before timing starts.

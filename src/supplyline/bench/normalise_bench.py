@@ -15,8 +15,13 @@ from typing import Any
 
 import orjson
 
-from supplyline.telemetry.mapping import Normalizer, compile_mapping, parse_canonical
-from supplyline.telemetry.vendors import builtin_mappings, builtin_sample
+from supplyline.telemetry import (
+    Normalizer,
+    builtin_mappings,
+    builtin_sample,
+    compile_mapping,
+    parse_canonical,
+)
 
 CANONICAL = {"device": "trk-1", "ts": "2026-11-22T10:00:00Z", "seq": 42, "metrics": {"temperature_c": 4.2}}
 UNIQUE = 10_000  # more distinct time strings than the memo keeps (4,096), so it never hits

@@ -31,7 +31,7 @@ from supplyline.db import create_engine
 from supplyline.db.migrate import upgrade
 from supplyline.kernel.scope import Scope
 from supplyline.settings import Settings
-from supplyline.telemetry.credentials import issue_credential, sign
+from supplyline.telemetry import issue_credential, sign
 
 HOUR = timedelta(hours=1)
 PERIOD, TRIP = 12 * HOUR, 8 * HOUR  # a tracker leaves every 12 hours on an 8-hour trip

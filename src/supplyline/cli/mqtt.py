@@ -12,6 +12,7 @@ from supplyline.cli.common import (
     stop_on_signals,
 )
 from supplyline.cli.compactor import compactor_process
+from supplyline.telemetry import build_bridge
 
 
 def mqtt_bridge() -> None:
@@ -25,8 +26,6 @@ def mqtt_bridge() -> None:
     url = settings.mqtt_url
 
     async def main() -> None:
-        from supplyline.telemetry.mqtt import build_bridge
-
         stop = stop_on_signals()
         async with open_services(settings) as services:
             await services.telemetry.start(compact=settings.compactor == "inline")

@@ -1,10 +1,10 @@
-"""Imports every table module so that ``metadata`` is complete (migrations, tests)."""
+"""Imports every capability's ``tables`` module so that ``metadata`` is complete (migrations,
+tests): the one module allowed to name every table (an import-linter contract says so)."""
 
 from __future__ import annotations
 
 import supplyline.access.tables
 import supplyline.alarms.tables
-import supplyline.eventlog.projections
 import supplyline.eventlog.tables
 import supplyline.governance.tables
 import supplyline.integrations.tables
@@ -13,8 +13,6 @@ import supplyline.maintenance.tables
 import supplyline.registry.tables
 import supplyline.rules.tables
 import supplyline.sharing.tables
-import supplyline.telemetry.mapping_tables
-import supplyline.telemetry.retention
 import supplyline.telemetry.tables
 import supplyline.trace.tables  # noqa: F401
 from supplyline.kernel.schema import metadata

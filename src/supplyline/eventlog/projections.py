@@ -9,13 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Uuid,
     delete,
     func,
     select,
@@ -23,20 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.db.dialect import upsert
+from supplyline.eventlog.tables import eventlog_entity_index
 from supplyline.kernel.events import TYPE_PREFIX, StoredEvent
-from supplyline.kernel.schema import metadata
-
-eventlog_entity_index = Table(
-    "eventlog_entity_index",
-    metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("entity", String(64), nullable=False),
-    Column("last_type", String(200), nullable=False),
-    Column("last_position", BigInteger, nullable=False),
-    Column("archived", Boolean, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "subject"),
-)
 
 _ACTIONS = ("created", "updated", "archived")
 

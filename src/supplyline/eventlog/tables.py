@@ -1,8 +1,20 @@
-"""Event-log tables: the log itself and the durable positions of named consumers."""
+"""Event-log tables: the log itself, the durable positions of named consumers, and the entity
+index projection (every entity's current state, kept by a consumer)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 
 from supplyline.kernel.schema import JsonType, UTCDateTime, metadata
 
@@ -36,4 +48,16 @@ eventlog_consumer = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("failing_position", BigInteger, nullable=True),
     Column("last_error", Text, nullable=True),
+)
+
+eventlog_entity_index = Table(
+    "eventlog_entity_index",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("last_type", String(200), nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subject"),
 )

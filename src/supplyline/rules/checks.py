@@ -16,7 +16,7 @@ from supplyline.kernel.scope import Scope
 from supplyline.resources import another_live
 from supplyline.rules.model import SCOPE_FIELDS, RuleIn
 from supplyline.rules.tables import rules_rule
-from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, metric_set
+from supplyline.telemetry import CANONICAL_METRICS, Metric, converter, metric_set
 
 
 async def known_metrics(conn: AsyncConnection, scope: Scope) -> dict[str, Metric]:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from supplyline.rules.conditions import Area, compile_condition
 from supplyline.rules.engine import ComparisonNode, Compiled
 from supplyline.rules.scoping import ScopeIndex
-from supplyline.telemetry.metrics import CANONICAL_METRICS
+from supplyline.telemetry import CANONICAL_METRICS
 
 log = logging.getLogger(__name__)
 

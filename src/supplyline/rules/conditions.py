@@ -50,7 +50,7 @@ from supplyline.rules.nodes import (
     carry,
     held_for,
 )
-from supplyline.telemetry.metrics import Metric, converter
+from supplyline.telemetry import Metric, converter
 
 __all__ = ["Area", "Compiled", "compile_condition"]
 _NONE = np.iinfo(np.int64).min  # no reading yet

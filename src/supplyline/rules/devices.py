@@ -12,7 +12,7 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
-from supplyline.telemetry.codec import Columns
+from supplyline.telemetry import Columns
 
 I64 = npt.NDArray[np.int64]
 _UUID_INT = operator.attrgetter("int")

@@ -25,7 +25,7 @@ from supplyline.rules.conditions import Area, compile_condition
 from supplyline.rules.engine import State
 from supplyline.rules.model import RuleIn
 from supplyline.rules.scoping import Context, effective
-from supplyline.telemetry.query import SeriesRequest, read_series
+from supplyline.telemetry import SeriesRequest, read_series
 
 MAX_DEVICES = 1000
 MAX_TRANSITIONS = 1000

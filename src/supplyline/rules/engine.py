@@ -31,7 +31,7 @@ from supplyline.rules.nodes import (
     carry,
     held_for,
 )
-from supplyline.telemetry.metrics import Metric, converter
+from supplyline.telemetry import Metric, converter
 
 __all__ = ["Comparison", "ComparisonNode", "Compiled", "State", "Transition"]
 

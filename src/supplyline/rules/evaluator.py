@@ -40,8 +40,7 @@ from supplyline.rules.engine import State, Transition
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
 from supplyline.rules.scoping import Context
 from supplyline.rules.tables import rules_rule, rules_state
-from supplyline.telemetry.codec import Columns
-from supplyline.telemetry.directory import DeviceDirectory
+from supplyline.telemetry import Columns, DeviceDirectory
 
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]

@@ -21,7 +21,7 @@ import httpx
 
 from supplyline.bench.mqttpub import publish_all
 from supplyline.sim.discovery import SimulationError, problem_detail
-from supplyline.telemetry.deadletters import TOPIC_PREFIX
+from supplyline.telemetry import TOPIC_PREFIX
 
 
 @dataclass(frozen=True)

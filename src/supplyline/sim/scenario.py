@@ -29,7 +29,7 @@ from supplyline.sim.discovery import SimulationError, TenantApi
 from supplyline.sim.model import Note
 from supplyline.sim.plan import SCENARIOS, Plan, PlanError, build_plan, world_from_records
 from supplyline.sim.publish import HttpPublisher, MqttPublisher, Outgoing, Publisher
-from supplyline.telemetry.credentials import sign
+from supplyline.telemetry import sign
 
 MAX_BATCH = 1_000  # readings in one message (the platform takes up to 5,000 by default)
 MAX_BUFFERED = 10_000  # readings a sender keeps while it cannot deliver; the oldest go first

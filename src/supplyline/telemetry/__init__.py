@@ -1,8 +1,78 @@
-"""Telemetry: device credentials, signed ingestion, normalisation, storage and queries."""
+"""Telemetry: device credentials, signed ingestion, normalisation, storage and queries.
 
+The flow, one sub-package a stage: ``devices`` (who may send) -> ``ingest`` (verify, decode,
+check) with ``mapping`` (vendor payloads as data) -> ``storage`` (group commit, compaction,
+retention) -> ``query`` (series, latest values, device health); ``mqtt`` feeds ``ingest`` from
+the broker. ``service`` wires the parts; this module is the only surface other packages use.
+"""
+
+from supplyline.telemetry.devices.credentials import (
+    issue_credential,
+    list_credentials,
+    revoke_credentials,
+    sign,
+)
+from supplyline.telemetry.devices.directory import DeviceDirectory
 from supplyline.telemetry.events import EVENT_TYPES
-from supplyline.telemetry.resources import RESOURCES
-from supplyline.telemetry.retention import RulesSource, TenantRules
+from supplyline.telemetry.mapping.compiler import Normalizer, compile_mapping, parse_canonical
+from supplyline.telemetry.mapping.formats import with_profile_mapping_check
+from supplyline.telemetry.mapping.resources import RESOURCES
+from supplyline.telemetry.mapping.vendors import builtin_mappings, builtin_sample
+from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, metric_set
+from supplyline.telemetry.mqtt import Bridge, build_bridge
+from supplyline.telemetry.mqtt.messages import (
+    TOPIC_PREFIX,
+    TelemetryMessages,
+    list_dead_letters,
+    replay_dead_letter,
+)
+from supplyline.telemetry.query.health import device_status
+from supplyline.telemetry.query.series import (
+    AGGREGATES,
+    SeriesRequest,
+    buckets,
+    latest,
+    raw_points,
+    read_series,
+)
 from supplyline.telemetry.service import TelemetryServices, build_telemetry
+from supplyline.telemetry.storage.codec import Columns
+from supplyline.telemetry.storage.retention import RulesSource, TenantRules
 
-__all__ = ["EVENT_TYPES", "RESOURCES", "RulesSource", "TelemetryServices", "TenantRules", "build_telemetry"]
+__all__ = [
+    "AGGREGATES",
+    "CANONICAL_METRICS",
+    "EVENT_TYPES",
+    "RESOURCES",
+    "TOPIC_PREFIX",
+    "Bridge",
+    "Columns",
+    "DeviceDirectory",
+    "Metric",
+    "Normalizer",
+    "RulesSource",
+    "SeriesRequest",
+    "TelemetryMessages",
+    "TelemetryServices",
+    "TenantRules",
+    "buckets",
+    "build_bridge",
+    "build_telemetry",
+    "builtin_mappings",
+    "builtin_sample",
+    "compile_mapping",
+    "converter",
+    "device_status",
+    "issue_credential",
+    "latest",
+    "list_credentials",
+    "list_dead_letters",
+    "metric_set",
+    "parse_canonical",
+    "raw_points",
+    "read_series",
+    "replay_dead_letter",
+    "revoke_credentials",
+    "sign",
+    "with_profile_mapping_check",
+]

@@ -10,14 +10,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from supplyline.kernel.uow import UnitOfWorkFactory
-from supplyline.telemetry.compactor import Compactor
-from supplyline.telemetry.credentials import Credentials, SecretBox
-from supplyline.telemetry.deadletters import TelemetryMessages, TenantBySlug
-from supplyline.telemetry.directory import DeviceDirectory
-from supplyline.telemetry.ingest import AdmitReadings, TelemetryIngest
-from supplyline.telemetry.retention import RulesSource
-from supplyline.telemetry.vendor_formats import VendorFormats
-from supplyline.telemetry.writer import TelemetryWriter
+from supplyline.telemetry.devices.credentials import Credentials, SecretBox
+from supplyline.telemetry.devices.directory import DeviceDirectory
+from supplyline.telemetry.ingest.pipeline import AdmitReadings, TelemetryIngest
+from supplyline.telemetry.mapping.formats import VendorFormats
+from supplyline.telemetry.mqtt.messages import TelemetryMessages, TenantBySlug
+from supplyline.telemetry.storage.compactor import Compactor
+from supplyline.telemetry.storage.retention import RulesSource
+from supplyline.telemetry.storage.writer import TelemetryWriter
 
 
 @dataclass

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from supplyline.kernel.schema import JsonType, UTCDateTime, metadata, tenant_fk
+from supplyline.kernel.schema import JsonType, UTCDateTime, entity_table, metadata, tenant_fk
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -120,4 +120,23 @@ telemetry_dead_letter = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("replayed_at", UTCDateTime, nullable=True),
     sqlite_autoincrement=True,
+)
+
+# ``version`` is taken by every entity table (the row's ETag counter), hence ``mapping_version``.
+telemetry_payload_mapping = entity_table(
+    "telemetry_payload_mapping",
+    Column("code", String(64), nullable=False),
+    Column("mapping_version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("spec", JsonType, nullable=False),
+    natural_keys=(("code", "mapping_version"),),
+)
+
+# How long readings are kept: per device profile, or the tenant's default (no profile).
+telemetry_retention = entity_table(
+    "telemetry_retention",
+    Column("device_profile_id", Uuid, nullable=True),
+    Column("days", Integer, nullable=False),
+    tenant_fk("device_profile_id", "registry_device_profile"),
+    natural_keys=(("device_profile_id",),),
 )

@@ -15,7 +15,7 @@ from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.telemetry.deadletters import list_dead_letters, replay_dead_letter
+from supplyline.telemetry import list_dead_letters, replay_dead_letter
 
 router = APIRouter(tags=["telemetry"])
 DEAD_LETTERS_READ = requires("dead-letters", whole_tenant=True)

@@ -17,9 +17,18 @@ from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid, NotFound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.telemetry.credentials import issue_credential, list_credentials, revoke_credentials
-from supplyline.telemetry.query import AGGREGATES, SeriesRequest, buckets, latest, raw_points, read_series
-from supplyline.telemetry.status import device_status
+from supplyline.telemetry import (
+    AGGREGATES,
+    SeriesRequest,
+    buckets,
+    device_status,
+    issue_credential,
+    latest,
+    list_credentials,
+    raw_points,
+    read_series,
+    revoke_credentials,
+)
 
 router = APIRouter(tags=["telemetry"])
 TELEMETRY_READ = requires("telemetry")

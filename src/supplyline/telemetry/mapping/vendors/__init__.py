@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from supplyline.telemetry.mapping import PayloadMappingSpec
+from supplyline.telemetry.mapping.compiler import PayloadMappingSpec
 
 SAMPLE = ".sample.json"
 

@@ -21,18 +21,18 @@ import orjson
 
 from supplyline.kernel.errors import DomainError, Invalid, PayloadTooLarge, QuotaExceeded, Unauthorized
 from supplyline.kernel.events import NewEvent
-from supplyline.telemetry.batching import Batcher
-from supplyline.telemetry.canonical import parse_canonical
-from supplyline.telemetry.checks import check_columns
-from supplyline.telemetry.codec import Columns
-from supplyline.telemetry.credentials import DeviceIdentity
-from supplyline.telemetry.directory import DeviceDirectory, DeviceInfo, ProfileInfo
+from supplyline.telemetry.devices.credentials import DeviceIdentity
+from supplyline.telemetry.devices.directory import DeviceDirectory, DeviceInfo, ProfileInfo
 from supplyline.telemetry.events import CLOCK_SKEW_DETECTED, IMPLAUSIBLE_VALUE
-from supplyline.telemetry.fastpath import decode_fast
+from supplyline.telemetry.ingest.batching import Batcher
+from supplyline.telemetry.ingest.canonical import parse_canonical
+from supplyline.telemetry.ingest.checks import check_columns
+from supplyline.telemetry.ingest.fastpath import decode_fast
+from supplyline.telemetry.mapping.formats import VendorFormats
 from supplyline.telemetry.metrics import Metric, metric_set
 from supplyline.telemetry.model import MappingError, NormalizedReading
-from supplyline.telemetry.vendor_formats import VendorFormats
-from supplyline.telemetry.writer import Rejection, Submission, TelemetryWriter
+from supplyline.telemetry.storage.codec import Columns
+from supplyline.telemetry.storage.writer import Rejection, Submission, TelemetryWriter
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.uow import UnitOfWorkFactory
-from supplyline.telemetry.codec import Columns, Series, concat, decode_landing, encode_chunk
-from supplyline.telemetry.retention import RulesSource, purge, tenants_with_telemetry
-from supplyline.telemetry.seqs import SeqRanges
-from supplyline.telemetry.status import mark_silent, silent_candidates
+from supplyline.telemetry.ingest.seqs import SeqRanges
+from supplyline.telemetry.query.health import mark_silent, silent_candidates
+from supplyline.telemetry.storage.codec import Columns, Series, concat, decode_landing, encode_chunk
+from supplyline.telemetry.storage.retention import RulesSource, purge, tenants_with_telemetry
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_landing
 
 log = logging.getLogger(__name__)

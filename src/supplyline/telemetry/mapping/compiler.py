@@ -14,7 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from supplyline.kernel.errors import FieldError, Invalid
-from supplyline.telemetry.canonical import parse_canonical
+from supplyline.telemetry.ingest.canonical import parse_canonical
+from supplyline.telemetry.mapping.paths import Bases, Getter, Keys, Located, getter, join, keys_of, walk
+from supplyline.telemetry.mapping.timestamps import Parser, format_error, timestamp_parser, zone_error
 from supplyline.telemetry.metrics import (
     CANONICAL_METRICS,
     ConversionError,
@@ -25,8 +27,6 @@ from supplyline.telemetry.metrics import (
     describe,
 )
 from supplyline.telemetry.model import MappingError, NormalizedReading
-from supplyline.telemetry.paths import Bases, Getter, Keys, Located, getter, join, keys_of, walk
-from supplyline.telemetry.timestamps import Parser, format_error, timestamp_parser, zone_error
 
 __all__ = [
     "MappingError",

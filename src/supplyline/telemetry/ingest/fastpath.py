@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+from supplyline.telemetry.mapping.timestamps import MAX_MS, MIN_MS
 from supplyline.telemetry.model import NormalizedReading
-from supplyline.telemetry.timestamps import MAX_MS, MIN_MS
 
 
 class _Reading(msgspec.Struct, forbid_unknown_fields=True):

@@ -28,8 +28,8 @@ from supplyline.db.keyset import Keyset, page
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, DomainError, NotFound, QuotaExceeded
 from supplyline.kernel.pagination import Page
-from supplyline.telemetry.credentials import Credentials, DeviceIdentity
-from supplyline.telemetry.ingest import IngestResult, TelemetryIngest
+from supplyline.telemetry.devices.credentials import Credentials, DeviceIdentity
+from supplyline.telemetry.ingest.pipeline import IngestResult, TelemetryIngest
 from supplyline.telemetry.tables import telemetry_dead_letter
 
 TOPIC_PREFIX = "supplyline/v1"

@@ -22,11 +22,11 @@ from supplyline.kernel.errors import FieldError, Invalid
 from supplyline.kernel.scope import Scope
 from supplyline.resources import ResourceSpec, scoped
 from supplyline.resources.spec import Validator
-from supplyline.telemetry.directory import MappingRef, ProfileInfo
-from supplyline.telemetry.mapping import Normalizer, PayloadMappingSpec, compile_mapping
-from supplyline.telemetry.mapping_tables import telemetry_payload_mapping
+from supplyline.telemetry.devices.directory import MappingRef, ProfileInfo
+from supplyline.telemetry.mapping.compiler import Normalizer, PayloadMappingSpec, compile_mapping
 from supplyline.telemetry.metrics import Metric, metric_set
 from supplyline.telemetry.model import MappingError, NormalizedReading
+from supplyline.telemetry.tables import telemetry_payload_mapping
 
 _SpecKey = tuple[uuid.UUID, str, int]  # tenant, code, version
 

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.telemetry.codec import Series, decode_chunk, decode_landing, merge_series
+from supplyline.telemetry.storage.codec import Series, decode_chunk, decode_landing, merge_series
 from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_landing
 
 AGGREGATES = ("min", "max", "avg", "last", "count")

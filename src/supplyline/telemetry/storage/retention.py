@@ -21,28 +21,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, Integer, Uuid, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import audit, registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import FieldError
 from supplyline.kernel.events import NewEvent
-from supplyline.kernel.schema import entity_table, tenant_fk
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import Ref, ResourceSpec, another_live
-from supplyline.telemetry.codec import Series, decode_chunk, encode_chunk
 from supplyline.telemetry.events import TELEMETRY_PURGED
-from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state
-
-telemetry_retention = entity_table(
-    "telemetry_retention",
-    Column("device_profile_id", Uuid, nullable=True),
-    Column("days", Integer, nullable=False),
-    tenant_fk("device_profile_id", "registry_device_profile"),
-    natural_keys=(("device_profile_id",),),
-)
+from supplyline.telemetry.storage.codec import Series, decode_chunk, encode_chunk
+from supplyline.telemetry.tables import telemetry_chunk, telemetry_device_state, telemetry_retention
 
 
 class RetentionPolicyIn(BaseModel):

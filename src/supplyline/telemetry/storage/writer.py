@@ -28,9 +28,9 @@ from supplyline.db.dialect import upsert
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.uow import UnitOfWork, UnitOfWorkFactory
-from supplyline.telemetry.codec import Columns, concat, decode_landing, encode_landing
 from supplyline.telemetry.events import DEVICE_FIRST_SEEN
-from supplyline.telemetry.seqs import SeqRanges
+from supplyline.telemetry.ingest.seqs import SeqRanges
+from supplyline.telemetry.storage.codec import Columns, concat, decode_landing, encode_landing
 from supplyline.telemetry.tables import telemetry_device_state, telemetry_landing, telemetry_rejection
 
 log = logging.getLogger(__name__)

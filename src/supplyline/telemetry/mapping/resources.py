@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline.kernel.errors import FieldError
 from supplyline.kernel.scope import Scope
 from supplyline.resources import ResourceSpec
-from supplyline.telemetry.mapping import PayloadMappingSpec, mapping_errors
-from supplyline.telemetry.mapping_tables import telemetry_payload_mapping
-from supplyline.telemetry.retention import RETENTION_POLICIES
+from supplyline.telemetry.mapping.compiler import PayloadMappingSpec, mapping_errors
+from supplyline.telemetry.storage.retention import RETENTION_POLICIES
+from supplyline.telemetry.tables import telemetry_payload_mapping
 
 
 class PayloadMappingIn(BaseModel):

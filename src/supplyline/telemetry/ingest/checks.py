@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from supplyline.telemetry.codec import Columns
 from supplyline.telemetry.metrics import Metric
+from supplyline.telemetry.storage.codec import Columns
 
 Bool = npt.NDArray[np.bool_]
 

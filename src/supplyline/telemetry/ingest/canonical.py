@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from supplyline.telemetry.mapping.timestamps import MAX_MS, MIN_MS, aware_ms
 from supplyline.telemetry.metrics import describe
 from supplyline.telemetry.model import MappingError, NormalizedReading
-from supplyline.telemetry.timestamps import MAX_MS, MIN_MS, aware_ms
 
 KEYS = frozenset({"device", "ts", "seq", "metrics"})
 

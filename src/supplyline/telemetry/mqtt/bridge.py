@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 import gmqtt
 from gmqtt.mqtt.handler import MQTTConnectError
 
-from supplyline.telemetry.deadletters import THROTTLED, TOPIC_FILTER, Message, TelemetryMessages
+from supplyline.telemetry.mqtt.messages import THROTTLED, TOPIC_FILTER, Message, TelemetryMessages
 
 log = logging.getLogger(__name__)
 PUBACK_SUCCESS = 0
