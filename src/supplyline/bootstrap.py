@@ -14,6 +14,7 @@ from supplyline import (
     access,
     alarms,
     audit,
+    eventlog,
     governance,
     integrations,
     logistics,
@@ -26,7 +27,6 @@ from supplyline import (
 )
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
-from supplyline.eventlog.projections import EntityIndexProjection
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec, VisibilityRules
 from supplyline.settings import Settings
@@ -162,6 +162,20 @@ def quota_defaults(settings: Settings) -> access.Quota:
     )
 
 
+def visibility_rules() -> VisibilityRules:
+    """Every capability's visibility rules as one set, carried by each narrowed Scope."""
+    return VisibilityRules(
+        [
+            *registry.VISIBILITY,
+            *logistics.VISIBILITY,
+            *alarms.VISIBILITY,
+            *maintenance.VISIBILITY,
+            *rules.VISIBILITY,
+            *access.VISIBILITY,
+        ]
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -174,7 +188,7 @@ def build_services(
     engine = engine or create_engine(url, schema=settings.database_schema)
     if read_engine is None:
         read_engine = create_engine(url, readonly=True) if dialect == "sqlite" else engine
-    visibility = access.visibility_rules()
+    visibility = visibility_rules()
     throttle = access.Throttle(read_engine, quota_defaults(settings), refresh_s=settings.quota_refresh_s)
     catalog = ResourceCatalog(resource_specs())
     catalog.check()
@@ -208,7 +222,7 @@ def build_services(
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
     consumers: list[Consumer] = [
-        EntityIndexProjection(),
+        eventlog.EntityIndexProjection(),
         rules.RuleActions(events),
         trace.CheckpointRecorder(CHECKPOINTED, key),
         sharing.WebhookFanout(catalog, visibility),

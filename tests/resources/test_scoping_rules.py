@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from supplyline import access
+from supplyline.bootstrap import visibility_rules
 from supplyline.kernel.scope import Grant, Reach, ReachKind, Scope
 from supplyline.registry.tables import registry_site
 from supplyline.resources import scoped
@@ -25,7 +25,7 @@ def test_a_narrowed_scope_without_rules_is_refused_rather_than_left_open() -> No
 
 
 def test_the_rules_a_scope_carries_narrow_its_queries() -> None:
-    sql = str(scoped(select(registry_site), registry_site, _narrowed(access.visibility_rules())))
+    sql = str(scoped(select(registry_site), registry_site, _narrowed(visibility_rules())))
     assert "registry_site.id IN" in sql
 
 

@@ -53,12 +53,13 @@ from supplyline.access.service import (
     tenant_id_of_slug,
 )
 from supplyline.access.throttle import Throttle
-from supplyline.access.visibility import events_condition, telemetry_windows, visibility_rules
+from supplyline.access.visibility import VISIBILITY, events_condition, telemetry_windows
 
 __all__ = [
     "BUILT_IN",
     "EVENT_TYPES",
     "UNLIMITED",
+    "VISIBILITY",
     "ApiKeyView",
     "AssignRole",
     "CreatedKey",
@@ -104,5 +105,4 @@ __all__ = [
     "tenant_id_of_slug",
     "tenant_quota",
     "update_user",
-    "visibility_rules",
 ]

@@ -54,6 +54,8 @@ class Throttle:
     ids' integers (a UUID's hash is computed in Python at every lookup), buckets made at refresh.
     """
 
+    KINDS = KINDS  # quota name -> the label its refusals are counted under
+
     def __init__(
         self,
         engine: AsyncEngine,

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline import alarms, logistics, maintenance, registry, rules
+from supplyline import logistics, registry
 from supplyline.db.dialect import subject_key, uuid_key
 from supplyline.eventlog import eventlog_event
 from supplyline.kernel.scope import Action, Reach, ReachKind, Scope
@@ -58,19 +58,8 @@ def _events(
     return or_(*parts)
 
 
-def visibility_rules() -> VisibilityRules:
-    """Every capability's rules as one set; the composition root builds it once and access
-    attaches it to each scope it mints."""
-    return VisibilityRules(
-        [
-            *registry.VISIBILITY,
-            *logistics.VISIBILITY,
-            *alarms.VISIBILITY,
-            *maintenance.VISIBILITY,
-            *rules.VISIBILITY,
-            Visibility("events", eventlog_event, _events),
-        ]
-    )
+# The event log's rule: it follows the subjects of the other capabilities' resources by name.
+VISIBILITY = [Visibility("events", eventlog_event, _events)]
 
 
 def events_condition(scope: Scope) -> ColumnElement[bool] | None:

@@ -1,7 +1,7 @@
 """Alarms: raised by rules, deduplicated per originator and type, acknowledged and escalated."""
 
 from supplyline.alarms.events import EVENT_TYPES
-from supplyline.alarms.model import AssignIn, CommentIn, EscalationPolicyIn
+from supplyline.alarms.model import AssignIn, CommentIn, EscalationPolicyIn, Status
 from supplyline.alarms.queries import get_alarm, list_alarms
 from supplyline.alarms.resources import RESOURCES
 from supplyline.alarms.service import (
@@ -28,6 +28,7 @@ __all__ = [
     "CommentIn",
     "EscalationPolicyIn",
     "RaiseAlarm",
+    "Status",
     "acknowledge",
     "any_due",
     "assign",

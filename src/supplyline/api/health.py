@@ -12,7 +12,6 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from supplyline.access import Throttle
-from supplyline.access.throttle import KINDS
 from supplyline.api.deps import JSON, services
 from supplyline.bootstrap import Services
 from supplyline.db.migrate import current_revision, head_revision
@@ -31,7 +30,7 @@ class ThrottledCollector(Collector):
         family = CounterMetricFamily(
             "supplyline_throttled", "Work refused over a quota (429 or dead letter)", labels=["quota"]
         )
-        for kind in KINDS.values():
+        for kind in self.throttle.KINDS.values():
             family.add_metric([kind], self.throttle.refused[kind])
         yield family
 

@@ -2,6 +2,7 @@
 
 from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
 from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier
+from supplyline.eventlog.projections import EntityIndexProjection, entity_counts
 from supplyline.eventlog.queries import (
     EventFilter,
     event_view,
@@ -22,6 +23,7 @@ __all__ = [
     "ConsumerRunner",
     "ConsumerStatus",
     "ConsumerWork",
+    "EntityIndexProjection",
     "EventFilter",
     "EventLog",
     "EventTypeRegistry",
@@ -29,6 +31,7 @@ __all__ = [
     "UnknownEventType",
     "count_events",
     "delete_events",
+    "entity_counts",
     "event_view",
     "eventlog_event",
     "events_by_id",

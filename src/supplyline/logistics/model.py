@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
-from supplyline.registry.model import JsonObject, Name, Strict, not_before
+from supplyline.registry import JsonObject, Name, Strict, not_before
 
 Unit = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_%/.-]+$")
 Number = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")

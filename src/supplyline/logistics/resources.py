@@ -12,8 +12,7 @@ from supplyline.kernel.errors import FieldError
 from supplyline.kernel.scope import Scope
 from supplyline.logistics import model as m
 from supplyline.logistics import tables as t
-from supplyline.resources import Child, Ref, ResourceSpec, scoped
-from supplyline.resources.lookup import rows_by_id
+from supplyline.resources import Child, Ref, ResourceSpec, rows_by_id, scoped
 
 Errors = list[tuple[int, FieldError]]
 Values = Sequence[dict[str, Any]]

@@ -10,6 +10,9 @@ from supplyline.registry.device_queries import (
     tenant_devices,
     tenant_profiles,
 )
+
+# Shapes the logistics model shares (free JSON, names, strict models, date order).
+from supplyline.registry.model import JsonObject, Name, Strict, not_before
 from supplyline.registry.queries import (
     DevicePlace,
     assets_at_site,
@@ -33,6 +36,9 @@ __all__ = [
     "RESOURCES",
     "VISIBILITY",
     "DevicePlace",
+    "JsonObject",
+    "Name",
+    "Strict",
     "assets_at_site",
     "device_assets",
     "device_by_code",
@@ -47,6 +53,7 @@ __all__ = [
     "existing",
     "get_device",
     "live_site_ids",
+    "not_before",
     "organization_kind_of",
     "organization_kinds",
     "places_of_assets",

@@ -12,8 +12,7 @@ from supplyline.kernel.errors import FieldError
 from supplyline.kernel.scope import Scope
 from supplyline.registry import model as m
 from supplyline.registry import tables as t
-from supplyline.resources import Ref, ResourceSpec
-from supplyline.resources.lookup import rows_by_id
+from supplyline.resources import Ref, ResourceSpec, rows_by_id
 
 
 def schema_errors(schema: dict[str, Any], value: Any, field: str) -> list[FieldError]:

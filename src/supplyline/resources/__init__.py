@@ -5,11 +5,11 @@ events, schema registry and import pick it up without further code.
 """
 
 from supplyline.resources.catalog import ResourceCatalog
-from supplyline.resources.lookup import another_live
+from supplyline.resources.lookup import another_live, rows_by_id
 from supplyline.resources.redaction import EventRedaction, redaction_for
 from supplyline.resources.scoping import Visibility, VisibilityRules, reach_condition, rules_of, scoped
 from supplyline.resources.service import ResourceService
-from supplyline.resources.spec import Child, Ref, ResourceSpec
+from supplyline.resources.spec import Child, Ref, ResourceSpec, Validator
 
 __all__ = [
     "Child",
@@ -18,11 +18,13 @@ __all__ = [
     "ResourceCatalog",
     "ResourceService",
     "ResourceSpec",
+    "Validator",
     "Visibility",
     "VisibilityRules",
     "another_live",
     "reach_condition",
     "redaction_for",
+    "rows_by_id",
     "rules_of",
     "scoped",
 ]

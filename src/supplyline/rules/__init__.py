@@ -2,6 +2,7 @@
 type > asset or product; evaluation, alarms and actions build on them."""
 
 from supplyline.rules.actions import RuleActions
+from supplyline.rules.dryrun import DryRunIn, dry_run
 from supplyline.rules.evaluator import RuleEvaluator
 from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EVENT_TYPES, EXCURSION_RECORDED
 from supplyline.rules.resources import RESOURCES
@@ -14,6 +15,8 @@ __all__ = [
     "EXCURSION_RECORDED",
     "RESOURCES",
     "VISIBILITY",
+    "DryRunIn",
     "RuleActions",
     "RuleEvaluator",
+    "dry_run",
 ]

@@ -12,7 +12,6 @@ from supplyline import access, audit, eventlog
 from supplyline.api.deps import JSON, PLATFORM, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
-from supplyline.eventlog.projections import entity_counts
 from supplyline.kernel.errors import NotFound
 from supplyline.kernel.scope import Scope
 from supplyline.resources import redaction_for
@@ -128,7 +127,7 @@ async def stats(
     scope: Scope = requires("events", whole_tenant=True), svc: Services = Depends(services)
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        counts = await entity_counts(conn, scope.require_tenant())
+        counts = await eventlog.entity_counts(conn, scope.require_tenant())
     return JSON({"entities": counts})
 
 

@@ -13,15 +13,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from supplyline import alarms, audit, integrations, logistics, maintenance
-from supplyline.alarms.model import Status
+from supplyline import alarms, audit, integrations, logistics, maintenance, rules
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
-from supplyline.rules.dryrun import DryRunIn, dry_run
 
 router = APIRouter()
 ALARMS_READ, ALARMS_WRITE = requires("alarms"), requires("alarms", Action.WRITE)
@@ -49,7 +47,7 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> Response:
 
 @router.get("/alarms", tags=["alarms"], summary="Alarms of the tenant, newest first")
 async def list_alarms(
-    status: Status | None = Query(None),
+    status: alarms.Status | None = Query(None),
     active: bool | None = Query(None),
     severity: str | None = Query(None),
     type: str | None = Query(None, description="The rule code"),
@@ -216,10 +214,10 @@ async def list_deliveries(
     "its own: other rules of its code that win elsewhere are not consulted.",
 )
 async def dry_run_rule(
-    body: DryRunIn, scope: Scope = RULES_READ, svc: Services = Depends(services)
+    body: rules.DryRunIn, scope: Scope = RULES_READ, svc: Services = Depends(services)
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        return JSON(await dry_run(conn, scope, body))
+        return JSON(await rules.dry_run(conn, scope, body))
 
 
 @router.get(

@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.kernel.errors import FieldError, Invalid
 from supplyline.kernel.scope import Scope
-from supplyline.resources import ResourceSpec, scoped
-from supplyline.resources.spec import Validator
+from supplyline.resources import ResourceSpec, Validator, scoped
 from supplyline.telemetry.devices.directory import MappingRef, ProfileInfo
 from supplyline.telemetry.mapping.compiler import Normalizer, PayloadMappingSpec, compile_mapping
 from supplyline.telemetry.metrics import Metric, metric_set
