@@ -12,8 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
 from supplyline.api import health, problems, scopes, trail
-from supplyline.api.hot import HotIngest
-from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
+from supplyline.api.middleware import BodyLimit, Correlation, DirectRoutes, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import (
     audit,
@@ -47,7 +46,8 @@ with every change recorded on an ordered, replayable event log.
 """
 
 
-def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
+def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool = True) -> FastAPI:
+    """The app; ``direct=False`` leaves every request to the router (tests compare the two)."""
     run = svc.settings.run_consumers if run_consumers is None else run_consumers
 
     @contextlib.asynccontextmanager
@@ -84,6 +84,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     trail.install(app)  # after problems: 401 and 403 are recorded, then answered the same way
 
     v1 = APIRouter(prefix="/v1")
+    v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(tenants.router))
     v1.include_router(scopes.annotate(access_routes.router))
     v1.include_router(scopes.annotate(quotas.router))
@@ -92,7 +93,6 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
         v1.include_router(scopes.annotate(export_router(spec)))
     v1.include_router(scopes.annotate(events.router))
     v1.include_router(scopes.annotate(imports.router))
-    v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(deadletters.router))
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))
@@ -102,12 +102,14 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
 
-    # Outermost first: device ingestion, then correlation id, metrics and the body limit.
+    # Outermost first: correlation id, metrics, the body limit, then device ingestion's direct route.
     metrics = HttpMetrics(app.state.metrics)
+    if direct:
+        routes = {("POST", "/v1/telemetry"): (telemetry.ingest_route(), telemetry.ingest_direct)}
+        app.add_middleware(DirectRoutes, routes=routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimit, limit=svc.settings.max_body_bytes)
     app.add_middleware(Metrics, metrics=metrics)
     app.add_middleware(Correlation)
-    app.add_middleware(HotIngest, svc=svc, metrics=metrics, limit=svc.settings.max_body_bytes)
     return app
 
 
