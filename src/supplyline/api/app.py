@@ -84,7 +84,6 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     trail.install(app)  # after problems: 401 and 403 are recorded, then answered the same way
 
     v1 = APIRouter(prefix="/v1")
-    v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(tenants.router))
     v1.include_router(scopes.annotate(access_routes.router))
     v1.include_router(scopes.annotate(quotas.router))
@@ -93,6 +92,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
         v1.include_router(scopes.annotate(export_router(spec)))
     v1.include_router(scopes.annotate(events.router))
     v1.include_router(scopes.annotate(imports.router))
+    v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(deadletters.router))
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))

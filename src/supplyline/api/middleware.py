@@ -141,7 +141,7 @@ def route_template(scope: Scope) -> str:
 
 
 class HttpMetrics:
-    """The request counter and latency histogram, shared by the middleware and the hot route."""
+    """The request counter and latency histogram, with their few label sets kept."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
