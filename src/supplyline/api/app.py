@@ -12,8 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
 from supplyline.api import health, pagination, problems, scopes, trail
-from supplyline.api.hot import HotIngest
-from supplyline.api.middleware import BodyLimit, Correlation, HttpMetrics, Metrics
+from supplyline.api.middleware import BodyLimit, Correlation, DirectRoutes, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import (
     audit,
@@ -45,7 +44,8 @@ with every change recorded on an ordered, replayable event log.
 """
 
 
-def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
+def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool = True) -> FastAPI:
+    """The app; ``direct=False`` leaves every request to the router (tests compare the two)."""
     run = svc.settings.run_consumers if run_consumers is None else run_consumers
 
     @contextlib.asynccontextmanager
@@ -101,12 +101,14 @@ def create_app(svc: Services, *, run_consumers: bool | None = None) -> FastAPI:
     app.include_router(scopes.annotate(health.router))
     _document_settings(app, svc)
 
-    # Outermost first: device ingestion, then correlation id, metrics and the body limit.
+    # Outermost first: correlation id, metrics, the body limit, then device ingestion's direct route.
     metrics = HttpMetrics(app.state.metrics)
+    if direct:
+        routes = {("POST", "/v1/telemetry"): (telemetry.ingest_route(), telemetry.ingest_direct)}
+        app.add_middleware(DirectRoutes, routes=routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimit, limit=svc.settings.max_body_bytes)
     app.add_middleware(Metrics, metrics=metrics)
     app.add_middleware(Correlation)
-    app.add_middleware(HotIngest, svc=svc, metrics=metrics, limit=svc.settings.max_body_bytes)
     return app
 
 

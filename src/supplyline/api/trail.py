@@ -9,9 +9,8 @@ route cannot forget. Its action and object are named from the matched route:
     POST  /v1/api-keys/{id}/revoke   api_keys.revoke     api-keys/<id>
 
 A 401 or 403 answer records ``auth.unauthenticated`` or ``auth.denied`` in a transaction of
-its own (the refused request's own transaction, if any, rolled back). Device ingestion
-(``POST /v1/telemetry``) answers its refusals before the router and is not recorded here:
-readings are data, not changes to the model, and devices are watched by telemetry's metrics.
+its own (the refused request's own transaction, if any, rolled back); a refused device on
+``POST /v1/telemetry`` too (its readings are data, not writes of the model, and are not audited).
 """
 
 from __future__ import annotations

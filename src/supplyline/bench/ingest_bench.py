@@ -6,15 +6,21 @@ Figures, all measured in one run so the machine's noise hits both sides alike:
   readings (one row each, index on (device_id, ts), same batch size and sync mode); ratio is
   ours over it;
 - single_readings_per_s, single_p99_ms: 32 devices posting one signed reading per request;
+- single_baseline_per_s, single_baseline_p99_ms: the same requests over the same connections
+  to a bare FastAPI + uvicorn endpoint (``bench.bare_ingest``: no authentication, JSON decoded,
+  one row inserted and committed per request, same ``synchronous``); single_ratio is ours over
+  it;
 - bytes_per_point: database size over stored metric values, after compaction.
 
-A first round of one reading per device goes in untimed, on both sides: the figures are for a
-server in service.
+A first round of one reading per device, and 500 single readings, go in untimed, on both sides:
+the figures are for a server in service.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import random
 import signal
 import socket
@@ -22,17 +28,21 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from supplyline.bench.fleet import prepare_fleet, reading
+from supplyline.bench.fleet import Fleet, prepare_fleet, reading
 from supplyline.bench.loadgen import drive, percentile, request_bytes
 from supplyline.bootstrap import build_services
+from supplyline.db import create_engine
 from supplyline.telemetry import sign
 
 METRICS = ("temperature_c", "humidity_pct", "battery_v", "door_open")
+SINGLE_CONNECTIONS = 32  # one per single-reading device
+WARMUP = 500  # untimed single readings before the timed ones, on both sides
 
 
 def _free_port() -> int:
@@ -136,23 +146,19 @@ async def run_ingest_bench(
 ) -> dict[str, Any]:
     fleet = await prepare_fleet(work_dir, gateways, devices, singles)
     db_path, setup, base_bytes = fleet.db_path, fleet.setup, _db_bytes(fleet.db_path)
+    sync = await _server_synchronous(fleet)
     port = _free_port()
     host = f"127.0.0.1:{port}"
     batch_requests, rows = _batches(setup, gateways, rounds + 1, host)  # round 0 warms up
-    single_requests_bytes = _singles(setup, single_requests, host)
+    single_requests_bytes = _singles(setup, WARMUP + single_requests, host)
+    # The bare endpoint is measured just before and just after our server, and the two averaged:
+    # noise from the rest of a shared machine then falls on both sides of the ratio alike.
+    bare = [await _bare(work_dir / "bare-before.db", single_requests_bytes, sync, port)]
     env = fleet.env(
         SUPPLYLINE_PORT=str(port), SUPPLYLINE_ACCESS_LOG="false", SUPPLYLINE_TELEMETRY_MAX_BATCH="5000"
     )
-    log_file = (work_dir / "server.log").open("wb")
-    # A real server process: Popen only spawns it; readiness is awaited in _wait_ready.
-    server = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "supplyline", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        # A file, not a pipe: a pipe nobody reads blocks the server once 64 KB of log is written.
-        stderr=log_file,
-    )
-    try:
+    serve = [sys.executable, "-m", "supplyline", "serve"]
+    with server_process(serve, env, work_dir / "server.log") as server:
         await _wait_ready("127.0.0.1", port, server)
         # One reading per device first, untimed: the figures are for a server in service, not one
         # meeting 10,000 devices for the first time (their first-seen events, the projection
@@ -165,27 +171,25 @@ async def run_ingest_bench(
         # Let the server fold the batch backlog into chunks before timing single readings:
         # that is a separate scenario, and how long the catch-up takes is reported on its own.
         catchup = await _wait_compacted(db_path)
-        s_wall, s_lat, s_status = await drive("127.0.0.1", port, single_requests_bytes, 32)
-        bad += [s for s in s_status if s != 200]
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _, _, status = await drive("127.0.0.1", port, single_requests_bytes[:WARMUP], SINGLE_CONNECTIONS)
+        s_wall, s_lat, s_status = await drive(
+            "127.0.0.1", port, single_requests_bytes[WARMUP:], SINGLE_CONNECTIONS
+        )
+        bad += [s for s in [*status, *s_status] if s != 200]
     if bad:
         raise RuntimeError(f"{len(bad)} requests failed, e.g. HTTP {bad[0]}")
+    bare.append(await _bare(work_dir / "bare-after.db", single_requests_bytes, sync, port))
     svc = build_services(fleet.settings())
     try:
         await svc.telemetry.compactor.drain()
     finally:
         await svc.close()
-    points = (sum(len(b) for b in rows) + single_requests) * len(METRICS)
+    points = (sum(len(b) for b in rows) + WARMUP + single_requests) * len(METRICS)
     warm, rows = rows[:gateways], rows[gateways:]  # both sides time the same rounds
     readings = sum(len(b) for b in rows)
-    sync = "FULL"
     raw = _reference(work_dir / "reference.db", warm, rows, sync)
-    ours = readings / wall
+    ours, single = readings / wall, single_requests / s_wall
+    bare_per_s = sum(b[0] for b in bare) / len(bare)
     return {
         "readings_per_s": round(ours),
         "p50_ms": round(percentile(lat, 50) * 1000, 1),
@@ -194,15 +198,61 @@ async def run_ingest_bench(
         "ratio": round(ours / raw, 3),
         "bytes_per_point": round((_db_bytes(db_path) - base_bytes) / points, 1),
         "compaction_catchup_s": round(catchup, 1),
-        "single_readings_per_s": round(single_requests / s_wall),
+        "single_readings_per_s": round(single),
         "single_p99_ms": round(percentile(s_lat, 99) * 1000, 1),
+        "single_baseline_per_s": round(bare_per_s),
+        "single_baseline_p99_ms": round(max(b[1] for b in bare) * 1000, 1),
+        "single_ratio": round(single / bare_per_s, 3),
         "readings": readings,
         "devices": devices,
         "batch": setup["per"],
         "connections": connections,
+        "single_connections": SINGLE_CONNECTIONS,
         "sync": sync,
         "backend": "sqlite",
     }
+
+
+async def _bare(db: Path, requests: list[bytes], sync: str, port: int) -> tuple[float, float]:
+    """The bare endpoint (``bench.bare_ingest``) under the same single readings: requests per
+    second and p99 latency in seconds, after the same untimed warm-up as ours."""
+    args = [sys.executable, "-m", "supplyline.bench.bare_ingest", str(db), sync, str(port)]
+    with server_process(args, dict(os.environ), db.with_suffix(".log")) as server:
+        await _wait_ready("127.0.0.1", port, server)
+        _, _, status = await drive("127.0.0.1", port, requests[:WARMUP], SINGLE_CONNECTIONS)
+        wall, lat, more = await drive("127.0.0.1", port, requests[WARMUP:], SINGLE_CONNECTIONS)
+    bad = [s for s in [*status, *more] if s != 200]
+    if bad:
+        raise RuntimeError(f"the bare endpoint failed {len(bad)} requests, e.g. HTTP {bad[0]}")
+    return (len(requests) - WARMUP) / wall, percentile(lat, 99)
+
+
+async def _server_synchronous(fleet: Fleet) -> str:
+    """The ``synchronous`` setting our writer's connections use, as SQLite names it."""
+    engine = create_engine(fleet.url)
+    try:
+        async with engine.connect() as conn:
+            level = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one()
+    finally:
+        await engine.dispose()
+    return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[int(level)]
+
+
+@contextlib.contextmanager
+def server_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server in a process of its own, interrupted (as Ctrl-C would) on the way out."""
+    with log.open("wb") as log_file:
+        # stderr to a file, not a pipe: a pipe nobody reads blocks the server once 64 KB is written.
+        server = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=log_file)  # noqa: S603
+        try:
+            yield server
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 async def _wait_consumers(db_path: Path, limit_s: float = 120) -> None:

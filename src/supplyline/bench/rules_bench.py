@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from supplyline.bench.fleet import Fleet, prepare_fleet
-from supplyline.bench.ingest_bench import _batches, _free_port, _wait_compacted, _wait_consumers, _wait_ready
+from supplyline.bench.ingest_bench import (
+    _batches,
+    _free_port,
+    _wait_compacted,
+    _wait_consumers,
+    _wait_ready,
+    server_process,
+)
 from supplyline.bench.loadgen import drive
 from supplyline.bootstrap import build_services
 from supplyline.kernel.scope import Scope
@@ -161,11 +166,8 @@ async def _phase(fleet: Fleet, requests: list[bytes], gateways: int, connections
     env = fleet.env(
         SUPPLYLINE_PORT=str(port), SUPPLYLINE_ACCESS_LOG="false", SUPPLYLINE_TELEMETRY_MAX_BATCH="5000"
     )
-    log_file = (fleet.work_dir / f"server-{port}.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220 - readiness is awaited below
-        [sys.executable, "-m", "supplyline", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log_file
-    )
-    try:
+    serve = [sys.executable, "-m", "supplyline", "serve"]
+    with server_process(serve, env, fleet.work_dir / f"server-{port}.log") as server:
         await _wait_ready("127.0.0.1", port, server)
         _, _, status = await drive("127.0.0.1", port, requests[:gateways], connections)
         await _wait_consumers(fleet.db_path)
@@ -174,12 +176,6 @@ async def _phase(fleet: Fleet, requests: list[bytes], gateways: int, connections
         await _wait_compacted(fleet.db_path)
         wall, _, more = await drive("127.0.0.1", port, requests[gateways:], connections)
         bad = [s for s in [*status, *more] if s != 200]
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     if bad:
         raise RuntimeError(f"{len(bad)} requests failed, e.g. HTTP {bad[0]}")
     per: int = fleet.setup["per"]

@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from supplyline import access, logistics, registry
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
-from supplyline.api.hot import ingest_body
+from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
-from supplyline.kernel.errors import Invalid, NotFound
+from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import (
@@ -53,8 +54,27 @@ async def ingest(
     x_signature: str | None = Header(None, description="sha256=<hex HMAC-SHA256 of the body>"),
     svc: Services = Depends(services),
 ) -> Response:
-    # Served by api.hot.HotIngest ahead of the router; this route documents it and shares its code.
-    return JSON(await ingest_body(svc, authorization, x_signature, await request.body()))
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    if not token:
+        raise Unauthorized("send the device token as 'Authorization: Bearer sld_...'")
+    identity = await svc.telemetry.credentials.identify(token)
+    body = await request.body()
+    result = await svc.telemetry.ingest.ingest(identity, body, x_signature, correlation_id.get())
+    return JSON(result.as_dict())
+
+
+async def ingest_direct(request: Request) -> Response:
+    """``ingest`` as ``api.middleware.DirectRoutes`` calls it, its parameters read as FastAPI
+    reads them (the hot path of device ingestion; tests/api/test_direct_routes.py keeps the two
+    answering alike)."""
+    headers = request.headers
+    svc = await services(request)
+    return await ingest(request, headers.get("authorization"), headers.get("x-signature"), svc)
+
+
+def ingest_route() -> APIRoute:
+    """The route of ``ingest``, for the scope of a request served directly."""
+    return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is ingest)
 
 
 def _ms(value: datetime | None, default: int) -> int:
