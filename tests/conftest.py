@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,8 +29,10 @@ from supplyline.api import create_app
 from supplyline.bootstrap import Services, build_services
 from supplyline.db import create_engine
 from supplyline.db.schema import metadata
+from supplyline.kernel.host import pick_port
 from supplyline.kernel.scope import Scope
 from supplyline.settings import Settings
+from supplyline.sim import ErpState, create_mock_erp
 
 REQUIRE_SERVICES = os.environ.get("SUPPLYLINE_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("SUPPLYLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -185,3 +188,24 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 PLATFORM_HEADERS = {"Authorization": "Bearer platform-secret"}
+
+
+@pytest.fixture
+async def erp() -> AsyncIterator[tuple[str, ErpState]]:
+    """The mock ERP on a real port, as the outbox reaches it over HTTP: (its URL, its state)."""
+    state = ErpState()
+    port = pick_port("127.0.0.1", 0)
+    assert port is not None
+    config = uvicorn.Config(
+        create_mock_erp(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):  # uvicorn says it listens only through this flag
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.02)
+    assert server.started, "the mock ERP did not start"
+    yield f"http://127.0.0.1:{port}", state
+    server.should_exit = True
+    await task

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -16,41 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from supplyline.api import create_app
 from supplyline.bootstrap import Services
 from supplyline.db.migrate import stamp
-from supplyline.sim.mock_erp import ErpState, create_mock_erp
+from supplyline.sim.mock_erp import ErpState
 from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.conftest import Backend, TenantCtx, make_services, need_service, new_tenant
 from tests.factories import post
 from tests.telemetry.fleet import Device, fleet, now_ms
 from tests.telemetry.test_mqtt import URL, _uid, eventually, publish, reading, signed
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def erp() -> AsyncIterator[tuple[str, ErpState]]:
-    """The mock ERP on a real port, as the outbox reaches it over HTTP."""
-    state = ErpState()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_mock_erp(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", state
-    server.should_exit = True
-    await task
 
 
 @pytest.fixture

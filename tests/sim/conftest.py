@@ -3,6 +3,7 @@ shipment under way, and a cold room whose sensor publishes through a gateway."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,13 @@ from tests.factories import post
 
 def uid() -> str:
     return uuid.uuid4().hex[:10]
+
+
+def closed_port() -> int:
+    """A port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from supplyline.cli.app import app
 from supplyline.cli.sim import ScenarioName
 from supplyline.sim import SCENARIOS
+from tests.sim.conftest import closed_port
 
 
 @pytest.fixture
@@ -21,12 +22,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(f"SUPPLYLINE_{name}", raising=False)
     monkeypatch.setenv("SUPPLYLINE_DATA_DIR", str(tmp_path))
     return tmp_path
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_the_scenario_choices_are_the_scenarios() -> None:

@@ -15,9 +15,10 @@ import pytest
 from supplyline.bootstrap import Services
 from supplyline.demo import seed_demo
 from supplyline.sim import Published, SimConfig, SimulationError, run_simulation
+from supplyline.sim.publish import MqttPublisher, Outgoing
 from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.conftest import TenantCtx, need_service
-from tests.sim.conftest import points, small_world, uid
+from tests.sim.conftest import closed_port, points, small_world, uid
 
 MQTT_URL = os.environ.get("SUPPLYLINE_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
@@ -131,3 +132,11 @@ async def test_mqtt_readings_reach_the_bridge_and_are_stored(
     assert len(truck) == len(room) == 3
     r = await client.get("/v1/dead-letters", headers=mine.headers)
     assert r.json()["items"] == []
+
+
+async def test_mqtt_messages_the_broker_did_not_take_are_kept_to_send_again() -> None:
+    away = f"mqtt://127.0.0.1:{closed_port()}"
+    publisher = MqttPublisher(away, "t")
+    (outcome,) = await publisher.publish([Outgoing("trk-9", b'{"readings": []}', "sig")])
+    assert not outcome.delivered and outcome.retry
+    assert outcome.detail.startswith("not published")

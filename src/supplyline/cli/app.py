@@ -9,7 +9,20 @@ from __future__ import annotations
 import typer
 
 from supplyline import __version__
-from supplyline.cli import admin, bench, compactor, db, events, governance, imports, ledger, mqtt, serve, sim
+from supplyline.cli import (
+    admin,
+    bench,
+    compactor,
+    db,
+    demo,
+    events,
+    governance,
+    imports,
+    ledger,
+    mqtt,
+    serve,
+    sim,
+)
 
 app = typer.Typer(
     name="supplyline",
@@ -21,7 +34,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
+app.command("demo")(demo.demo)
 app.command("import")(imports.import_file)
 app.command("mqtt-bridge")(mqtt.mqtt_bridge)
 app.command("compactor")(compactor.compactor)

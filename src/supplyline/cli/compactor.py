@@ -10,7 +10,6 @@ several servers on PostgreSQL, one compactor at a time works (an advisory lock).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import signal
 import subprocess
@@ -18,10 +17,10 @@ import sys
 from collections.abc import Iterator
 
 from supplyline.cli.common import configure_logging, load_settings, open_services, run, stop_on_signals
+from supplyline.kernel.host import die_with_parent
 from supplyline.settings import Settings
 
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def compactor() -> None:
@@ -35,14 +34,6 @@ def compactor() -> None:
             await services.telemetry.compactor.run(stop)
 
     run(main)
-
-
-def _die_with_parent() -> None:
-    """On Linux, the child gets SIGTERM if the parent dies without stopping it (SIGKILL)."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def workers() -> None:
@@ -80,7 +71,7 @@ def child_process(command: str, enabled: bool) -> Iterator[None]:
         return
     # Same interpreter, same environment: the child reads the same SUPPLYLINE_* settings.
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed command name
-        [sys.executable, "-m", "supplyline", command], preexec_fn=_die_with_parent
+        [sys.executable, "-m", "supplyline", command], preexec_fn=die_with_parent
     )
     try:
         yield

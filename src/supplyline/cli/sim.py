@@ -7,7 +7,6 @@ the demo tenant's key that ``supplyline demo`` saved in the data dir.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +16,20 @@ from rich.markup import escape
 
 from supplyline.cli.common import CliError, base_url, console, fail, load_settings, run, stop_on_signals
 from supplyline.cli.serve import ensure_port
-from supplyline.demo import CREDENTIALS_FILE
+from supplyline.demo import saved_credentials
 from supplyline.settings import Settings
-from supplyline.sim import Published, SimConfig, SimSummary, SimulationError, run_simulation
-from supplyline.sim.mock_erp import ErpState, create_mock_erp
-from supplyline.sim.model import Note
+from supplyline.sim import (
+    MOCK_ERP_PORT,
+    ErpState,
+    Note,
+    Published,
+    SimConfig,
+    SimSummary,
+    SimulationError,
+    create_mock_erp,
+    run_simulation,
+    sim_clock,
+)
 
 
 class Transport(StrEnum):
@@ -34,23 +42,8 @@ class ScenarioName(StrEnum):  # the names of sim.plan.SCENARIOS (a test keeps th
     steady = "steady"
 
 
-def _clock(sim_s: float) -> str:
-    s = round(sim_s)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _demo_credentials() -> dict[str, Any]:
-    """The demo tenant's saved key and slug, if ``supplyline demo`` ran with this data dir."""
-    try:
-        path = Settings().data_dir / CREDENTIALS_FILE
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and isinstance(data.get("api_key"), str) else {}
-
-
 def _note_line(n: Note) -> str:
-    return f"[dim]{_clock(n.t)}[/] [bold]{escape(n.unit)}[/]: {escape(n.text)}"
+    return f"[dim]{sim_clock(n.t)}[/] [bold]{escape(n.unit)}[/]: {escape(n.text)}"
 
 
 def _message_line(p: Published) -> str:
@@ -63,7 +56,7 @@ def _message_line(p: Published) -> str:
     n = len(p.readings)
     state = "" if p.delivered else "[red]not delivered[/] "
     return (
-        f"[dim]{_clock(p.sim_s)}[/] {escape(p.sender)} {p.transport} {n} reading{'s' * (n != 1)} "
+        f"[dim]{sim_clock(p.sim_s)}[/] {escape(p.sender)} {p.transport} {n} reading{'s' * (n != 1)} "
         f"{state}({escape(p.detail)}): {escape('; '.join(shown))}"
     )
 
@@ -78,7 +71,7 @@ def _show_plan(s: SimSummary, config: SimConfig) -> None:
     )
     if s.failing is not None and s.fails_at_s is not None:
         console.print(
-            f"The compressor of [bold]{escape(s.failing)}[/] fails at {_clock(s.fails_at_s)} simulated "
+            f"The compressor of [bold]{escape(s.failing)}[/] fails at {sim_clock(s.fails_at_s)} simulated "
             f"({s.fails_at_s / config.speed:.0f} s from now).",
             highlight=False,
         )
@@ -126,7 +119,8 @@ def simulate(
     """Simulate gateways and a fleet: trucks on their routes, reefers, cold rooms, doors, a failing
     compressor; publish signed readings to the platform over HTTP or MQTT."""
     if api_key is None:
-        saved = _demo_credentials()
+        # The demo tenant's key and slug, if `supplyline demo` ran with this data dir.
+        saved = saved_credentials(Settings().data_dir)
         if not saved:
             fail(
                 "pass --api-key (or set SUPPLYLINE_API_KEY); 'supplyline demo' prints the demo tenant's key."
@@ -166,7 +160,7 @@ def simulate(
         else ""
     )
     console.print(
-        f"Simulated {_clock(s.sim_s)} in {s.ticks} ticks: {s.delivered}/{s.messages} messages delivered, "
+        f"Simulated {sim_clock(s.sim_s)} in {s.ticks} ticks: {s.delivered}/{s.messages} messages delivered, "
         f"{s.readings} readings ({counts}{s.dropped} dropped).",
         highlight=False,
     )
@@ -189,7 +183,7 @@ def _erp_line(m: dict[str, Any]) -> str:
 
 def mock_erp(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8070,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = MOCK_ERP_PORT,
     state_file: Annotated[
         Path | None, typer.Option(help="Keep the ERP's state in this JSON file across restarts.")
     ] = None,

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 PREFIX = "/erp/v1"
+DEFAULT_PORT = 8070  # `supplyline mock-erp`'s, and the demo's first choice
 DOCUMENTS = {"exception": "EXC", "hold": "HLD", "release": "REL"}
 PROBLEM = "urn:mock-erp:problem:"
 

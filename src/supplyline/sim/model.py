@@ -227,6 +227,12 @@ class Note:
     text: str
 
 
+def sim_clock(sim_s: float) -> str:
+    """Simulated time since the start as HH:MM:SS, how notes and plans are told."""
+    s = round(sim_s)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 @dataclass
 class Unit:
     """A thing with sensors: a truck's reefer (with a mover) or a room at a site (without)."""

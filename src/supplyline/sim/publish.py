@@ -1,9 +1,10 @@
 """Publishers: signed telemetry messages over HTTP (POST /v1/telemetry) or MQTT.
 
 A message is what a device or gateway sends: ``{"readings": [...]}`` signed with its secret
-(``telemetry.credentials.sign``). Over HTTP the device token goes in ``Authorization`` and the
+(``telemetry.sign``). Over HTTP the device token goes in ``Authorization`` and the
 signature in ``X-Signature``; over MQTT the topic names the tenant and the sender and the
-signature travels as the MQTT 5 user property ``signature`` (what the bridge expects). Each
+signature travels as the MQTT 5 user property ``signature`` (what the bridge expects), published
+with gmqtt through ``telemetry.mqtt_publish``, the product's one MQTT client library. Each
 outcome says whether the message may be sent again: a refused message would be refused again,
 while one lost to a network or server failure is kept by the caller and retried.
 """
@@ -19,9 +20,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from supplyline.bench.mqttpub import publish_all
 from supplyline.sim.discovery import SimulationError, problem_detail
-from supplyline.telemetry import TOPIC_PREFIX
+from supplyline.telemetry import BrokerRefused, broker_address, publish_all, telemetry_topic
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ class HttpPublisher:
 class MqttPublisher:
     """QoS 1 publishes on ``supplyline/v1/{tenant}/{sender}/telemetry``.
 
-    Each tick's messages go out on one short connection (the benchmarks' lean MQTT 5 client),
-    which returns once the broker has acknowledged every one of them."""
+    Each tick's messages go out on one short connection, which returns once the broker has
+    acknowledged every one of them."""
 
     transport = "mqtt"
 
@@ -94,13 +94,10 @@ class MqttPublisher:
         if parsed.username:
             raise SimulationError("--mqtt-url: the simulator does not log in to the broker (no user name)")
         self.url = url
-        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 1883
+        self.host, self.port = broker_address(url)
         self.tenant = tenant
         self.timeout_s = timeout_s
         self.client_id = f"supplyline-sim-{uuid.uuid4().hex[:8]}"
-
-    def topic(self, sender: str) -> str:
-        return f"{TOPIC_PREFIX}/{self.tenant}/{sender}/telemetry"
 
     async def check(self) -> None:
         """Fail at once, with a sentence, when the broker is not there."""
@@ -111,12 +108,12 @@ class MqttPublisher:
         writer.close()
 
     async def publish(self, messages: Sequence[Outgoing]) -> list[Outcome]:
-        items = [(self.topic(m.sender), m.body, [("signature", m.signature)]) for m in messages]
+        items = [(telemetry_topic(self.tenant, m.sender), m.body, m.signature) for m in messages]
         try:
-            await asyncio.wait_for(publish_all(self.host, self.port, items, self.client_id), self.timeout_s)
-        except (OSError, EOFError) as exc:
+            await asyncio.wait_for(publish_all(self.url, items, self.client_id), self.timeout_s)
+        except OSError as exc:  # away, dropped the connection, or did not answer (TimeoutError)
             failed = Outcome(False, retry=True, detail=f"not published: {exc or type(exc).__name__}")
             return [failed] * len(messages)
-        except RuntimeError as exc:  # the broker refused a publish (a PUBACK reason code)
+        except BrokerRefused as exc:
             return [Outcome(False, detail=str(exc))] * len(messages)
         return [Outcome(True, detail="published (QoS 1)")] * len(messages)

@@ -19,12 +19,13 @@ from supplyline.telemetry.mapping.formats import with_profile_mapping_check
 from supplyline.telemetry.mapping.resources import RESOURCES
 from supplyline.telemetry.mapping.vendors import builtin_mappings, builtin_sample
 from supplyline.telemetry.metrics import CANONICAL_METRICS, Metric, converter, metric_set
-from supplyline.telemetry.mqtt import Bridge, build_bridge
+from supplyline.telemetry.mqtt import Bridge, BrokerRefused, Signed, broker_address, build_bridge, publish_all
 from supplyline.telemetry.mqtt.messages import (
     TOPIC_PREFIX,
     TelemetryMessages,
     list_dead_letters,
     replay_dead_letter,
+    telemetry_topic,
 )
 from supplyline.telemetry.query.health import device_status
 from supplyline.telemetry.query.series import (
@@ -46,15 +47,18 @@ __all__ = [
     "RESOURCES",
     "TOPIC_PREFIX",
     "Bridge",
+    "BrokerRefused",
     "Columns",
     "DeviceDirectory",
     "Metric",
     "Normalizer",
     "RulesSource",
     "SeriesRequest",
+    "Signed",
     "TelemetryMessages",
     "TelemetryServices",
     "TenantRules",
+    "broker_address",
     "buckets",
     "build_bridge",
     "build_telemetry",
@@ -69,10 +73,12 @@ __all__ = [
     "list_dead_letters",
     "metric_set",
     "parse_canonical",
+    "publish_all",
     "raw_points",
     "read_series",
     "replay_dead_letter",
     "revoke_credentials",
     "sign",
+    "telemetry_topic",
     "with_profile_mapping_check",
 ]

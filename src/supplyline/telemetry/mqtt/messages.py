@@ -33,6 +33,7 @@ from supplyline.telemetry.ingest.pipeline import IngestResult, TelemetryIngest
 from supplyline.telemetry.tables import telemetry_dead_letter
 
 TOPIC_PREFIX = "supplyline/v1"
+SIGNATURE_PROPERTY = "signature"  # the MQTT 5 user property that carries the HMAC signature
 TOPIC_FILTER = f"{TOPIC_PREFIX}/+/+/telemetry"
 THROTTLED = f"{QuotaExceeded.title.lower()}:"  # how the reason of a message over a quota begins
 
@@ -47,6 +48,11 @@ class Message:
     topic: str
     payload: bytes
     properties: dict[str, str]
+
+
+def telemetry_topic(tenant: str, sender: str) -> str:
+    """``supplyline/v1/{tenant}/{sender}/telemetry``: the topic a device publishes on."""
+    return f"{TOPIC_PREFIX}/{tenant}/{sender}/telemetry"
 
 
 def parse_topic(topic: str) -> tuple[str, str] | None:
@@ -104,7 +110,7 @@ class TelemetryMessages:
         for tenant_id, items in by_tenant.items():
             results = await self.ingest.ingest_many(
                 tenant_id,
-                [(identity, m.payload, m.properties.get("signature"), None) for _, m, identity in items],
+                [(ident, m.payload, m.properties.get(SIGNATURE_PROPERTY), None) for _, m, ident in items],
             )
             for (k, _, _), result in zip(items, results, strict=True):
                 reasons[k] = _refusal_of(result)

@@ -22,11 +22,18 @@ from typing import Any
 
 import httpx
 
-from supplyline.sim.discovery import SimulationError, problem_detail
+from supplyline.demo.facts import RULE, SHIPMENT
+from supplyline.sim.discovery import problem_detail
 
 RAISED = "supplyline.rule.condition_raised.v1"
 EXCEEDED = "supplyline.shipment.temperature_exceeded.v1"
 HELD = "supplyline.lot.held.v1"
+
+
+class DemoError(Exception):
+    """Why the demo cannot go on, in a sentence a person can act on."""
+
+
 STEPS = ("reading", "events", "alarm", "holds", "checkpoints", "erp")
 WAITING = {
     "reading": "no reading has crossed the rule's threshold yet (rule.condition_raised)",
@@ -66,8 +73,8 @@ class Story:
         api: httpx.AsyncClient,
         erp: httpx.AsyncClient,
         api_key: str,
-        shipment: str = "SHP-1001",
-        rule: str = "cold-chain-max",
+        shipment: str = SHIPMENT,
+        rule: str = RULE,
     ) -> None:
         self.api, self.erp = api, erp
         self.headers = {"Authorization": f"Bearer {api_key}"}
@@ -104,11 +111,11 @@ class Story:
         holds an earlier run left on the lots. Returns what it did, a sentence each."""
         found = await self._items("/v1/shipments", number=self.number)
         if not found:
-            raise SimulationError(f"the tenant has no shipment {self.number}")
+            raise DemoError(f"the tenant has no shipment {self.number}")
         self.shipment = found[0]
         rules = [r for r in await self._items("/v1/rules", code=self.rule_code) if r.get("enabled")]
         if not rules:
-            raise SimulationError(
+            raise DemoError(
                 f"the tenant has no enabled rule '{self.rule_code}': a demo tenant seeded by an older "
                 "version lacks it (remove the data dir, or create the rule through POST /v1/rules)"
             )
@@ -276,7 +283,7 @@ class Story:
         verified = await self._get("/v1/ledger/verify")
         if not verified["ok"]:
             problems = "; ".join(p["message"] for p in verified["problems"][:3])
-            raise SimulationError(f"the ledger does not verify: {problems}")
+            raise DemoError(f"the ledger does not verify: {problems}")
         rows = [(f"seq {c['seq']}", f"{c['hash'][:12]}  {_short(c['event_type'])}") for c in mine]
         rows.append(("verify", f"ok: {verified['checked']} checkpoint(s) chained and matching the event log"))
         return f"Ledger: {len(mine)} checkpoint(s), chain verified", rows
@@ -327,9 +334,9 @@ class Story:
         try:
             r = await self.api.request(method, path, headers=self.headers, **kw)
         except httpx.TransportError as exc:
-            raise SimulationError(f"cannot reach the API at {self.api.base_url}: {exc}") from None
+            raise DemoError(f"cannot reach the API at {self.api.base_url}: {exc}") from None
         if r.status_code >= 400:
-            raise SimulationError(f"{method} {path} answered {r.status_code}: {problem_detail(r)}")
+            raise DemoError(f"{method} {path} answered {r.status_code}: {problem_detail(r)}")
         return r
 
 

@@ -6,7 +6,6 @@ of the demo is told; a second excursion on the same tenant (a re-run) must compl
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,40 +13,13 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-import uvicorn
 
 from supplyline.api import create_app
 from supplyline.bootstrap import Services
-from supplyline.demo import DemoInfo, demo_api_key, seed_demo
-from supplyline.sim import SimulationError
-from supplyline.sim.mock_erp import ErpState, create_mock_erp
-from supplyline.sim.story import STEPS, Beat, Story
-from supplyline.telemetry.devices.credentials import sign
+from supplyline.demo import STEPS, Beat, DemoError, DemoInfo, Story, demo_api_key, facts, seed_demo
+from supplyline.sim import ErpState
+from supplyline.telemetry import sign
 from tests.conftest import Backend, make_services
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def erp() -> AsyncIterator[tuple[str, ErpState]]:
-    state = ErpState()
-    port = _free_port()
-    config = uvicorn.Config(
-        create_mock_erp(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # uvicorn says when it listens only through this flag
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", state
-    server.should_exit = True
-    await task
 
 
 @pytest.fixture
@@ -77,13 +49,13 @@ class Demo:
     async def send(self, temperature: float) -> None:
         """One signed reading of SHP-1001's tracker, stamped now (as the simulator does)."""
         if not self.device:
-            r = await self.api.get("/v1/devices", params={"code": "ct200-001"}, headers=self.headers)
+            r = await self.api.get("/v1/devices", params={"code": facts.TRACKER}, headers=self.headers)
             (device,) = r.json()["items"]
             issued = await self.api.post(f"/v1/devices/{device['id']}/credentials", headers=self.headers)
             assert issued.status_code in (200, 201), issued.text
             self.device = issued.json()
         self.seq += 1
-        reading = {"device": "ct200-001", "seq": self.seq, "ts": int(time.time() * 1000)}
+        reading = {"device": facts.TRACKER, "seq": self.seq, "ts": int(time.time() * 1000)}
         body = orjson.dumps({"readings": [{**reading, "metrics": {"temperature_c": temperature}}]})
         headers = {
             "Authorization": f"Bearer {self.device['token']}",
@@ -96,7 +68,7 @@ class Demo:
 @pytest.fixture
 async def demo(loop: Services, erp: tuple[str, ErpState], tmp_path: Path) -> AsyncIterator[Demo]:
     info: DemoInfo = await seed_demo(loop)
-    key = await demo_api_key(loop, info, tmp_path / "demo-credentials.json")
+    key = await demo_api_key(loop, info, tmp_path / facts.CREDENTIALS_FILE)
     transport = httpx.ASGITransport(app=create_app(loop, run_consumers=False))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://test") as api,
@@ -166,7 +138,7 @@ async def test_a_second_run_releases_the_earlier_holds_and_completes_again(
 
 
 async def test_a_tenant_without_the_rule_is_refused_with_the_reason(demo: Demo) -> None:
-    r = await demo.api.get("/v1/rules", params={"code": "cold-chain-max"}, headers=demo.headers)
+    r = await demo.api.get("/v1/rules", params={"code": facts.RULE}, headers=demo.headers)
     (rule,) = r.json()["items"]
     patched = await demo.api.patch(
         f"/v1/rules/{rule['id']}",
@@ -174,5 +146,5 @@ async def test_a_tenant_without_the_rule_is_refused_with_the_reason(demo: Demo) 
         headers={**demo.headers, "Content-Type": "application/merge-patch+json"},
     )
     assert patched.status_code == 200, patched.text
-    with pytest.raises(SimulationError, match="no enabled rule 'cold-chain-max'"):
+    with pytest.raises(DemoError, match=f"no enabled rule '{facts.RULE}'"):
         await demo.story().prepare()

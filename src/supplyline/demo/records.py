@@ -1,43 +1,23 @@
-"""The demo tenant: a small pharma cold chain, seeded through the same use cases the API calls.
+"""The demo tenant's records: who, where, what and the rule the story is about.
 
-Everything is written in one unit of work, so a tenant named ``demo`` is either fully seeded
-or absent; a re-run finds it and reuses it instead of seeding twice.
+A cold chain of 2-8 C pharmaceuticals from a Lyon DC to a Munich hospital, with a Geneva cold
+room, two reefer trailers of a carrier (trackers on both) and the shipment under way. Created
+through the resource service, as POST /v1/... would create them.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from supplyline import access
-from supplyline.bootstrap import Services
+from supplyline.demo.facts import CLEAR_C, LIMIT_C, ORDER, REEFER, RULE, SHIPMENT, TENANT_NAME, TRACKER
 from supplyline.kernel.clock import utcnow
-from supplyline.kernel.errors import Conflict, NotFound, Unauthorized
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceService
 
-DEMO_SLUG = "demo"
-DEMO_NAME = "Alpine Pharma Distribution"
-CREDENTIALS_FILE = "demo-credentials.json"
 
-
-@dataclass(frozen=True)
-class DemoInfo:
-    tenant_id: uuid.UUID
-    slug: str
-    name: str
-    created: bool  # False when an existing demo tenant was reused
-    counts: dict[str, int]  # live (not archived) records per resource
-    first_key: str | None = None  # the tenant's first admin key, only on the run that created it
-
-
-class _Seeder:
+class Seeder:
     """Creates records through the resource service and remembers their ids by a short label."""
 
     def __init__(self, resources: ResourceService, uow: UnitOfWork, scope: Scope) -> None:
@@ -50,57 +30,50 @@ class _Seeder:
         return self.ids[label]
 
 
-async def seed_demo(services: Services) -> DemoInfo:
-    """Create the demo tenant with realistic data, or reuse it if it exists."""
-    existing = await _find_tenant(services)
-    if existing is not None:
-        return DemoInfo(
-            existing.id, existing.slug, existing.name, False, await _counts(services, existing.id)
-        )
-    try:
-        async with services.uow() as uow:
-            tenant, key = await access.create_tenant(uow, Scope.platform("demo"), DEMO_SLUG, DEMO_NAME)
-            seeder = _Seeder(services.resources, uow, Scope.system(tenant.id, "demo"))
-            await _parties(seeder)
-            await _fleet(seeder)
-            await _goods(seeder)
-            await _flows(seeder)
-            await _cold_chain_rule(seeder)
-            await uow.commit()
-    except Conflict:
-        # Another process seeded it between our look-up and our insert: reuse theirs.
-        return await seed_demo(services)
-    counts = await _counts(services, tenant.id)
-    return DemoInfo(tenant.id, tenant.slug, tenant.name, True, counts, key.token)
+async def seed_records(s: Seeder) -> None:
+    """Every record of the demo tenant, in the order their references need."""
+    await _parties(s)
+    await _fleet(s)
+    await _goods(s)
+    await _flows(s)
+    await _cold_chain_rule(s)
 
 
-async def _find_tenant(services: Services) -> access.TenantView | None:
-    async with services.engine.connect() as conn:
-        try:
-            return await access.get_tenant_by_slug(conn, DEMO_SLUG)
-        except NotFound:
-            return None
+# (label, owning organisation, code, name, kind, (latitude, longitude, time zone), address)
+SITES: tuple[tuple[str, str, str, str, str, tuple[float, float, str], dict[str, str]], ...] = (
+    (
+        "dc",
+        "own",
+        "DC-LYON",
+        "Lyon distribution centre",
+        "warehouse",
+        (45.7485, 4.8467, "Europe/Paris"),
+        {"line1": "12 Rue de l'Industrie", "city": "Lyon", "postal_code": "69007", "country": "FR"},
+    ),
+    (
+        "cold_room",
+        "own",
+        "CR-GENEVA",
+        "Geneva cold room",
+        "cold_room",
+        (46.2044, 6.1432, "Europe/Zurich"),
+        {"city": "Geneva", "postal_code": "1201", "country": "CH"},
+    ),
+    (
+        "store",
+        "customer",
+        "ST-MUNICH",
+        "St. Mary's hospital pharmacy",
+        "store",
+        (48.1374, 11.5755, "Europe/Berlin"),
+        {"city": "Munich", "postal_code": "80331", "country": "DE"},
+    ),
+)
 
 
-async def _counts(services: Services, tenant_id: uuid.UUID) -> dict[str, int]:
-    scope = Scope.system(tenant_id, "demo")
-    out: dict[str, int] = {}
-    async with services.engine.connect() as conn:
-        for spec in services.catalog:
-            total, cursor = 0, None
-            while True:
-                page = await services.resources.list_page(conn, scope, spec.name, cursor=cursor, limit=500)
-                total += len(page.items)
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-            out[spec.name] = total
-    return out
-
-
-async def _parties(s: _Seeder) -> None:
+async def _parties(s: Seeder) -> None:
     """Who is involved and where: organisations, a region, three sites and their zones."""
-    await s.add("own", "organizations", {"code": "APD", "name": DEMO_NAME, "kind": "own"})
+    await s.add("own", "organizations", {"code": "APD", "name": TENANT_NAME, "kind": "own"})
     await s.add(
         "carrier",
         "organizations",
@@ -118,56 +91,22 @@ async def _parties(s: _Seeder) -> None:
         "supplier", "organizations", {"code": "BVX", "name": "BioVax Manufacturing", "kind": "supplier"}
     )
     region = await s.add("region", "regions", {"code": "EU-CENTRAL", "name": "Central Europe"})
-    await s.add(
-        "dc",
-        "sites",
-        {
-            "code": "DC-LYON",
-            "name": "Lyon distribution centre",
-            "kind": "warehouse",
-            "region_id": region,
-            "organization_id": s.ids["own"],
-            "latitude": 45.7485,
-            "longitude": 4.8467,
-            "timezone": "Europe/Paris",
-            "address": {
-                "line1": "12 Rue de l'Industrie",
-                "city": "Lyon",
-                "postal_code": "69007",
-                "country": "FR",
+    for label, owner, code, name, kind, (lat, lon, tz), address in SITES:
+        await s.add(
+            label,
+            "sites",
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "region_id": region,
+                "organization_id": s.ids[owner],
+                "latitude": lat,
+                "longitude": lon,
+                "timezone": tz,
+                "address": address,
             },
-        },
-    )
-    await s.add(
-        "cold_room",
-        "sites",
-        {
-            "code": "CR-GENEVA",
-            "name": "Geneva cold room",
-            "kind": "cold_room",
-            "region_id": region,
-            "organization_id": s.ids["own"],
-            "latitude": 46.2044,
-            "longitude": 6.1432,
-            "timezone": "Europe/Zurich",
-            "address": {"city": "Geneva", "postal_code": "1201", "country": "CH"},
-        },
-    )
-    await s.add(
-        "store",
-        "sites",
-        {
-            "code": "ST-MUNICH",
-            "name": "St. Mary's hospital pharmacy",
-            "kind": "store",
-            "region_id": region,
-            "organization_id": s.ids["customer"],
-            "latitude": 48.1374,
-            "longitude": 11.5755,
-            "timezone": "Europe/Berlin",
-            "address": {"city": "Munich", "postal_code": "80331", "country": "DE"},
-        },
-    )
+        )
     zones = [
         ("dc", "CHILL-A", "Chilled aisle A", "chilled", 2.0, 8.0),
         ("dc", "DOCK-1", "Loading dock 1", "dock", None, None),
@@ -202,7 +141,14 @@ REEFER_SCHEMA: dict[str, Any] = {
 }
 
 
-async def _fleet(s: _Seeder) -> None:
+# (trailer, its tracker, make, year, serial numbers); the first carries the shipment.
+TRAILERS = (
+    (REEFER, TRACKER, "Schmitz Cargobull", 2022, "WSM000014821", "CT2-7781-001"),
+    ("TRL-102", "ct200-002", "Krone", 2023, "WSM000024821", "CT2-7781-002"),
+)
+
+
+async def _fleet(s: Seeder) -> None:
     """Two reefer trailers of the carrier, each with a temperature tracker attached."""
     await s.add(
         "reefer",
@@ -230,35 +176,35 @@ async def _fleet(s: _Seeder) -> None:
             ],
         },
     )
-    for n, (make, year) in enumerate((("Schmitz Cargobull", 2022), ("Krone", 2023)), start=1):
-        trailer = await s.add(
-            f"trailer{n}",
+    for trailer, tracker, make, year, serial, tracker_serial in TRAILERS:
+        await s.add(
+            trailer,
             "assets",
             {
-                "code": f"TRL-10{n}",
-                "name": f"Reefer trailer 10{n}",
+                "code": trailer,
+                "name": f"Reefer trailer {trailer.removeprefix('TRL-')}",
                 "asset_type_id": s.ids["reefer"],
                 "site_id": s.ids["dc"],
                 "owner_organization_id": s.ids["carrier"],
-                "serial_number": f"WSM0000{n}4821",
+                "serial_number": serial,
                 "attributes": {"setpoint_c": 5, "length_m": 13.6, "make": make, "year": year},
             },
         )
         await s.add(
-            f"tracker{n}",
+            tracker,
             "devices",
             {
-                "code": f"ct200-00{n}",
-                "name": f"Tracker on TRL-10{n}",
+                "code": tracker,
+                "name": f"Tracker on {trailer}",
                 "kind": "tracker",
                 "device_profile_id": s.ids["profile"],
-                "asset_id": trailer,
-                "serial_number": f"CT2-7781-{n:03d}",
+                "asset_id": s.ids[trailer],
+                "serial_number": tracker_serial,
             },
         )
 
 
-async def _goods(s: _Seeder) -> None:
+async def _goods(s: Seeder) -> None:
     """Two 2-8 C products, their lots, and stock at the DC and the cold room."""
     today = utcnow().date()
     await s.add(
@@ -333,14 +279,14 @@ async def _goods(s: _Seeder) -> None:
         )
 
 
-async def _flows(s: _Seeder) -> None:
+async def _flows(s: Seeder) -> None:
     """A sales order to the hospital and the reefer shipment carrying it, tracker assigned."""
     now = utcnow().replace(microsecond=0)
     order = await s.add(
         "order",
         "orders",
         {
-            "number": "SO-1001",
+            "number": ORDER,
             "kind": "sales",
             "status": "allocated",
             "organization_id": s.ids["customer"],
@@ -358,7 +304,7 @@ async def _flows(s: _Seeder) -> None:
         "shipment",
         "shipments",
         {
-            "number": "SHP-1001",
+            "number": SHIPMENT,
             "status": "in_transit",
             "origin_site_id": s.ids["dc"],
             "destination_site_id": s.ids["store"],
@@ -371,22 +317,18 @@ async def _flows(s: _Seeder) -> None:
                 {"lot_id": s.ids["vax1"], "quantity": 200, "unit": "box"},
                 {"lot_id": s.ids["ins1"], "quantity": 50, "unit": "box"},
             ],
-            "devices": [
-                {"device_id": s.ids["tracker1"], "assigned_at": (now - timedelta(hours=2)).isoformat()}
-            ],
-            "assets": [{"asset_id": s.ids["trailer1"]}],
+            "devices": [{"device_id": s.ids[TRACKER], "assigned_at": (now - timedelta(hours=2)).isoformat()}],
+            "assets": [{"asset_id": s.ids[REEFER]}],
         },
     )
 
 
-COLD_CHAIN_RULE = "cold-chain-max"
-
-
-async def _cold_chain_rule(s: _Seeder) -> None:
+async def _cold_chain_rule(s: Seeder) -> None:
     """The rule the demo's story is about, and who its alarms go to (so they carry an SLA).
 
-    A plain threshold with hysteresis: raised by the first reading above 8 C, cleared below 7 C,
-    so the failing compressor's excursion turns into an alarm and holds within a reading or two.
+    A plain threshold with hysteresis: raised by the first reading above LIMIT_C, cleared below
+    CLEAR_C, so the failing compressor's excursion turns into an alarm and holds within a
+    reading or two.
     """
     await s.add(
         "escalation",
@@ -405,69 +347,18 @@ async def _cold_chain_rule(s: _Seeder) -> None:
         "rule",
         "rules",
         {
-            "code": COLD_CHAIN_RULE,
-            "name": "Vaccines above 8 C",
-            "description": "2-8 C goods: a reading above 8 C raises a critical alarm and holds the "
-            "shipment's lots for inspection; cleared below 7 C.",
+            "code": RULE,
+            "name": f"Vaccines above {LIMIT_C} C",
+            "description": f"2-{LIMIT_C} C goods: a reading above {LIMIT_C} C raises a critical alarm "
+            f"and holds the shipment's lots for inspection; cleared below {CLEAR_C} C.",
             "severity": "critical",
             "condition": {
                 "kind": "threshold",
                 "metric": "temperature_c",
                 "op": ">",
-                "value": 8,
-                "clear_at": 7,
+                "value": LIMIT_C,
+                "clear_at": CLEAR_C,
             },
             "actions": [{"type": "raise_alarm"}, {"type": "hold_lots"}, {"type": "record_compliance"}],
         },
     )
-
-
-# ---- the demo tenant's API key, kept in the data dir so re-runs show the same one ------------
-
-
-async def demo_api_key(services: Services, info: DemoInfo, path: Path) -> str:
-    """The admin key stored at ``path`` if it still works for this tenant, else a new one (saved)."""
-    stored = _read_credentials(path)
-    if stored.get("tenant_id") == str(info.tenant_id) and await _works(services, stored.get("api_key"), info):
-        return str(stored["api_key"])
-    token = info.first_key
-    if token is None:
-        async with services.uow() as uow:
-            created = await access.create_api_key(
-                uow, Scope.system(info.tenant_id, "demo"), "demo admin", "tenant_admin"
-            )
-            await uow.commit()
-        token = created.token
-    _write_credentials(path, {"tenant": info.slug, "tenant_id": str(info.tenant_id), "api_key": token})
-    return token
-
-
-async def _works(services: Services, token: Any, info: DemoInfo) -> bool:
-    if not isinstance(token, str):
-        return False
-    async with services.engine.connect() as conn:
-        try:
-            scope = await access.authenticate(conn, token, None, rules=services.visibility)
-        except Unauthorized:
-            return False
-    return scope.tenant_id == info.tenant_id
-
-
-def _read_credentials(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_credentials(path: Path, data: dict[str, Any]) -> None:
-    """Write the secret readable by its owner only (0600), replacing any older file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
