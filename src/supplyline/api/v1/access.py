@@ -84,7 +84,11 @@ def _resources(svc: Services) -> list[str]:
     return [spec.name for spec in svc.resources.catalog]
 
 
-@router.post("/auth/login", summary="Log in with e-mail and password; answers a session token")
+@router.post(
+    "/auth/login",
+    summary="Log in with e-mail and password; answers a session token",
+    responses={401: {"description": "No such tenant, user or password, or a disabled user"}},
+)
 async def login(request: Request, body: LoginIn, svc: Services = Depends(services)) -> Response:
     ttl = timedelta(hours=svc.settings.session_ttl_hours)
     try:
@@ -147,7 +151,12 @@ async def me(scope: Scope = Depends(current_scope)) -> Response:
     )
 
 
-@router.post("/users", status_code=201, summary="Create a user (staff, or of a partner organisation)")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user (staff, or of a partner organisation)",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def create_user(
     request: Request, body: UserIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -173,7 +182,11 @@ async def get_user(
         return JSON(await access.get_user(conn, scope, user_id))
 
 
-@router.patch("/users/{user_id}", summary="Rename, set a password, disable or enable a user")
+@router.patch(
+    "/users/{user_id}",
+    summary="Rename, set a password, disable or enable a user",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def update_user(
     request: Request,
     user_id: uuid.UUID,
@@ -189,7 +202,11 @@ async def update_user(
     return await idempotency.write(request, svc, scope, action, status_code=200)
 
 
-@router.post("/users/{user_id}/revoke-sessions", summary="End every session of a user now")
+@router.post(
+    "/users/{user_id}/revoke-sessions",
+    summary="End every session of a user now",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def revoke_sessions(
     request: Request,
     user_id: uuid.UUID,
@@ -210,7 +227,11 @@ async def list_roles(scope: Scope = ACCESS_READ, svc: Services = Depends(service
         return JSON({"items": await access.list_roles(conn, scope)})
 
 
-@router.put("/roles/{code}", summary="Define a custom role, or change its permissions")
+@router.put(
+    "/roles/{code}",
+    summary="Define a custom role, or change its permissions",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def define_role(
     request: Request, code: str, body: RoleIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -222,7 +243,12 @@ async def define_role(
     return await idempotency.write(request, svc, scope, action, status_code=200)
 
 
-@router.post("/role-assignments", status_code=201, summary="Grant a role to a user or API key, over a reach")
+@router.post(
+    "/role-assignments",
+    status_code=201,
+    summary="Grant a role to a user or API key, over a reach",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def assign_role(
     request: Request, body: AssignmentIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -244,7 +270,11 @@ async def list_assignments(
         return JSON({"items": await access.list_assignments(conn, scope, user_id, api_key_id)})
 
 
-@router.post("/role-assignments/{assignment_id}/revoke", summary="Revoke a grant now")
+@router.post(
+    "/role-assignments/{assignment_id}/revoke",
+    summary="Revoke a grant now",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def revoke_assignment(
     request: Request, assignment_id: uuid.UUID, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:

@@ -95,6 +95,7 @@ async def tenant_quotas(
     tags=["tenants"],
     summary="Set a tenant's quotas, in place of the defaults (platform admin)",
     description="Past a limit the API answers 429 with Retry-After; an MQTT message is dead-lettered.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def set_tenant_quotas(
     request: Request,
@@ -115,6 +116,7 @@ async def set_tenant_quotas(
     response_model=TenantQuotaOut,
     tags=["tenants"],
     summary="Remove a tenant's own quotas: the defaults apply again (platform admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def clear_tenant_quotas(
     request: Request, tenant_id: uuid.UUID, scope: Scope = PLATFORM, svc: Services = Depends(services)
@@ -144,6 +146,7 @@ async def key_quotas(
     response_model=KeyQuotaOut,
     tags=["api-keys"],
     summary="Limit one API key's requests, within the tenant's (admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def set_key_quotas(
     request: Request,

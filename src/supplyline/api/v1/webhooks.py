@@ -28,7 +28,12 @@ class SubscribeIn(BaseModel):
     )
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to the events your grants reach")
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe a URL to the events your grants reach",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def subscribe(
     request: Request, body: SubscribeIn, scope: Scope = WEBHOOKS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -46,7 +51,9 @@ async def list_subscriptions(scope: Scope = WEBHOOKS_READ, svc: Services = Depen
         return JSON({"items": await sharing.list_subscriptions(conn, scope)})
 
 
-@router.post("/{subscription_id}/archive", summary="End a subscription")
+@router.post(
+    "/{subscription_id}/archive", summary="End a subscription", dependencies=[idempotency.IDEMPOTENT]
+)
 async def archive(
     request: Request,
     subscription_id: uuid.UUID,
