@@ -6,6 +6,8 @@ The throttle's clock is a fake one that the tests move on: nothing here sleeps f
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,14 +15,16 @@ from unittest.mock import ANY
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from supplyline import access
 from supplyline.access import throttle as throttle_module
 from supplyline.access.quotas import Bucket
+from supplyline.access.tables import access_quota
 from supplyline.api import create_app
 from supplyline.bench.import_bench import onboarding_document
 from supplyline.bootstrap import Services
-from supplyline.kernel.errors import QuotaExceeded
+from supplyline.kernel.errors import MAX_RETRY_AFTER_S, QuotaExceeded
 from supplyline.kernel.scope import Scope
 from supplyline.telemetry.mqtt.bridge import BridgeConfig, MqttBridge
 from tests.api.samples import assert_problem, events_of
@@ -353,6 +357,84 @@ async def test_a_key_takes_only_request_limits(client: httpx.AsyncClient, tenant
     )
 
 
+@pytest.mark.parametrize("rate", [0, -1, 5e-324, 1e-300, 0.0009, 1e30, "Infinity", "NaN"])
+@pytest.mark.parametrize("owner", ["tenant", "api key"])
+async def test_a_rate_out_of_range_is_422_and_the_key_keeps_working(
+    client: httpx.AsyncClient, tenant: TenantCtx, owner: str, rate: Any
+) -> None:
+    """A rate of 0 or a tiny one once made every later request with the key a 500 (an infinite
+    Retry-After): now it is refused, nothing is stored, and the key goes on as before."""
+    key = await new_key(client, tenant)
+    headers = bearer(key["token"])
+    if owner == "tenant":
+        path, body = f"/v1/tenants/{tenant.id}/quotas", {"readings_per_s": None, "devices": None}
+        field, as_who = "requests_per_s", PLATFORM_HEADERS
+        quota = {"requests_per_s": rate, **body}
+    else:
+        path, field, as_who = f"/v1/api-keys/{key['id']}/quotas", "requests_per_s", tenant.headers
+        quota = {"requests_per_s": rate}
+    content = json.dumps(quota).replace('"Infinity"', "Infinity").replace('"NaN"', "NaN")
+    r = await client.put(path, content=content, headers={**as_who, "Content-Type": "application/json"})
+    problem = assert_problem(r, 422, field)
+    assert problem["errors"][0]["field"] == field, problem
+    for _ in range(3):
+        assert (await client.get("/v1/sites", headers=headers)).status_code == 200
+    shown = (await client.get(path, headers=as_who)).json()
+    assert shown["requests_per_s"] is None and shown["source"] in {"default", "none"}, shown
+    # The readings rate has the same bounds.
+    if owner == "tenant":
+        r = await client.put(
+            path, json={"requests_per_s": None, "readings_per_s": 1e-9, "devices": None}, headers=as_who
+        )
+        assert assert_problem(r, 422, "readings_per_s")["errors"][0]["field"] == "readings_per_s"
+
+
+async def test_limits_at_the_ends_of_the_range_are_taken(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    low = {
+        "requests_per_s": access.MIN_RATE,
+        "readings_per_s": access.MAX_RATE,
+        "devices": access.MAX_DEVICES,
+    }
+    out = await set_tenant_quota(client, tenant, **low, requests_burst=access.MAX_BURST)
+    assert out["requests_per_s"] == access.MIN_RATE and out["devices"] == access.MAX_DEVICES
+    r = await client.put(
+        f"/v1/tenants/{tenant.id}/quotas",
+        json={**low, "devices": access.MAX_DEVICES + 1, "requests_burst": access.MAX_BURST + 1},
+        headers=PLATFORM_HEADERS,
+    )
+    assert {e["field"] for e in assert_problem(r, 422)["errors"]} == {"devices", "requests_burst"}
+
+
+@pytest.mark.parametrize("stored", [0.0, 5e-324, 1e-300, -3.0])
+async def test_a_stored_rate_out_of_range_still_gives_a_finite_retry_after(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, clock: Clock, stored: float
+) -> None:
+    """Whatever a row holds (written before the bounds, or by hand), the throttle answers 429
+    with a finite Retry-After, request after request, never a 500."""
+    key = await new_key(client, tenant)
+    r = await client.put(
+        f"/v1/api-keys/{key['id']}/quotas", json={"requests_per_s": 1}, headers=tenant.headers
+    )
+    assert r.status_code == 200, r.text
+    async with services.engine.begin() as conn:
+        await conn.execute(
+            sa.update(access_quota)
+            .where(access_quota.c.api_key_id == uuid.UUID(key["id"]))
+            .values(requests_per_s=stored)
+        )
+    services.throttle.invalidate()
+    headers = bearer(key["token"])
+    assert (await client.get("/v1/sites", headers=headers)).status_code == 200  # the burst
+    for _ in range(3):
+        r = await client.get("/v1/sites", headers=headers)
+        body = assert_problem(r, 429)
+        assert 1 <= int(r.headers["retry-after"]) <= MAX_RETRY_AFTER_S, r.headers
+        assert body["limit"] == access.MIN_RATE  # the limit in force: the stored one, clamped
+    assert (await client.get("/v1/sites", headers=tenant.headers)).status_code == 200
+
+
 # ---- readings/s ------------------------------------------------------------------------------
 
 
@@ -438,6 +520,20 @@ async def test_an_import_past_the_device_quota_creates_nothing(
 
 
 # ---- the limiter itself ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [0.0, -1.0, 5e-324, math.nan, math.inf, 1e300])
+def test_a_bucket_waits_a_finite_time_whatever_its_rate(rate: float) -> None:
+    bucket = Bucket(rate=rate, capacity=math.nan, now=0.0)
+    assert bucket.take(1, 0.0) == 0.0
+    wait = bucket.take(1, 0.0)
+    assert math.isfinite(wait) and wait >= 0
+    assert QuotaExceeded("q", rate, wait, "q").retry_after <= MAX_RETRY_AFTER_S
+
+
+@pytest.mark.parametrize("wait", [math.inf, math.nan, 1e300, -5.0])
+def test_retry_after_is_a_whole_number_of_seconds_from_1_to_a_day(wait: float) -> None:
+    assert 1 <= QuotaExceeded("q", 1, wait, "q").retry_after <= MAX_RETRY_AFTER_S
 
 
 def test_a_bucket_refills_at_its_rate_and_never_beyond_its_capacity() -> None:

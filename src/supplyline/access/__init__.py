@@ -35,7 +35,7 @@ from supplyline.access.quota_service import (
     set_tenant_quota,
     tenant_quota,
 )
-from supplyline.access.quotas import UNLIMITED, Quota
+from supplyline.access.quotas import MAX_BURST, MAX_DEVICES, MAX_RATE, MIN_RATE, UNLIMITED, Quota
 from supplyline.access.roles import BUILT_IN, RoleDef
 from supplyline.access.service import (
     ApiKeyView,
@@ -58,6 +58,10 @@ from supplyline.access.visibility import VISIBILITY, events_condition, telemetry
 __all__ = [
     "BUILT_IN",
     "EVENT_TYPES",
+    "MAX_BURST",
+    "MAX_DEVICES",
+    "MAX_RATE",
+    "MIN_RATE",
     "UNLIMITED",
     "VISIBILITY",
     "ApiKeyView",

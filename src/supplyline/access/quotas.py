@@ -14,6 +14,16 @@ from dataclasses import dataclass
 
 from supplyline.kernel.errors import FieldError, Invalid
 
+# The range a limit may take. Below MIN_RATE a refusal would ask for a wait of hours (and at the
+# float minimum an infinite one); above the maxima a limit no longer limits anything one process
+# can serve. The bounds also hold for what is stored: the buckets clamp to them (see Bucket), so a
+# row written before these checks, or by hand, cannot make a wait that is not a finite number.
+MIN_RATE = 0.001  # a second: one request every 1,000 s
+MAX_RATE = 10_000_000.0
+MAX_BURST = 10_000_000
+MAX_DEVICES = 1_000_000_000
+RANGE = f"from {MIN_RATE:g} to {MAX_RATE:,.0f} a second"
+
 
 @dataclass(frozen=True, slots=True)
 class Quota:
@@ -40,15 +50,16 @@ class Quota:
         errors = []
         for name in ("requests_per_s", "readings_per_s"):
             value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                errors.append(FieldError(name, "must be a number above 0 (null: no limit)"))
+            if value is not None and not (math.isfinite(value) and MIN_RATE <= value <= MAX_RATE):
+                errors.append(FieldError(name, f"must be a number {RANGE} (null: no limit)"))
         if self.requests_burst is not None:
-            if self.requests_burst < 1:
-                errors.append(FieldError("requests_burst", "must be at least 1 (null: one second's worth)"))
+            if not 1 <= self.requests_burst <= MAX_BURST:
+                reason = f"must be from 1 to {MAX_BURST:,} (null: one second's worth)"
+                errors.append(FieldError("requests_burst", reason))
             elif self.requests_per_s is None:
                 errors.append(FieldError("requests_burst", "needs requests_per_s: a burst of no limit"))
-        if self.devices is not None and self.devices < 0:
-            errors.append(FieldError("devices", "must be 0 or more (null: no limit)"))
+        if self.devices is not None and not 0 <= self.devices <= MAX_DEVICES:
+            errors.append(FieldError("devices", f"must be from 0 to {MAX_DEVICES:,} (null: no limit)"))
         if errors:
             raise Invalid.many(errors)
         return self
@@ -63,14 +74,17 @@ class Bucket:
     A take larger than the capacity (a 5,000-reading batch against 1,000 readings/s) passes
     when the bucket is full and leaves it in debt, so the long-run rate still holds and the
     batch is never refused forever.
+
+    The rate and capacity are clamped into the checked range whatever the caller gives (a
+    stored 0, NaN or 1e-320), so ``take`` never divides by zero and its wait is always finite.
     """
 
     __slots__ = ("capacity", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, capacity: float, now: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
+        self.rate = _within(rate, MIN_RATE, MAX_RATE)
+        self.capacity = _within(capacity, 1.0, float(MAX_BURST))
+        self.tokens = self.capacity
         self.stamp = now
 
     def take(self, n: float, now: float) -> float:
@@ -91,14 +105,22 @@ class Bucket:
         self.tokens = min(self.capacity, self.tokens + n)
 
 
+def _within(value: float, low: float, high: float) -> float:
+    """``value`` clamped to [low, high]; NaN is taken as ``low`` (the strictest)."""
+    if value >= low:
+        return value if value <= high else high
+    return low
+
+
 def rebucket(old: Bucket | None, rate: float | None, capacity: float, now: float) -> Bucket | None:
     """The bucket for a limit that may have changed: the old one while it is the same limit (its
     tokens carry on), a fresh full one for a new limit, None for no limit."""
     if rate is None:
         return None
-    if old is not None and old.rate == rate and old.capacity == capacity:
+    fresh = Bucket(rate, capacity, now)
+    if old is not None and old.rate == fresh.rate and old.capacity == fresh.capacity:
         return old
-    return Bucket(rate, capacity, now)
+    return fresh
 
 
 def show_rate(value: float) -> str:

@@ -73,6 +73,9 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+MAX_RETRY_AFTER_S = 86_400
+
+
 class QuotaExceeded(DomainError):
     """A quota refused the work; trying again after ``retry_after`` seconds may pass.
 
@@ -83,8 +86,10 @@ class QuotaExceeded(DomainError):
     title = "Too many requests"
 
     def __init__(self, quota: str, limit: float, retry_after: float, detail: str) -> None:
-        # Retry-After carries whole seconds; 0 would invite an immediate, futile retry.
-        self.retry_after = max(1, math.ceil(retry_after))
+        # Retry-After carries whole seconds; 0 would invite an immediate, futile retry, and a
+        # wait beyond a day (or not a number at all) is said as a day: a hint, never a crash.
+        wait = retry_after if math.isfinite(retry_after) else MAX_RETRY_AFTER_S
+        self.retry_after = max(1, math.ceil(min(wait, MAX_RETRY_AFTER_S)))
         super().__init__(f"{detail}; retry after {self.retry_after} s")
         self.quota = quota
         self.limit = limit

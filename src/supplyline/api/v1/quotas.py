@@ -25,20 +25,31 @@ QUOTAS_READ = requires("quotas", whole_tenant=True)
 QUOTAS_WRITE = requires("quotas", Action.WRITE, whole_tenant=True)
 router = APIRouter()
 
-RATE = "A second, above 0; null: no limit."
-BURST = "Requests at once, at least 1; null or absent: one second's worth."
+RATE = f"A second, from {access.MIN_RATE:g} to {access.MAX_RATE:,.0f}; null: no limit."
+BURST = f"Requests at once, from 1 to {access.MAX_BURST:,}; null or absent: one second's worth."
+# The bounds of access.Quota.checked, in the schema too: a client generated from the OpenAPI
+# refuses what the server would.
+RATE_BOUNDS: dict[str, Any] = {"ge": access.MIN_RATE, "le": access.MAX_RATE, "allow_inf_nan": False}
 
 
 class KeyQuotaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    requests_per_s: float | None = Field(..., gt=0, description=f"API requests with this key. {RATE}")
-    requests_burst: int | None = Field(None, ge=1, description=BURST)
+    requests_per_s: float | None = Field(
+        ..., **RATE_BOUNDS, description=f"API requests with this key. {RATE}"
+    )
+    requests_burst: int | None = Field(None, ge=1, le=access.MAX_BURST, description=BURST)
 
 
 class TenantQuotaIn(KeyQuotaIn):
-    requests_per_s: float | None = Field(..., gt=0, description=f"API requests, all keys together. {RATE}")
-    readings_per_s: float | None = Field(..., gt=0, description=f"Telemetry readings, HTTP and MQTT. {RATE}")
-    devices: int | None = Field(..., ge=0, description="Devices (not archived); null: no limit.")
+    requests_per_s: float | None = Field(
+        ..., **RATE_BOUNDS, description=f"API requests, all keys together. {RATE}"
+    )
+    readings_per_s: float | None = Field(
+        ..., **RATE_BOUNDS, description=f"Telemetry readings, HTTP and MQTT. {RATE}"
+    )
+    devices: int | None = Field(
+        ..., ge=0, le=access.MAX_DEVICES, description="Devices (not archived); null: no limit."
+    )
 
 
 class KeyQuotaOut(BaseModel):
