@@ -55,7 +55,10 @@ READY = {
     summary="The database answers and its schema is current",
     responses={
         200: {"content": {"application/json": {"schema": READY}}},
-        503: {"description": "Not ready: each check says why", "content": {"application/json": {"schema": READY}}},
+        503: {
+            "description": "Not ready: each check says why",
+            "content": {"application/json": {"schema": READY}},
+        },
     },
 )
 async def readyz(svc: Services = Depends(services)) -> Response:

@@ -88,6 +88,11 @@ def entity_table(name: str, *columns: Any, natural_keys: tuple[tuple[str, ...], 
     )
 
 
+# The largest integer both backends store (SQLite INTEGER, PostgreSQL BIGINT): a larger one in
+# a query parameter would fail in the driver (OverflowError), so the API bounds them here.
+BIGINT_MAX = 2**63 - 1
+
+
 def tenant_fk(column: str, target: str) -> ForeignKeyConstraint:
     """A same-tenant foreign key: ``(tenant_id, column) -> target(tenant_id, id)``."""
     return ForeignKeyConstraint(["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"])

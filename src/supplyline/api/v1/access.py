@@ -113,7 +113,12 @@ async def login(request: Request, body: LoginIn, svc: Services = Depends(service
     return JSON({"token": session.token, "expires_at": session.expires_at.isoformat(), "user": session.user})
 
 
-@router.post("/auth/logout", summary="End this session now", status_code=204)
+@router.post(
+    "/auth/logout",
+    summary="End this session now",
+    status_code=204,
+    responses={422: {"description": "The credential is not a session token (an API key)"}},
+)
 async def logout(
     request: Request, scope: Scope = Depends(current_scope), svc: Services = Depends(services)
 ) -> Response:

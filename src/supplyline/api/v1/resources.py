@@ -16,6 +16,7 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
+from supplyline.kernel.schema import BIGINT_MAX
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
@@ -55,16 +56,24 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
     properties = spec.fields.model_json_schema()["properties"]
     for name in spec.filters:
         schema = properties.get(name, {"type": "string"})
+        kept = {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")}
+        if _is_integer(schema):  # what parse_filters refuses beyond what the type says
+            kept = {"type": "integer", "minimum": -BIGINT_MAX - 1, "maximum": BIGINT_MAX}
         out.append(
             {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "schema": {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")},
+                "schema": kept,
                 "description": f"Only {spec.name} whose {name} equals this value.",
             }
         )
     return out
+
+
+def _is_integer(schema: dict[str, Any]) -> bool:
+    types = [schema.get("type"), *(s.get("type") for s in schema.get("anyOf", ()))]
+    return "integer" in types
 
 
 def resource_router(spec: ResourceSpec) -> APIRouter:

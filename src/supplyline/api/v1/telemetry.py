@@ -16,6 +16,7 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
+from supplyline.kernel.schema import BIGINT_MAX
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import (
@@ -159,7 +160,9 @@ async def query(
     metric: list[str] = Query(..., description="Canonical metric names (repeatable)"),
     from_: datetime | None = Query(None, alias="from"),
     to: datetime | None = Query(None),
-    bucket: int | None = Query(None, ge=1, description="Bucket size in seconds: downsample"),
+    bucket: int | None = Query(
+        None, ge=1, le=BIGINT_MAX // 1000, description="Bucket size in seconds: downsample"
+    ),
     agg: list[str] = Query(["min", "max", "avg", "last"], description="Aggregates per bucket"),
     limit: int = Query(10_000, ge=1, le=100_000, description="Raw points per series"),
     scope: Scope = TELEMETRY_READ,
