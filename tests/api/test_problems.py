@@ -184,3 +184,23 @@ async def _oversized(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
         ok = {**SITE, "attributes": {"notes": "x" * 1500}}
         assert (await client.post("/v1/sites", json=ok, headers=tenant.headers)).status_code == 201
         assert len((await client.get("/v1/sites", headers=tenant.headers)).json()["items"]) == 1
+
+
+async def test_integers_beyond_64_bits_in_paths_and_queries_are_refused(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    """Found by tests/api/test_fuzz.py: a position or id past what SQLite's INTEGER and
+    PostgreSQL's BIGINT hold reached the driver (OverflowError, a 500)."""
+    h = tenant.headers
+    huge = 2**63
+    for method, url, field in [
+        ("POST", f"/v1/dead-letters/{huge}/replay", "letter_id"),
+        ("GET", f"/v1/dead-letters?after={huge}", "after"),
+        ("GET", f"/v1/events?after={huge}", "after"),
+        ("GET", f"/v1/ledger/checkpoints?after={huge}", "after"),
+        ("GET", f"/v1/telemetry?device=x&metric=t&bucket={huge}", "bucket"),
+    ]:
+        assert_problem(await client.request(method, url, headers=h), 422, field)
+    r = await client.post(f"/v1/dead-letters/{huge - 1}/replay", headers=h)
+    assert_problem(r, 404)
+    assert (await client.get(f"/v1/events?after={huge - 1}", headers=h)).json()["items"] == []
