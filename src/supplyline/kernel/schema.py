@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Dialect,
     ForeignKeyConstraint,
@@ -88,9 +90,16 @@ def entity_table(name: str, *columns: Any, natural_keys: tuple[tuple[str, ...], 
     )
 
 
-# The largest integer both backends store (SQLite INTEGER, PostgreSQL BIGINT): a larger one in
-# a query parameter would fail in the driver (OverflowError), so the API bounds them here.
+# The largest integers both backends store in a BIGINT and an INTEGER column (SQLite's INTEGER
+# holds 64 bits, PostgreSQL's 32): a larger one sent as a parameter fails in the driver
+# (OverflowError, DataError), so the API refuses it first.
 BIGINT_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
+
+
+def int_bound(column: ColumnElement[Any]) -> int:
+    """The largest integer ``column`` stores on every backend (the smallest is -bound - 1)."""
+    return BIGINT_MAX if isinstance(column.type, BigInteger) else INT_MAX
 
 
 def tenant_fk(column: str, target: str) -> ForeignKeyConstraint:

@@ -21,7 +21,7 @@ from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, Pr
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page
-from supplyline.kernel.schema import BIGINT_MAX
+from supplyline.kernel.schema import int_bound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
@@ -95,8 +95,9 @@ class ResourceService:
                 out[key] = TypeAdapter(annotation).validate_strings(value)
             except ValidationError as exc:
                 raise Invalid(key, exc.errors()[0]["msg"]) from None
-            if isinstance(out[key], int) and not -BIGINT_MAX - 1 <= out[key] <= BIGINT_MAX:
-                raise Invalid(key, f"out of range: at most {BIGINT_MAX} either side of 0")
+            bound = int_bound(spec.table.c[key]) if isinstance(out[key], int) else None
+            if bound is not None and not -bound - 1 <= out[key] <= bound:
+                raise Invalid(key, f"out of range: {-bound - 1} to {bound}")
         return out
 
     # ---- writes ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
-from supplyline.kernel.schema import BIGINT_MAX
+from supplyline.kernel.schema import int_bound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
@@ -58,7 +58,8 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
         schema = properties.get(name, {"type": "string"})
         kept = {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")}
         if _is_integer(schema):  # what parse_filters refuses beyond what the type says
-            kept = {"type": "integer", "minimum": -BIGINT_MAX - 1, "maximum": BIGINT_MAX}
+            bound = int_bound(spec.table.c[name])
+            kept = {"type": "integer", "minimum": -bound - 1, "maximum": bound}
         out.append(
             {
                 "name": name,
