@@ -5,7 +5,7 @@ written once, as the ``Problem`` component. Which errors an operation answers fo
 what its route depends on, not from a list kept by hand beside the routes: a caller
 (401, 403, 429), path parameters (404), parameters or a body (422), a body (400, 413), an
 Idempotency-Key (409), If-Match (412). A route that raises more names it in its own
-``responses``; this fills in the problem+json content of those as well. FastAPI's default
+``responses`` (without content: it is a problem too). FastAPI's default
 422 schema (``HTTPValidationError``) is replaced: the server never sends that shape.
 """
 
@@ -127,7 +127,13 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+            # A route's own error without content is a problem; one with content (/readyz's
+            # 503) is answered as it says.
+            declared = {
+                int(code)
+                for code, response in responses.items()
+                if code.isdigit() and int(code) >= 400 and not response.get("content")
+            }
             for status in set(operation.pop(MARKER, ())) | declared:
                 responses[str(status)] = _problem_response(responses.get(str(status)), status)
             operation["responses"] = dict(sorted(responses.items()))

@@ -22,7 +22,12 @@ WEBHOOKS_READ, WEBHOOKS_WRITE = requires("webhooks"), requires("webhooks", Actio
 
 class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=2000, description="Where to POST each event (CloudEvents JSON)")
+    url: str = Field(
+        max_length=2000,
+        description="Where to POST each event (CloudEvents JSON)",
+        # As sharing checks it (any case of the scheme, a host): documented for clients.
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"},
+    )
     event_types: list[str] = Field(
         default_factory=list, max_length=200, description="Wire types to send; none: every type you may see"
     )
