@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -89,9 +89,8 @@ class ResourceService:
             if key not in spec.filters:
                 allowed = ", ".join(spec.filters) or "none"
                 raise Invalid(key, f"not a filter of {spec.name} (filters: {allowed})")
-            annotation: Any = spec.fields.model_fields[key].annotation
             try:
-                out[key] = TypeAdapter(annotation).validate_strings(value)
+                out[key] = spec.filter_value(key, value)
             except ValidationError as exc:
                 raise Invalid(key, exc.errors()[0]["msg"]) from None
         return out

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from supplyline import access
@@ -13,6 +13,7 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
+from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import list_dead_letters, replay_dead_letter
@@ -33,7 +34,7 @@ async def _slug(svc: Services, scope: Scope) -> str:
     description="Oldest first.",
 )
 async def list_(
-    after: int | None = Query(None, ge=0, description="Only dead letters with a greater id"),
+    after: int | None = Query(None, ge=0, le=INT_MAX, description="Only dead letters with a greater id"),
     page_: PageQuery = PAGE,
     scope: Scope = DEAD_LETTERS_READ,
     svc: Services = Depends(services),
@@ -54,7 +55,10 @@ async def list_(
     ),
 )
 async def replay(
-    letter_id: int, request: Request, scope: Scope = DEAD_LETTERS_WRITE, svc: Services = Depends(services)
+    letter_id: Annotated[int, Path(ge=1, le=INT_MAX)],
+    request: Request,
+    scope: Scope = DEAD_LETTERS_WRITE,
+    svc: Services = Depends(services),
 ) -> Response:
     slug = await _slug(svc, scope)
     # The readings commit through the telemetry writer, in its own transaction: it cannot run

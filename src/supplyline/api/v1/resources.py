@@ -45,6 +45,10 @@ def _page_model(spec: ResourceSpec) -> type[BaseModel]:
     )
 
 
+# What a filter's schema takes from its field's: the type and every bound the server checks.
+FILTER_SCHEMA = ("type", "format", "enum", "anyOf", "minimum", "maximum", "minLength", "maxLength", "pattern")
+
+
 def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
     out = []
     properties = spec.fields.model_json_schema()["properties"]
@@ -55,7 +59,7 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
                 "name": name,
                 "in": "query",
                 "required": False,
-                "schema": {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")},
+                "schema": {k: v for k, v in schema.items() if k in FILTER_SCHEMA},
                 "description": f"Only {spec.name} whose {name} equals this value.",
             }
         )

@@ -31,6 +31,10 @@ from supplyline.telemetry import (
     revoke_credentials,
 )
 
+# A bucket of ten years is already one point per series: beyond it the arithmetic in
+# milliseconds would leave the 64-bit range of the database.
+BUCKET_MAX_S = 10 * 366 * 86_400
+
 router = APIRouter(tags=["telemetry"])
 TELEMETRY_READ = requires("telemetry")
 # Credentials are the tenant's security configuration: no narrowed grant sees or changes them.
@@ -153,7 +157,7 @@ async def query(
     metric: list[str] = Query(..., description="Canonical metric names (repeatable)"),
     from_: datetime | None = Query(None, alias="from"),
     to: datetime | None = Query(None),
-    bucket: int | None = Query(None, ge=1, description="Bucket size in seconds: downsample"),
+    bucket: int | None = Query(None, ge=1, le=BUCKET_MAX_S, description="Bucket size in seconds: downsample"),
     agg: list[str] = Query(["min", "max", "avg", "last"], description="Aggregates per bucket"),
     limit: int = Query(10_000, ge=1, le=100_000, description="Raw points per series"),
     scope: Scope = TELEMETRY_READ,
