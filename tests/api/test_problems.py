@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 
@@ -186,21 +187,118 @@ async def _oversized(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
         assert len((await client.get("/v1/sites", headers=tenant.headers)).json()["items"]) == 1
 
 
-async def test_integers_beyond_64_bits_in_paths_and_queries_are_refused(
+async def test_free_json_keeps_exactly_what_both_backends_carry(
     client: httpx.AsyncClient, tenant: TenantCtx
 ) -> None:
-    """Found by tests/api/test_fuzz.py: a position or id past what SQLite's INTEGER and
-    PostgreSQL's BIGINT hold reached the driver (OverflowError, a 500)."""
+    """Integers beyond 64 bits once made a 500 (the encoder refused them): every free-JSON field
+    takes what SQLite, PostgreSQL and our encoder all keep, and refuses the rest with 422."""
     h = tenant.headers
-    huge = 2**63
-    for method, url, field in [
-        ("POST", f"/v1/dead-letters/{huge}/replay", "letter_id"),
-        ("GET", f"/v1/dead-letters?after={huge}", "after"),
-        ("GET", f"/v1/events?after={huge}", "after"),
-        ("GET", f"/v1/ledger/checkpoints?after={huge}", "after"),
-        ("GET", f"/v1/telemetry?device=x&metric=t&bucket={huge}", "bucket"),
+    w = await world(client, h)
+    edge = {"max": 2**63 - 1, "min": -(2**63), "deep": {"list": [1, 2.5, "x", None, True]}}
+    org = await post(
+        client, h, "organizations", {"code": "BIG", "name": "n", "kind": "oem", "attributes": edge}
+    )
+    got = (await client.get(f"/v1/organizations/{org['id']}", headers=h)).json()
+    assert got["attributes"] == edge  # stored and read back exactly, on both backends
+    nested: dict[str, object] = {}
+    inner = nested
+    for _ in range(40):
+        inner["a"] = inner = {}
+    cases = [
+        (
+            "POST",
+            "/v1/organizations",
+            {"code": "O2", "name": "n", "kind": "oem", "attributes": {"n": 2**64}},
+            "attributes",
+            "n is an integer beyond the 64-bit range",
+        ),
+        (
+            "POST",
+            "/v1/asset-types",
+            {
+                "code": "T2",
+                "name": "n",
+                "kind": "pallet",
+                "attributes_schema": {"type": "object", "properties": {"w": {"maximum": -(2**63) - 1}}},
+            },
+            "attributes_schema",
+            "properties.w.maximum is an integer beyond the 64-bit range",
+        ),
+        (
+            "PATCH",
+            f"/v1/sites/{w['dc']['id']}",
+            {"attributes": {"codes": [1, 10**30]}},
+            "attributes",
+            "codes.1 is an integer beyond the 64-bit range",
+        ),
+        ("POST", "/v1/sites", {**SITE, "attributes": nested}, "attributes", "deeper than 32 levels"),
+        ("POST", "/v1/sites", {**SITE, "attributes": {"x": "y" * 70_000}}, "attributes", "over the limit"),
+    ]
+    for method, url, body, field, reason in cases:
+        r = await client.request(method, url, json=body, headers=h)
+        problem = assert_problem(r, 422, field, reason)
+        assert problem["errors"][0]["field"].endswith(field), problem
+    # Nothing was half-written and the next request is served as ever.
+    sites = (await client.get("/v1/sites", headers=h)).json()["items"]
+    assert {s["code"] for s in sites} == {"DC-LYON", "ST-12"}
+    assert "codes" not in (await client.get(f"/v1/sites/{w['dc']['id']}", headers=h)).json()["attributes"]
+
+
+async def test_a_nul_character_is_refused_wherever_it_is_sent(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    """PostgreSQL's text cannot hold NUL (the driver's error was a 500) and SQLite's can: the
+    API refuses it in a query or any JSON body on both backends, naming where it is."""
+    h = tenant.headers
+    for method, url, body, field in [
+        ("POST", "/v1/sites", {**SITE, "name": "Site\u00001"}, "name"),
+        ("POST", "/v1/sites", {**SITE, "address": {"city": "Ly\u0000on"}}, "address.city"),
+        (
+            "POST",
+            "/v1/organizations",
+            {"code": "O1", "name": "n", "kind": "oem", "contact_email": "a\u0000@b.fr"},
+            "contact_email",
+        ),
+        ("POST", "/v1/sites", {**SITE, "attributes": {"k\u0000": 1}}, "attributes.k\\u0000"),
+        ("GET", "/v1/sites?code=S%001", None, "code"),
+        ("GET", "/v1/audit?actor=%00", None, "actor"),
+        ("GET", "/v1/events?type=a%00", None, "type"),
     ]:
-        assert_problem(await client.request(method, url, headers=h), 422, field)
-    r = await client.post(f"/v1/dead-letters/{huge - 1}/replay", headers=h)
-    assert_problem(r, 404)
-    assert (await client.get(f"/v1/events?after={huge - 1}", headers=h)).json()["items"] == []
+        r = await client.request(method, url, json=body, headers=h)
+        problem = assert_problem(r, 422, field, "NUL")
+        assert problem["errors"] == [{"field": field, "reason": ANY}], problem
+    # An escaped backslash before "u0000" is not a NUL: it is stored as sent.
+    site = await post(client, h, "sites", {**SITE, "name": "C:\\u0000"})
+    assert site["name"] == "C:\\u0000"
+    assert [s["code"] for s in (await client.get("/v1/sites", headers=h)).json()["items"]] == ["S1"]
+
+
+async def test_numbers_past_the_64_bit_range_in_queries_and_filters(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    """An integer the database cannot hold once overflowed there (a 500 on both backends)."""
+    big = str(2**70)
+    for url, field in [
+        (f"/v1/events?after={big}", "after"),
+        (f"/v1/dead-letters?after={big}", "after"),
+        (f"/v1/ledger/checkpoints?after={big}", "after"),
+        (f"/v1/payload-mappings?mapping_version={big}", "mapping_version"),
+        (f"/v1/telemetry?device=D&metric=t&bucket={big}", "bucket"),
+    ]:
+        assert_problem(await client.get(url, headers=tenant.headers), 422, field)
+    r = await client.post(f"/v1/dead-letters/{big}/replay", headers=tenant.headers)
+    assert_problem(r, 422, "letter_id")
+    r = await client.post(
+        "/v1/products", json={"sku": "A1", "name": "n", "shelf_life_days": 2**64}, headers=tenant.headers
+    )
+    assert_problem(r, 422, "shelf_life_days")
+
+
+async def test_a_patch_body_documents_the_bounds_of_its_fields(client: httpx.AsyncClient) -> None:
+    """The merge-patch models carry the create model's constraints, so a generated client
+    refuses what the server refuses."""
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    code = schemas["SiteUpdate"]["properties"]["code"]["anyOf"][0]
+    assert code["maxLength"] == 64 and code["pattern"].startswith("^[A-Za-z0-9]")
+    version = schemas["DeviceProfileUpdate"]["properties"]["payload_mapping_version"]["anyOf"][0]
+    assert version["maximum"] == 1_000_000

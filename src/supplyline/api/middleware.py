@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
@@ -19,16 +21,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from supplyline.api.problems import problem
 from supplyline.audit import Origin, current_origin
+from supplyline.kernel.errors import FieldError
 from supplyline.kernel.ids import new_id
+from supplyline.kernel.json import nul_path
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, whether or not Content-Length is sent.
+    """Refuse bodies over ``limit`` bytes with 413, whether or not Content-Length is sent, and
+    a NUL character anywhere in the query or a JSON body with 422 naming where it is.
 
     The body is read (up to the limit) before the app runs: refused from inside the app, the
-    framework would turn the failure into a 400 while parsing the body.
+    framework would turn the failure into a 400 while parsing the body. NUL is refused here,
+    once for every route, because PostgreSQL's text and jsonb cannot hold it (a 500 from the
+    driver otherwise) and SQLite can (the backends would disagree). Finding the escape costs a
+    byte search, about 50 us for a 100 KB telemetry batch; the body is decoded only when found.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -43,6 +51,10 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            await _nul_refused(scope, _nul_in_query(query, scope.get("path", "")))(scope, receive, send)
+            return
         chunks: list[bytes] = []
         seen = 0
         while True:
@@ -59,6 +71,11 @@ class BodyLimit:
             if not message.get("more_body", False):
                 first = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
                 break
+        if first["type"] == "http.request" and b"\\u0000" in first["body"]:
+            where = _nul_in_body(first["body"])
+            if where is not None:
+                await _nul_refused(scope, where)(scope, receive, send)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -78,6 +95,34 @@ class BodyLimit:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+def _nul_in_query(query: bytes, path: str) -> str:
+    if "\x00" in path:
+        return "path"
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return "query"
+
+
+def _nul_in_body(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None  # not JSON: the route's own parsing answers for it
+    return nul_path(document)
+
+
+def _nul_refused(scope: Scope, where: str) -> Response:
+    reason = "contains a NUL character (\\u0000), which no text can hold here"
+    return problem(
+        422,
+        "Invalid input",
+        f"{where}: {reason}",
+        instance=scope.get("path"),
+        errors=[FieldError(where, reason)],
+    )
 
 
 class Correlation:

@@ -7,9 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
-    ColumnElement,
     DateTime,
     Dialect,
     ForeignKeyConstraint,
@@ -88,18 +86,6 @@ def entity_table(name: str, *columns: Any, natural_keys: tuple[tuple[str, ...], 
         *constraints,
         ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
     )
-
-
-# The largest integers both backends store in a BIGINT and an INTEGER column (SQLite's INTEGER
-# holds 64 bits, PostgreSQL's 32): a larger one sent as a parameter fails in the driver
-# (OverflowError, DataError), so the API refuses it first.
-BIGINT_MAX = 2**63 - 1
-INT_MAX = 2**31 - 1
-
-
-def int_bound(column: ColumnElement[Any]) -> int:
-    """The largest integer ``column`` stores on every backend (the smallest is -bound - 1)."""
-    return BIGINT_MAX if isinstance(column.type, BigInteger) else INT_MAX
 
 
 def tenant_fk(column: str, target: str) -> ForeignKeyConstraint:

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
-from supplyline.registry import JsonObject, Name, Strict, not_before
+from supplyline.kernel.json import JsonObject
+from supplyline.registry import Name, Strict, not_before
 
 Unit = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_%/.-]+$")
 Number = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
@@ -37,7 +38,7 @@ class ProductIn(Strict):
     )
     storage_min_c: float | None = Field(default=None, ge=-100, le=100)
     storage_max_c: float | None = Field(default=None, ge=-100, le=100)
-    shelf_life_days: int | None = Field(default=None, ge=0)
+    shelf_life_days: int | None = Field(default=None, ge=0, le=36_500)
     attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("gtin")

@@ -12,7 +12,7 @@ from supplyline.registry.device_queries import (
 )
 
 # Shapes the logistics model shares (free JSON, names, strict models, date order).
-from supplyline.registry.model import JsonObject, Name, Strict, not_before
+from supplyline.registry.model import Name, Strict, not_before
 from supplyline.registry.queries import (
     DevicePlace,
     assets_at_site,
@@ -36,7 +36,6 @@ __all__ = [
     "RESOURCES",
     "VISIBILITY",
     "DevicePlace",
-    "JsonObject",
     "Name",
     "Strict",
     "assets_at_site",

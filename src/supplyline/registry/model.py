@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 import zoneinfo
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+from supplyline.kernel.json import JsonObject
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 Name = Field(min_length=1, max_length=200)
@@ -19,31 +20,6 @@ AssetKind = Literal["vehicle", "trailer", "container", "pallet", "equipment", "f
 AssetStatus = Literal["active", "inactive", "maintenance", "retired"]
 DeviceKind = Literal["tracker", "sensor", "gateway"]
 DeviceStatus = Literal["provisioned", "active", "inactive", "retired"]
-
-
-def _first_non_finite(value: Any, path: str) -> str | None:
-    if isinstance(value, float) and not math.isfinite(value):
-        return path or "the value"
-    children = (
-        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    )
-    for key, item in children:
-        found = _first_non_finite(item, f"{path}.{key}" if path else str(key))
-        if found:
-            return found
-    return None
-
-
-def _json_numbers(value: dict[str, Any]) -> dict[str, Any]:
-    """JSON has no NaN or Infinity: Python's parser lets them in, PostgreSQL's jsonb refuses them."""
-    found = _first_non_finite(value, "")
-    if found:
-        raise ValueError(f"{found} is NaN or Infinity, which JSON cannot carry")
-    return value
-
-
-# A free-form JSON object (custom attributes, a JSON Schema).
-JsonObject = Annotated[dict[str, Any], AfterValidator(_json_numbers)]
 
 
 class Strict(BaseModel):

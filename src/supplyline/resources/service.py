@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +21,6 @@ from supplyline.kernel.errors import Conflict, FieldError, Invalid, NotFound, Pr
 from supplyline.kernel.events import NewEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page
-from supplyline.kernel.schema import int_bound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources.catalog import ResourceCatalog
@@ -90,14 +89,10 @@ class ResourceService:
             if key not in spec.filters:
                 allowed = ", ".join(spec.filters) or "none"
                 raise Invalid(key, f"not a filter of {spec.name} (filters: {allowed})")
-            annotation: Any = spec.fields.model_fields[key].annotation
             try:
-                out[key] = TypeAdapter(annotation).validate_strings(value)
+                out[key] = spec.filter_value(key, value)
             except ValidationError as exc:
                 raise Invalid(key, exc.errors()[0]["msg"]) from None
-            bound = int_bound(spec.table.c[key]) if isinstance(out[key], int) else None
-            if bound is not None and not -bound - 1 <= out[key] <= bound:
-                raise Invalid(key, f"out of range: {-bound - 1} to {bound}")
         return out
 
     # ---- writes ------------------------------------------------------------------------------

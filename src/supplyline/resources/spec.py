@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,6 +63,12 @@ class Child:
         return list(self.model.model_fields)
 
 
+def constrained(model: type[BaseModel], name: str) -> Any:
+    """A field's type with its constraints (bounds, lengths, patterns, validators) attached."""
+    info = model.model_fields[name]
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
 @dataclass(frozen=True)
 class ResourceSpec:
     name: str  # URL segment and subject prefix: "sites"
@@ -102,14 +108,30 @@ class ResourceSpec:
         defs: dict[str, Any] = {}
         for name, info in self.fields.model_fields.items():
             if name not in self.immutable:
-                annotation: Any = info.annotation
-                defs[name] = (annotation | None, None)
+                # The field's own bounds and patterns stay in the schema (a client generated
+                # from the OpenAPI refuses what the server would); null is not a value, absence is.
+                defs[name] = (
+                    constrained(self.fields, name) | None,
+                    Field(None, description=info.description),
+                )
         return create_model(
             f"{self.title}Update",
             __config__=ConfigDict(extra="forbid"),
             __doc__=f"Fields of a {self.entity} to change; absent fields stay as they are.",
             **defs,
         )
+
+    def filter_value(self, name: str, raw: str) -> Any:
+        """A query-string filter as the field's type, checked against the field's constraints: a
+        value the field could never hold is refused, not sent to the database to overflow there."""
+        adapters = self._filter_adapters
+        if name not in adapters:
+            adapters[name] = TypeAdapter(constrained(self.fields, name))
+        return adapters[name].validate_strings(raw)
+
+    @cached_property
+    def _filter_adapters(self) -> dict[str, TypeAdapter[Any]]:
+        return {}
 
     @cached_property
     def read_model(self) -> type[BaseModel]:

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from supplyline.kernel.json import JsonObject
+
 Op = Literal[">", ">=", "<", "<="]
 Severity = Literal["critical", "major", "minor", "warning", "indeterminate"]
 MetricName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -135,7 +137,7 @@ ActionType = Literal["raise_alarm", "hold_lots", "create_work_order", "notify_we
 
 class Action(_Strict):
     type: ActionType
-    params: dict[str, Any] = Field(default_factory=dict, description="What the action needs (a webhook...)")
+    params: JsonObject = Field(default_factory=dict, description="What the action needs (a webhook...)")
 
 
 SCOPE_FIELDS = ("region_id", "site_id", "asset_type_id", "asset_id", "product_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -13,7 +13,7 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Conflict
-from supplyline.kernel.schema import BIGINT_MAX
+from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import list_dead_letters, replay_dead_letter
@@ -34,7 +34,7 @@ async def _slug(svc: Services, scope: Scope) -> str:
     description="Oldest first.",
 )
 async def list_(
-    after: int | None = Query(None, ge=0, le=BIGINT_MAX, description="Only dead letters with a greater id"),
+    after: int | None = Query(None, ge=0, le=INT_MAX, description="Only dead letters with a greater id"),
     page_: PageQuery = PAGE,
     scope: Scope = DEAD_LETTERS_READ,
     svc: Services = Depends(services),
@@ -56,8 +56,8 @@ async def list_(
     dependencies=[idempotency.IDEMPOTENT],
 )
 async def replay(
+    letter_id: Annotated[int, Path(ge=1, le=INT_MAX)],
     request: Request,
-    letter_id: int = Path(ge=1, le=BIGINT_MAX),
     scope: Scope = DEAD_LETTERS_WRITE,
     svc: Services = Depends(services),
 ) -> Response:

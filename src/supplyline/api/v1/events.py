@@ -13,7 +13,7 @@ from supplyline.api.deps import JSON, PLATFORM, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import NotFound
-from supplyline.kernel.schema import BIGINT_MAX
+from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.scope import Scope
 from supplyline.resources import redaction_for
 
@@ -56,7 +56,7 @@ class EventTypeInfo(BaseModel):
     summary="Read this tenant's events in log order (CloudEvents 1.0)",
 )
 async def list_events(
-    after: int = Query(0, ge=0, le=BIGINT_MAX, description="Only events after this log position"),
+    after: int = Query(0, ge=0, le=INT_MAX, description="Only events after this log position"),
     type: list[str] = Query([], description="Only these event types (repeatable)"),
     subject: str | None = Query(None, description="Only events about this subject"),
     correlation_id: str | None = Query(None),

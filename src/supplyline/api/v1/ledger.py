@@ -10,7 +10,7 @@ from supplyline import trace
 from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
-from supplyline.kernel.schema import BIGINT_MAX
+from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.scope import Scope
 
 router = APIRouter()
@@ -58,7 +58,7 @@ class VerifyOut(BaseModel):
     summary="This tenant's traceability checkpoints, in chain order",
 )
 async def list_checkpoints(
-    after: int = Query(0, ge=0, le=BIGINT_MAX, description="Only checkpoints after this seq"),
+    after: int = Query(0, ge=0, le=INT_MAX, description="Only checkpoints after this seq"),
     page_: PageQuery = PAGE,
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),

@@ -16,7 +16,6 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid
-from supplyline.kernel.schema import int_bound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
@@ -51,30 +50,25 @@ def _page_model(spec: ResourceSpec) -> type[BaseModel]:
     )
 
 
+# What a filter's schema takes from its field's: the type and every bound the server checks.
+FILTER_SCHEMA = ("type", "format", "enum", "anyOf", "minimum", "maximum", "minLength", "maxLength", "pattern")
+
+
 def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
     out = []
     properties = spec.fields.model_json_schema()["properties"]
     for name in spec.filters:
         schema = properties.get(name, {"type": "string"})
-        kept = {k: v for k, v in schema.items() if k in ("type", "format", "enum", "anyOf")}
-        if _is_integer(schema):  # what parse_filters refuses beyond what the type says
-            bound = int_bound(spec.table.c[name])
-            kept = {"type": "integer", "minimum": -bound - 1, "maximum": bound}
         out.append(
             {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "schema": kept,
+                "schema": {k: v for k, v in schema.items() if k in FILTER_SCHEMA},
                 "description": f"Only {spec.name} whose {name} equals this value.",
             }
         )
     return out
-
-
-def _is_integer(schema: dict[str, Any]) -> bool:
-    types = [schema.get("type"), *(s.get("type") for s in schema.get("anyOf", ()))]
-    return "integer" in types
 
 
 def resource_router(spec: ResourceSpec) -> APIRouter:

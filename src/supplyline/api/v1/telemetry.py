@@ -16,7 +16,6 @@ from supplyline.api.deps import JSON, requires, services
 from supplyline.api.middleware import correlation_id
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
-from supplyline.kernel.schema import BIGINT_MAX
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import (
@@ -31,6 +30,10 @@ from supplyline.telemetry import (
     read_series,
     revoke_credentials,
 )
+
+# A bucket of ten years is already one point per series: beyond it the arithmetic in
+# milliseconds would leave the 64-bit range of the database.
+BUCKET_MAX_S = 10 * 366 * 86_400
 
 router = APIRouter(tags=["telemetry"])
 TELEMETRY_READ = requires("telemetry")
@@ -160,9 +163,7 @@ async def query(
     metric: list[str] = Query(..., description="Canonical metric names (repeatable)"),
     from_: datetime | None = Query(None, alias="from"),
     to: datetime | None = Query(None),
-    bucket: int | None = Query(
-        None, ge=1, le=BIGINT_MAX // 1000, description="Bucket size in seconds: downsample"
-    ),
+    bucket: int | None = Query(None, ge=1, le=BUCKET_MAX_S, description="Bucket size in seconds: downsample"),
     agg: list[str] = Query(["min", "max", "avg", "last"], description="Aggregates per bucket"),
     limit: int = Query(10_000, ge=1, le=100_000, description="Raw points per series"),
     scope: Scope = TELEMETRY_READ,
