@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from starlette.responses import Response
 
 from supplyline import access, audit
@@ -39,8 +40,8 @@ class LoginIn(Strict):
 
 # Refused by access with reasons of its own ("is not an e-mail address"): documented here, so
 # that a generated client refuses them too, and checked there, so that the reasons stay.
-EMAIL = {"pattern": access.EMAIL_RE.pattern}
-PASSWORD = {"minLength": access.MIN_PASSWORD}
+EMAIL: JsonDict = {"pattern": access.EMAIL_RE.pattern}
+PASSWORD: JsonDict = {"minLength": access.MIN_PASSWORD}
 
 
 class UserIn(Strict):
