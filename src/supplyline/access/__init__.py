@@ -18,6 +18,8 @@ from supplyline.access.grants import (
 )
 from supplyline.access.idempotency import IdempotentAnswer, claim_key, recorded_answer, settle_key
 from supplyline.access.people import (
+    EMAIL_RE,
+    MIN_PASSWORD,
     Session,
     create_user,
     get_user,
@@ -57,10 +59,12 @@ from supplyline.access.visibility import VISIBILITY, events_condition, telemetry
 
 __all__ = [
     "BUILT_IN",
+    "EMAIL_RE",
     "EVENT_TYPES",
     "MAX_BURST",
     "MAX_DEVICES",
     "MAX_RATE",
+    "MIN_PASSWORD",
     "MIN_RATE",
     "UNLIMITED",
     "VISIBILITY",

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from supplyline import __version__
-from supplyline.api import health, pagination, problems, scopes, trail
+from supplyline.api import health, openapi, pagination, problems, scopes, trail
 from supplyline.api.middleware import BodyLimit, Correlation, DirectRoutes, HttpMetrics, Metrics
 from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import (
@@ -99,7 +99,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(governance.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
-    _document_settings(app, svc)
+    _document(app, svc)
 
     # Outermost first: correlation id, metrics, the body limit, then device ingestion's direct route.
     metrics = HttpMetrics(app.state.metrics)
@@ -112,16 +112,17 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     return app
 
 
-def _document_settings(app: FastAPI, svc: Services) -> None:
-    """The OpenAPI document states the limits this server was configured with (page sizes)."""
+def _document(app: FastAPI, svc: Services) -> None:
+    """The OpenAPI document states what FastAPI cannot see: the limits this server was
+    configured with (page sizes) and the problem+json errors each operation answers."""
     generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
+    def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = pagination.document(generate(), svc.settings)
+            app.openapi_schema = openapi.document(pagination.document(generate(), svc.settings))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = document  # type: ignore[method-assign]
 
 
 async def _start_bridge(svc: Services) -> Bridge:

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from supplyline.access import Throttle
 from supplyline.api.deps import JSON, services
@@ -40,7 +40,27 @@ async def healthz() -> Response:
     return JSON({"status": "ok"})
 
 
-@router.get("/readyz", summary="The database answers and its schema is current")
+READY = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "not ready"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+@router.get(
+    "/readyz",
+    summary="The database answers and its schema is current",
+    responses={
+        200: {"content": {"application/json": {"schema": READY}}},
+        503: {
+            "description": "Not ready: each check says why",
+            "content": {"application/json": {"schema": READY}},
+        },
+    },
+)
 async def readyz(svc: Services = Depends(services)) -> Response:
     checks: dict[str, str] = {}
     try:
@@ -62,7 +82,12 @@ async def readyz(svc: Services = Depends(services)) -> Response:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "The Prometheus text exposition format", "content": {"text/plain": {}}}},
+)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
@@ -33,6 +33,26 @@ from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 
 Action = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+
+
+async def idempotency_key(
+    request: Request,
+    key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Any unique string: a retry with the same key and body returns the first answer",
+    ),
+) -> str | None:
+    """The route's Idempotency-Key, checked and documented like any other parameter; ``write``
+    refuses to run for a route that does not declare it (the OpenAPI would not say it)."""
+    request.state.idempotency_key = key
+    return key
+
+
+IDEMPOTENT = Depends(idempotency_key)
+_UNDECLARED = object()
 
 
 class KeyReused(Invalid):
@@ -56,9 +76,10 @@ async def write(
 
     ``audit_action`` and ``audit_object`` name the audit entry where the route's path does not
     (see ``api.trail``): ``alarms.comment`` rather than ``alarms.comments``."""
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise Invalid("Idempotency-Key", "must be 1 to 255 characters")
+    key = getattr(request.state, "idempotency_key", _UNDECLARED)
+    if key is _UNDECLARED:
+        raise RuntimeError(f"{request.method} {request.url.path}: the route does not declare IDEMPOTENT")
+    assert key is None or isinstance(key, str)
     principal = str(scope.principal_id) if scope.principal_id else scope.principal_name
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from supplyline.api import openapi
 from supplyline.api.deps import current_scope
 
 # Routes that take no tenant caller: what authenticates them instead.
@@ -46,8 +47,9 @@ def scope_of(route: APIRoute) -> str | None:
 
 
 def annotate(router: APIRouter) -> APIRouter:
-    """Write each route's scope into its OpenAPI operation before the router is included;
-    refuse a route without one (the app does not start)."""
+    """Write each route's scope (and the errors that follow from its dependencies, see
+    ``api.openapi``) into its OpenAPI operation before the router is included; refuse a route
+    without a scope (the app does not start)."""
     missing = []
     for route in router.routes:
         if not isinstance(route, APIRoute):
@@ -58,6 +60,7 @@ def annotate(router: APIRouter) -> APIRouter:
                 missing.append(f"{method} {route.path}")
                 continue
             route.openapi_extra = {**(route.openapi_extra or {}), "x-supplyline-scope": declared}
+        openapi.mark(route)
     if missing:
         raise RuntimeError(f"routes without a scope rule: {', '.join(sorted(missing))}")
     return router

@@ -40,7 +40,10 @@ def _owner(scope: Scope) -> dict[str, uuid.UUID | None]:
 async def subscribe(uow: UnitOfWork, scope: Scope, cmd: Subscribe, known_types: set[str]) -> dict[str, Any]:
     scope.require("webhooks", Action.WRITE)
     tenant = scope.require_tenant()
-    parsed = urlparse(cmd.url)
+    try:
+        parsed = urlparse(cmd.url)
+    except ValueError:  # "http://[": an IPv6 host without its closing bracket
+        raise Invalid("url", "an http(s) URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise Invalid("url", "an http(s) URL")
     for i, t in enumerate(cmd.event_types):

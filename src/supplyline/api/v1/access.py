@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from starlette.responses import Response
 
 from supplyline import access, audit
@@ -37,10 +38,16 @@ class LoginIn(Strict):
     password: str
 
 
+# Refused by access with reasons of its own ("is not an e-mail address"): documented here, so
+# that a generated client refuses them too, and checked there, so that the reasons stay.
+EMAIL: JsonDict = {"pattern": access.EMAIL_RE.pattern}
+PASSWORD: JsonDict = {"minLength": access.MIN_PASSWORD}
+
+
 class UserIn(Strict):
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, json_schema_extra=EMAIL)
     name: str = Field(default="", max_length=200)
-    password: str = Field(min_length=1, max_length=1000)
+    password: str = Field(min_length=1, max_length=1000, json_schema_extra=PASSWORD)
     organization_id: uuid.UUID | None = Field(
         default=None, description="A partner organisation the person belongs to (none: the tenant's staff)"
     )
@@ -48,14 +55,16 @@ class UserIn(Strict):
 
 class UserPatch(Strict):
     name: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(default=None, max_length=1000)
+    password: str | None = Field(default=None, max_length=1000, json_schema_extra=PASSWORD)
     disabled: bool | None = None
 
 
 class RoleIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
-    permissions: list[str] = Field(min_length=1, max_length=500, description="'resource:action' entries")
+    permissions: list[Annotated[str, Field(json_schema_extra={"pattern": "^[^:]+:[^:]+$"})]] = Field(
+        min_length=1, max_length=500, description="'resource:action' entries"
+    )
 
 
 class AssignmentIn(Strict):
@@ -84,7 +93,11 @@ def _resources(svc: Services) -> list[str]:
     return [spec.name for spec in svc.resources.catalog]
 
 
-@router.post("/auth/login", summary="Log in with e-mail and password; answers a session token")
+@router.post(
+    "/auth/login",
+    summary="Log in with e-mail and password; answers a session token",
+    responses={401: {"description": "No such tenant, user or password, or a disabled user"}},
+)
 async def login(request: Request, body: LoginIn, svc: Services = Depends(services)) -> Response:
     ttl = timedelta(hours=svc.settings.session_ttl_hours)
     try:
@@ -109,7 +122,12 @@ async def login(request: Request, body: LoginIn, svc: Services = Depends(service
     return JSON({"token": session.token, "expires_at": session.expires_at.isoformat(), "user": session.user})
 
 
-@router.post("/auth/logout", summary="End this session now", status_code=204)
+@router.post(
+    "/auth/logout",
+    summary="End this session now",
+    status_code=204,
+    responses={422: {"description": "The credential is not a session token (an API key)"}},
+)
 async def logout(
     request: Request, scope: Scope = Depends(current_scope), svc: Services = Depends(services)
 ) -> Response:
@@ -147,7 +165,12 @@ async def me(scope: Scope = Depends(current_scope)) -> Response:
     )
 
 
-@router.post("/users", status_code=201, summary="Create a user (staff, or of a partner organisation)")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user (staff, or of a partner organisation)",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def create_user(
     request: Request, body: UserIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -173,7 +196,11 @@ async def get_user(
         return JSON(await access.get_user(conn, scope, user_id))
 
 
-@router.patch("/users/{user_id}", summary="Rename, set a password, disable or enable a user")
+@router.patch(
+    "/users/{user_id}",
+    summary="Rename, set a password, disable or enable a user",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def update_user(
     request: Request,
     user_id: uuid.UUID,
@@ -189,7 +216,11 @@ async def update_user(
     return await idempotency.write(request, svc, scope, action, status_code=200)
 
 
-@router.post("/users/{user_id}/revoke-sessions", summary="End every session of a user now")
+@router.post(
+    "/users/{user_id}/revoke-sessions",
+    summary="End every session of a user now",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def revoke_sessions(
     request: Request,
     user_id: uuid.UUID,
@@ -210,7 +241,11 @@ async def list_roles(scope: Scope = ACCESS_READ, svc: Services = Depends(service
         return JSON({"items": await access.list_roles(conn, scope)})
 
 
-@router.put("/roles/{code}", summary="Define a custom role, or change its permissions")
+@router.put(
+    "/roles/{code}",
+    summary="Define a custom role, or change its permissions",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def define_role(
     request: Request, code: str, body: RoleIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -222,7 +257,12 @@ async def define_role(
     return await idempotency.write(request, svc, scope, action, status_code=200)
 
 
-@router.post("/role-assignments", status_code=201, summary="Grant a role to a user or API key, over a reach")
+@router.post(
+    "/role-assignments",
+    status_code=201,
+    summary="Grant a role to a user or API key, over a reach",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def assign_role(
     request: Request, body: AssignmentIn, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -244,7 +284,11 @@ async def list_assignments(
         return JSON({"items": await access.list_assignments(conn, scope, user_id, api_key_id)})
 
 
-@router.post("/role-assignments/{assignment_id}/revoke", summary="Revoke a grant now")
+@router.post(
+    "/role-assignments/{assignment_id}/revoke",
+    summary="Revoke a grant now",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def revoke_assignment(
     request: Request, assignment_id: uuid.UUID, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)
 ) -> Response:

@@ -53,6 +53,7 @@ async def list_(
         "On success `replayed_at` is set and its readings are stored; otherwise it stays with the "
         "new `reason`. A dead letter is replayed at most once (409 after that)."
     ),
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def replay(
     letter_id: Annotated[int, Path(ge=1, le=INT_MAX)],

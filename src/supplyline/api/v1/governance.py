@@ -113,6 +113,7 @@ async def get_retention(scope: Scope = GOVERNANCE_READ, svc: Services = Depends(
     "an audit entry (retention.purge) for what it deleted. An audit entry or a checkpointed event "
     "is kept while its ledger checkpoint is: in effect, for the longer of its class's retention "
     "and traceability's.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def put_retention(
     request: Request, body: RetentionIn, scope: Scope = GOVERNANCE_WRITE, svc: Services = Depends(services)
@@ -150,6 +151,7 @@ async def get_holds(
     tags=["governance"],
     summary="Place a legal hold: nothing of its class is purged until it is released",
     description="A hold on audit entries or events holds the ledger's checkpoints too.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def post_hold(
     request: Request, body: HoldIn, scope: Scope = GOVERNANCE_WRITE, svc: Services = Depends(services)
@@ -165,6 +167,7 @@ async def post_hold(
     response_model=HoldOut,
     tags=["governance"],
     summary="Release a legal hold: purging resumes at the next run, unless another hold covers it",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def release_hold(
     request: Request,

@@ -38,6 +38,7 @@ EXAMPLE = {
     'e.g. `"site": "DC-LYON"`; the `site_id` form with a UUID also works. All rows are '
     "created in one transaction, or none: a 422 lists every refused row and field.",
     responses={201: {"description": "Rows created per section"}, 422: {"description": "Refused rows"}},
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def import_(
     request: Request,

@@ -87,7 +87,12 @@ async def _alarm_write(
     return await idempotency.write(request, svc, scope, action, status_code=200)
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", tags=["alarms"], summary="Take the alarm on (stops its SLA)")
+@router.post(
+    "/alarms/{alarm_id}/acknowledge",
+    tags=["alarms"],
+    summary="Take the alarm on (stops its SLA)",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def acknowledge(
     alarm_id: uuid.UUID, request: Request, scope: Scope = ALARMS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -96,7 +101,12 @@ async def acknowledge(
     )
 
 
-@router.post("/alarms/{alarm_id}/assign", tags=["alarms"], summary="Assign (or unassign) the alarm")
+@router.post(
+    "/alarms/{alarm_id}/assign",
+    tags=["alarms"],
+    summary="Assign (or unassign) the alarm",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def assign(
     alarm_id: uuid.UUID,
     body: alarms.AssignIn,
@@ -109,7 +119,12 @@ async def assign(
     )
 
 
-@router.post("/alarms/{alarm_id}/comments", tags=["alarms"], summary="Comment on the alarm")
+@router.post(
+    "/alarms/{alarm_id}/comments",
+    tags=["alarms"],
+    summary="Comment on the alarm",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def comment(
     alarm_id: uuid.UUID,
     body: alarms.CommentIn,
@@ -126,7 +141,12 @@ async def comment(
     return await idempotency.write(request, svc, scope, action, audit_action="alarms.comment")
 
 
-@router.post("/alarms/{alarm_id}/clear", tags=["alarms"], summary="Clear the alarm by hand")
+@router.post(
+    "/alarms/{alarm_id}/clear",
+    tags=["alarms"],
+    summary="Clear the alarm by hand",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def clear(
     alarm_id: uuid.UUID,
     request: Request,
@@ -162,6 +182,7 @@ async def list_holds(
     summary="Release a held lot (approval: admin role)",
     description="The approver's decision after inspection; the lot returns to its earlier status "
     "and to sellable stock. Needs a key with the admin role: an operator cannot approve.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def release(
     hold_id: uuid.UUID,

@@ -106,6 +106,7 @@ async def tenant_quotas(
     tags=["tenants"],
     summary="Set a tenant's quotas, in place of the defaults (platform admin)",
     description="Past a limit the API answers 429 with Retry-After; an MQTT message is dead-lettered.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def set_tenant_quotas(
     request: Request,
@@ -126,6 +127,7 @@ async def set_tenant_quotas(
     response_model=TenantQuotaOut,
     tags=["tenants"],
     summary="Remove a tenant's own quotas: the defaults apply again (platform admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def clear_tenant_quotas(
     request: Request, tenant_id: uuid.UUID, scope: Scope = PLATFORM, svc: Services = Depends(services)
@@ -155,6 +157,7 @@ async def key_quotas(
     response_model=KeyQuotaOut,
     tags=["api-keys"],
     summary="Limit one API key's requests, within the tenant's (admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def set_key_quotas(
     request: Request,

@@ -7,7 +7,7 @@ annotations of functions built at run time.
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, create_model
 from starlette.responses import Response
 
@@ -21,14 +21,19 @@ from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
 
 CONTROL_PARAMS = {"limit", "cursor", "include_archived"}
+IfMatch = Header(
+    None,
+    alias="If-Match",
+    max_length=100,
+    description='The ETag you read ("3"): the change is refused (412) if the record has moved on since',
+)
 
 
 def _etag(rec: dict[str, Any]) -> dict[str, str]:
     return {"ETag": f'"{rec["version"]}"'}
 
 
-def _if_match(request: Request) -> int | None:
-    value = request.headers.get("if-match")
+def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":  # "*": any current version (RFC 9110)
         return None
     try:
@@ -83,6 +88,7 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         response_model=Read,
         summary=f"Create {a_thing}",
         responses={409: {"description": "A natural key is taken"}},
+        dependencies=[idempotency.IDEMPOTENT],
     )
     async def create(
         request: Request,
@@ -138,15 +144,17 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         description="JSON merge patch (RFC 7396): fields sent change, absent fields stay, objects "
         "such as attributes merge key by key (null removes a key); lists are replaced whole. "
         "Send If-Match with the ETag you read to refuse lost updates (412).",
+        dependencies=[idempotency.IDEMPOTENT],
     )
     async def patch(
         request: Request,
         payload: Update,  # type: ignore[valid-type]
         id: uuid.UUID = IdPath,
+        if_match: str | None = IfMatch,
         scope: Scope = WRITE,
         svc: Services = Depends(services),
     ) -> Response:
-        if_version = _if_match(request)
+        if_version = _if_match(if_match)
 
         async def action(uow: UnitOfWork) -> dict[str, Any]:
             return await svc.resources.update(uow, scope, name, id, payload, if_version=if_version)
@@ -158,6 +166,7 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
         response_model=Read,
         summary=f"Archive {a_thing}",
         description="Archived records leave lists (unless include_archived) but stay readable.",
+        dependencies=[idempotency.IDEMPOTENT],
     )
     async def archive(
         request: Request,

@@ -51,6 +51,12 @@ FOREVER = (0, 2**62)
         "body with its secret: `X-Signature: sha256=<hex HMAC-SHA256>`. The body is one reading, a "
         'list, or `{"readings": [...]}`. A 200 answer means the accepted readings are committed.'
     ),
+    responses={
+        401: {"description": "No device token, or one that is unknown or revoked"},
+        403: {"description": "The signature does not match the body"},
+        413: {"description": "Larger than SUPPLYLINE_MAX_BODY_BYTES, or too many readings"},
+        429: {"description": "Over the tenant's readings per second"},
+    },
 )
 async def ingest(
     request: Request,
@@ -232,7 +238,11 @@ async def latest_values(
     return JSON({"items": sorted(items, key=lambda i: i["device"] or "")})
 
 
-@router.get("/telemetry/context", summary="What a device's reading at an instant belongs to")
+@router.get(
+    "/telemetry/context",
+    summary="What a device's reading at an instant belongs to",
+    responses={404: {"description": "No such device in this tenant"}},
+)
 async def context(
     device: str = Query(..., description="Device id or code"),
     at: datetime = Query(..., description="The reading's time"),
@@ -297,6 +307,7 @@ async def status(id: uuid.UUID, scope: Scope = TELEMETRY_READ, svc: Services = D
     description="Earlier credentials keep working for SUPPLYLINE_CREDENTIAL_OVERLAP_HOURS, then stop. "
     "The token and secret are shown once; a replay (Idempotency-Key) answers them as null: "
     "secrets are not stored.",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def issue(
     request: Request, id: uuid.UUID, scope: Scope = DEVICES_WRITE, svc: Services = Depends(services)
@@ -346,7 +357,11 @@ async def credentials(
     )
 
 
-@router.post("/devices/{id}/credentials/revoke", summary="Revoke every credential of a device, now")
+@router.post(
+    "/devices/{id}/credentials/revoke",
+    summary="Revoke every credential of a device, now",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def revoke(
     request: Request, id: uuid.UUID, scope: Scope = DEVICES_WRITE, svc: Services = Depends(services)
 ) -> Response:

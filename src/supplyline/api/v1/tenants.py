@@ -92,6 +92,7 @@ def _without_token(body: dict[str, Any]) -> dict[str, Any]:
     response_model=TenantCreated,
     tags=["tenants"],
     summary="Create a tenant and its first admin API key (platform admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def create_tenant(
     request: Request,
@@ -131,6 +132,7 @@ async def list_tenants(scope: Scope = PLATFORM, svc: Services = Depends(services
     response_model=IssuedKey,
     tags=["api-keys"],
     summary="Issue an API key in this tenant (admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def create_api_key(
     request: Request,
@@ -164,6 +166,7 @@ async def list_api_keys(scope: Scope = ACCESS_READ, svc: Services = Depends(serv
     response_model=ApiKey,
     tags=["api-keys"],
     summary="Revoke an API key now (admin)",
+    dependencies=[idempotency.IDEMPOTENT],
 )
 async def revoke_api_key(
     request: Request, key_id: uuid.UUID, scope: Scope = ACCESS_WRITE, svc: Services = Depends(services)

@@ -22,13 +22,23 @@ WEBHOOKS_READ, WEBHOOKS_WRITE = requires("webhooks"), requires("webhooks", Actio
 
 class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=2000, description="Where to POST each event (CloudEvents JSON)")
+    url: str = Field(
+        max_length=2000,
+        description="Where to POST each event (CloudEvents JSON)",
+        # As sharing checks it (any case of the scheme, a host): documented for clients.
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"},
+    )
     event_types: list[str] = Field(
         default_factory=list, max_length=200, description="Wire types to send; none: every type you may see"
     )
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to the events your grants reach")
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe a URL to the events your grants reach",
+    dependencies=[idempotency.IDEMPOTENT],
+)
 async def subscribe(
     request: Request, body: SubscribeIn, scope: Scope = WEBHOOKS_WRITE, svc: Services = Depends(services)
 ) -> Response:
@@ -46,7 +56,9 @@ async def list_subscriptions(scope: Scope = WEBHOOKS_READ, svc: Services = Depen
         return JSON({"items": await sharing.list_subscriptions(conn, scope)})
 
 
-@router.post("/{subscription_id}/archive", summary="End a subscription")
+@router.post(
+    "/{subscription_id}/archive", summary="End a subscription", dependencies=[idempotency.IDEMPOTENT]
+)
 async def archive(
     request: Request,
     subscription_id: uuid.UUID,
