@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event
 
 from supplyline.bootstrap import Services
-from supplyline.rules import RuleEvaluator
 from tests.conftest import TenantCtx
 from tests.factories import post
+from tests.rules import support
 from tests.telemetry.fleet import Device, fleet, now_ms, send
 
 MIN = 60_000
@@ -28,7 +28,7 @@ ACTIONS = [
 
 @pytest.fixture
 async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) -> dict[str, Any]:
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
+    services.telemetry.writer.evaluators[:] = [support.evaluator(services)]
     w = await fleet(client, tenant)
     h = tenant.headers
     w["position"] = await post(

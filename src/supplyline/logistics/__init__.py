@@ -7,6 +7,7 @@ from supplyline.logistics.events import (
     SHIPMENT_CONDITION_BREACHED,
     SHIPMENT_TEMPERATURE_EXCEEDED,
 )
+from supplyline.logistics.excursions import RecordExcursion, record_excursion
 from supplyline.logistics.holds import (
     HoldLot,
     hold_lot,
@@ -36,12 +37,14 @@ __all__ = [
     "VISIBILITY",
     "Carried",
     "HoldLot",
+    "RecordExcursion",
     "TrackerWindow",
     "TripWindow",
     "carried_by",
     "hold_lot",
     "list_holds",
     "lot_details",
+    "record_excursion",
     "release_hold",
     "shipment_context",
     "shipment_numbers",
