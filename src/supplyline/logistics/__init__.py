@@ -6,8 +6,9 @@ from supplyline.logistics.events import (
     LOT_RELEASED,
     SHIPMENT_CONDITION_BREACHED,
     SHIPMENT_TEMPERATURE_EXCEEDED,
+    ShipmentExcursion,
 )
-from supplyline.logistics.excursions import RecordExcursion, record_excursion
+from supplyline.logistics.excursions import record_excursion
 from supplyline.logistics.holds import (
     HoldLot,
     hold_lot,
@@ -37,7 +38,7 @@ __all__ = [
     "VISIBILITY",
     "Carried",
     "HoldLot",
-    "RecordExcursion",
+    "ShipmentExcursion",
     "TrackerWindow",
     "TripWindow",
     "carried_by",

@@ -158,7 +158,7 @@ class RuleActions:
         lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
         raised = Raised(work, book, event, tenant, rule, place, carried, lot_ids, outcome)
         for shipment_id, lots in carried:
-            logistics.record_excursion(work, tenant, _excursion(event, shipment_id, numbers, lots))
+            logistics.record_excursion(work, tenant, _excursion(event, shipment_id, numbers, lots), "rules")
         listed = [] if rule is None else list(rule["actions"])
         records = list({a["type"]: a for a in listed if ACTIONS[a["type"]].record}.values())
         if data["late"] and not records:
@@ -248,9 +248,9 @@ async def _context(
 
 def _excursion(
     event: StoredEvent, shipment_id: uuid.UUID, numbers: Mapping[uuid.UUID, str], lots: list[uuid.UUID]
-) -> logistics.RecordExcursion:
+) -> logistics.ShipmentExcursion:
     d = event.data
-    return logistics.RecordExcursion(
+    return logistics.ShipmentExcursion(
         shipment_id=shipment_id,
         shipment_number=numbers.get(shipment_id, ""),
         rule_id=uuid.UUID(d["rule_id"]),
@@ -263,7 +263,6 @@ def _excursion(
         at=d["at"],
         late=d["late"],
         lot_ids=lots,
-        recorded_by="rules",
     )
 
 
