@@ -3,7 +3,7 @@ a test sets."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from supplyline.bootstrap import Services
 from supplyline.kernel.clock import Clock, utcnow
@@ -23,6 +23,3 @@ class SetClock:
 
     def __call__(self) -> datetime:
         return self.at if self.at is not None else utcnow()
-
-    def advance(self, by: timedelta) -> None:
-        self.at = self() + by

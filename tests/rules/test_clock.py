@@ -51,3 +51,18 @@ async def test_a_set_clock_decides_what_is_live_and_stamps_what_is_written(
     assert (await send(client, tracker, body)).status_code == 200
     changes = [(x[0], x[2]) for x in await transitions(client, tenant, rule)]
     assert changes == [("raised", False), ("cleared", True), ("raised", True)]
+
+
+async def test_a_dry_run_without_an_end_ends_at_the_services_clock(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services
+) -> None:
+    await fleet(client, tenant)
+    services.clock = support.SetClock(datetime(2024, 6, 1, tzinfo=UTC))
+    rule = {"code": "max", "name": "Max", "condition": above(8)}
+    body = {"rule": rule, "from": "2024-06-01T00:00:00Z"}
+    r = await client.post("/v1/rules/dry-run", json=body, headers=tenant.headers)
+    assert r.status_code == 422, r.text  # "to" (the clock's now) is not after "from"
+    assert [e["field"] for e in r.json()["errors"]] == ["to"]
+    body = {"rule": rule, "from": "2024-05-31T00:00:00Z"}
+    r = await client.post("/v1/rules/dry-run", json=body, headers=tenant.headers)
+    assert r.status_code == 200, r.text
