@@ -27,6 +27,7 @@ from supplyline import (
 )
 from supplyline.db import UnitOfWorkFactoryImpl, create_engine, normalize_url
 from supplyline.eventlog import Consumer, ConsumerRunner, EventLog, EventTypeRegistry
+from supplyline.kernel.clock import Clock, utcnow
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceCatalog, ResourceService, ResourceSpec, VisibilityRules
 from supplyline.settings import Settings
@@ -36,6 +37,7 @@ from supplyline.telemetry import with_profile_mapping_check
 @dataclass
 class Services:
     settings: Settings
+    clock: Clock  # the one "now" of the rules (evaluation, actions, dry runs)
     engine: AsyncEngine
     read_engine: AsyncEngine
     dialect: str
@@ -182,6 +184,7 @@ def build_services(
     engine: AsyncEngine | None = None,
     read_engine: AsyncEngine | None = None,
     extra_consumers: list[Consumer] | None = None,
+    clock: Clock = utcnow,
 ) -> Services:
     url = settings.resolved_database_url
     dialect = normalize_url(url).dialect
@@ -204,6 +207,9 @@ def build_services(
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)
+    directory = telemetry.DeviceDirectory(read_engine)
+    # Rules see every committed batch of readings, in its transaction.
+    rule_evaluator = rules.RuleEvaluator(directory, clock)
     tele = telemetry.build_telemetry(
         engine,
         read_engine,
@@ -219,18 +225,21 @@ def build_services(
         admit_readings=throttle.admit_readings,
         retention_rules=governance.telemetry_rules,
         tenant_by_slug=access.tenant_id_of_slug,
+        directory=directory,
+        evaluators=[rule_evaluator],
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
     consumers: list[Consumer] = [
         eventlog.EntityIndexProjection(),
-        rules.RuleActions(events),
+        rules.RuleActions(events, clock),
         trace.CheckpointRecorder(CHECKPOINTED, key),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
     ]
-    services = Services(
+    return Services(
         settings=settings,
+        clock=clock,
         engine=engine,
         read_engine=read_engine,
         dialect=dialect,
@@ -243,11 +252,8 @@ def build_services(
         consumers=ConsumerRunner(engine, events, consumers, read_engine=read_engine),
         telemetry=tele,
         deliverer=integrations.Deliverer(engine, read_engine),
-        rule_evaluator=rules.RuleEvaluator(tele.directory),
+        rule_evaluator=rule_evaluator,
         throttle=throttle,
         purger=governance.Purger(uow, read_engine, key, [c.name for c in consumers]),
         ledger_key=key,
     )
-    # Rules see every committed batch of readings, in its transaction.
-    services.telemetry.writer.evaluators.append(services.rule_evaluator)
-    return services

@@ -10,10 +10,13 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+from supplyline import integrations, logistics
 from supplyline.bootstrap import Services
-from supplyline.rules import RuleEvaluator
+from supplyline.kernel.events import NewEvent
+from supplyline.kernel.uow import UnitOfWork
 from tests.conftest import TenantCtx
 from tests.factories import post
+from tests.rules import support
 from tests.telemetry.fleet import Device, fleet, now_ms, send
 
 MIN = 60_000
@@ -28,7 +31,7 @@ ACTIONS = [
 
 @pytest.fixture
 async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) -> dict[str, Any]:
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
+    services.telemetry.writer.evaluators[:] = [support.evaluator(services)]
     w = await fleet(client, tenant)
     h = tenant.headers
     w["position"] = await post(
@@ -279,3 +282,65 @@ async def test_a_flapping_sensors_alarms_are_written_a_batch_at_a_time_and_match
     await services.consumers.replay("rules.actions")
     again = [a for a in (await get(client, tenant, "/v1/alarms", limit=100))["items"] if a["type"] == "humid"]
     assert len(again) == 11
+
+
+class _Recording:
+    """A unit of work that notes the ids of the events published through it."""
+
+    def __init__(self, uow: UnitOfWork, ids: set[str]) -> None:
+        self._uow, self._ids = uow, ids
+        self.correlation_id, self.previous = uow.correlation_id, uow.previous
+
+    @property
+    def conn(self) -> Any:
+        return self._uow.conn
+
+    def publish(self, ev: NewEvent) -> None:
+        self._ids.add(str(ev.id))
+        self._uow.publish(ev)
+
+
+async def test_the_exception_holds_and_webhook_events_are_published_by_their_owners(
+    client: httpx.AsyncClient,
+    tenant: TenantCtx,
+    services: Services,
+    w: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rules ask logistics for the shipment's exception and the holds, and integrations for the
+    webhook: each event of theirs on the log was published by their package's function."""
+    by_logistics: set[str] = set()
+    by_integrations: set[str] = set()
+    record_excursion, hold_lot = logistics.record_excursion, logistics.hold_lot
+    queue_webhook = integrations.queue_webhook
+
+    def recorded(uow: UnitOfWork, *args: Any, **kw: Any) -> Any:
+        return record_excursion(_Recording(uow, by_logistics), *args, **kw)  # type: ignore[arg-type]
+
+    async def held(uow: UnitOfWork, *args: Any, **kw: Any) -> Any:
+        return await hold_lot(_Recording(uow, by_logistics), *args, **kw)  # type: ignore[arg-type]
+
+    async def queued(uow: UnitOfWork, *args: Any, **kw: Any) -> Any:
+        return await queue_webhook(_Recording(uow, by_integrations), *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logistics, "record_excursion", recorded)
+    monkeypatch.setattr(logistics, "hold_lot", held)
+    monkeypatch.setattr(integrations, "queue_webhook", queued)
+    tracker: Device = w["devices"]["tracker"]
+    assert (await send(client, tracker, reading(1, now_ms() - MIN, 9.4))).status_code == 200
+    await settle(services)
+
+    def ids(type_: str) -> set[str]:
+        return {e["id"] for e in log["items"] if e["type"] == type_}
+
+    owned = ["shipment.temperature_exceeded", "lot.held", "notification.queued"]
+    log = await get(client, tenant, "/v1/events", type=[f"supplyline.{t}.v1" for t in owned])
+    exceeded = ids("supplyline.shipment.temperature_exceeded.v1")
+    held_ids = ids("supplyline.lot.held.v1")
+    queued_ids = ids("supplyline.notification.queued.v1")
+    assert len(exceeded) == 1 and len(held_ids) == 1 and len(queued_ids) == 1
+    assert exceeded | held_ids == by_logistics
+    assert queued_ids == by_integrations
+    (note,) = [e for e in log["items"] if e["id"] in queued_ids]
+    # Filed under what caused it, as before: the rule's subject and source.
+    assert (note["subject"], note["source"]) == (f"rules/{w['rule']['id']}", "/supplyline/rules")

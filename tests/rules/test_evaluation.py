@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from supplyline.bootstrap import Services
-from supplyline.rules import RuleEvaluator
 from tests.conftest import TenantCtx
+from tests.rules import support
 from tests.telemetry.fleet import Device, fleet, now_ms, send
 
 MIN = 60_000
@@ -19,7 +19,7 @@ MIN = 60_000
 @pytest.fixture
 async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) -> dict[str, Any]:
     # Rules are read again every batch here (in service, within ttl seconds of a change).
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
+    services.telemetry.writer.evaluators[:] = [support.evaluator(services)]
     return await fleet(client, tenant)
 
 
@@ -87,7 +87,7 @@ async def test_a_duration_resumes_after_a_restart(
     assert (await send(client, tracker, reading(1, t, 9.0))).status_code == 200
     assert (await send(client, tracker, reading(2, t + 5 * MIN, 9.5))).status_code == 200
     # A restart: a new evaluator knows only what the database kept.
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
+    services.telemetry.writer.evaluators[:] = [support.evaluator(services)]
     assert await transitions(client, tenant, rule) == []
     assert (await send(client, tracker, reading(3, t + 9 * MIN, 9.2))).status_code == 200
     assert await transitions(client, tenant, rule) == []

@@ -4,15 +4,16 @@ rule API around them: dry-run over stored history, change history."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from supplyline.bootstrap import Services
-from supplyline.rules import RuleEvaluator
 from tests.conftest import TenantCtx
 from tests.factories import post
+from tests.rules import support
 from tests.rules.test_evaluation import add_rule, transitions
 from tests.telemetry.fleet import Device, fleet, now_ms, send
 
@@ -21,8 +22,15 @@ INSIDE, OUTSIDE = (45.7601, 4.8401), (45.95, 5.30)
 
 
 @pytest.fixture
-async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) -> dict[str, Any]:
-    evaluator = RuleEvaluator(services.telemetry.directory, ttl=0)
+def clock() -> support.SetClock:
+    return support.SetClock()
+
+
+@pytest.fixture
+async def w(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, clock: support.SetClock
+) -> dict[str, Any]:
+    evaluator = support.evaluator(services, clock)
     services.telemetry.writer.evaluators[:] = [evaluator]
     services.rule_evaluator = evaluator
     w = await fleet(client, tenant)
@@ -36,6 +44,10 @@ async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) ->
     )
     assert r.status_code == 200, r.text
     return w
+
+
+def at_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def at(seq: int, ts: int, **metrics: float) -> dict[str, Any]:
@@ -59,7 +71,11 @@ async def test_a_geofence_on_a_site_raises_on_leaving_and_clears_on_return(
 
 
 async def test_a_silent_tracker_is_raised_by_the_sweep_and_cleared_by_its_next_reading(
-    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, w: dict[str, Any]
+    client: httpx.AsyncClient,
+    tenant: TenantCtx,
+    services: Services,
+    w: dict[str, Any],
+    clock: support.SetClock,
 ) -> None:
     tracker: Device = w["devices"]["tracker"]
     rule = await add_rule(
@@ -68,12 +84,14 @@ async def test_a_silent_tracker_is_raised_by_the_sweep_and_cleared_by_its_next_r
     t = now_ms() - MIN
     assert (await send(client, tracker, at(1, t, temperature_c=5.0))).status_code == 200
     async with services.uow() as uow:
-        assert await services.rule_evaluator.sweep(uow, now_ms=t + MIN) == 0  # not yet
-        assert await services.rule_evaluator.sweep(uow, now_ms=t + 3 * MIN) == 1
+        clock.at = at_ms(t + MIN)
+        assert await services.rule_evaluator.sweep(uow) == 0  # not yet
+        clock.at = at_ms(t + 3 * MIN)
+        assert await services.rule_evaluator.sweep(uow) == 1
         await uow.commit()
     assert [x[0] for x in await transitions(client, tenant, rule)] == ["raised"]
     # A restart keeps the silence raised (its state was stored), and a reading clears it.
-    services.telemetry.writer.evaluators[:] = [RuleEvaluator(services.telemetry.directory, ttl=0)]
+    services.telemetry.writer.evaluators[:] = [support.evaluator(services)]
     assert (await send(client, tracker, at(2, now_ms(), temperature_c=5.1))).status_code == 200
     assert [x[0] for x in await transitions(client, tenant, rule)] == ["raised", "cleared"]
 

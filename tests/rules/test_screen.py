@@ -14,12 +14,12 @@ import numpy as np
 
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Scope
-from supplyline.rules import RuleEvaluator
 from supplyline.rules.conditions import compile_condition
 from supplyline.rules.engine import State
 from supplyline.telemetry.metrics import CANONICAL_METRICS
 from supplyline.telemetry.storage.codec import Columns
 from tests.conftest import TenantCtx
+from tests.rules import support
 
 T, H = "temperature_c", "humidity_pct"
 DEFAULTS = {
@@ -102,7 +102,7 @@ async def test_the_screen_steps_what_stepping_everything_would_change(
                 return r
         return next(r for r in mine if not r.get("site_id") and not r.get("asset_id"))
 
-    evaluator = RuleEvaluator(services.telemetry.directory, ttl=0)
+    evaluator = support.evaluator(services)
     compiled = {r["id"]: compile_condition(r["condition"], CANONICAL_METRICS) for r in rules}
     states: dict[tuple[Any, Any], State] = {}
     expected: set[tuple[str, str, str, int, bool]] = set()

@@ -2,7 +2,7 @@
 
 from supplyline.integrations.erp import ErpAdapter, erp_message
 from supplyline.integrations.events import EVENT_TYPES, NOTIFICATION_QUEUED
-from supplyline.integrations.outbox import Deliverer, enqueue, list_deliveries
+from supplyline.integrations.outbox import Deliverer, enqueue, list_deliveries, queue_webhook
 
 __all__ = [
     "EVENT_TYPES",
@@ -12,4 +12,5 @@ __all__ = [
     "enqueue",
     "erp_message",
     "list_deliveries",
+    "queue_webhook",
 ]

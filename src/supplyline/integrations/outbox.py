@@ -18,14 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline.db.dialect import insert_ignore
 from supplyline.db.keyset import newest_first, page
+from supplyline.integrations.events import NOTIFICATION_QUEUED
 from supplyline.integrations.tables import integrations_delivery
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Invalid
-from supplyline.kernel.events import StoredEvent
+from supplyline.kernel.events import NewEvent, StoredEvent
 from supplyline.kernel.ids import new_id
 from supplyline.kernel.pagination import Page
 from supplyline.kernel.rows import jsonable
 from supplyline.kernel.scope import Scope
+from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import scoped
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,25 @@ async def enqueue(
         "delivered_at": None,
     }
     await insert_ignore(conn, D, [row], keys=("tenant_id", "target", "url", "event_id"))
+
+
+async def queue_webhook(
+    uow: UnitOfWork, cause: StoredEvent, url: str, payload: Mapping[str, Any], actor: str
+) -> None:
+    """Queue a webhook caused by ``cause`` and say so on the log (``notification.queued``),
+    filed under what caused it (its subject and source), in the caller's transaction."""
+    await enqueue(uow.conn, cause, "webhook", url, payload)
+    data = {"target": "webhook", "url": url, "cause_event_id": str(cause.id), "cause_type": cause.type}
+    uow.publish(
+        NewEvent(
+            type=NOTIFICATION_QUEUED.type,
+            tenant_id=cause.tenant_id,
+            subject=cause.subject,
+            source=cause.source,
+            data=data,
+            actor=actor,
+        )
+    )
 
 
 class Deliverer:

@@ -1,6 +1,6 @@
 """Shared vocabulary of every capability: ids, time, errors, scope, cursors, events."""
 
-from supplyline.kernel.clock import utcnow
+from supplyline.kernel.clock import Clock, utcnow
 from supplyline.kernel.errors import (
     Conflict,
     DomainError,
@@ -16,6 +16,7 @@ from supplyline.kernel.scope import Action, Grant, Reach, ReachKind, Scope
 
 __all__ = [
     "Action",
+    "Clock",
     "Conflict",
     "DomainError",
     "FieldError",

@@ -6,7 +6,9 @@ from supplyline.logistics.events import (
     LOT_RELEASED,
     SHIPMENT_CONDITION_BREACHED,
     SHIPMENT_TEMPERATURE_EXCEEDED,
+    ShipmentExcursion,
 )
+from supplyline.logistics.excursions import record_excursion
 from supplyline.logistics.holds import (
     HoldLot,
     hold_lot,
@@ -36,12 +38,14 @@ __all__ = [
     "VISIBILITY",
     "Carried",
     "HoldLot",
+    "ShipmentExcursion",
     "TrackerWindow",
     "TripWindow",
     "carried_by",
     "hold_lot",
     "list_holds",
     "lot_details",
+    "record_excursion",
     "release_hold",
     "shipment_context",
     "shipment_numbers",

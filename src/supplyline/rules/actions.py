@@ -1,11 +1,11 @@
 """What a rule does when its condition starts or stops holding: an event-log consumer.
 
 The evaluator only records that a condition changed (inside the readings' transaction, so it
-stays cheap); this consumer turns each change into the rule's actions: the shipment's business
-exception, an alarm, holds on the shipment's lots, a work order for the asset's maintainer, a
-webhook, a compliance record. Everything it does commits with its log position and carries
-the correlation id of the reading that caused it; a replayed event finds its entry in
-``rules_action_log`` and does nothing twice.
+stays cheap); this consumer asks logistics for the shipment's business exception and runs the
+rule's actions, each by its handler in ``rules.handlers`` (an alarm, holds on the shipment's
+lots, a work order for the asset's maintainer, a webhook, a compliance record). Everything it
+does commits with its log position and carries the correlation id of the reading that caused
+it; a replayed event finds its entry in ``rules_action_log`` and does nothing twice.
 
 A backlog (a ``late`` change) is recorded for compliance and on the shipment, and raises no
 alarm and holds nothing: it is not happening now, and an inspector decides from the record.
@@ -14,23 +14,24 @@ alarm and holds nothing: it is not happening now, and an inspector decides from 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline import alarms, integrations, logistics, maintenance, registry
+from supplyline import alarms, logistics, registry
 from supplyline.eventlog import ConsumerWork, EventLog
-from supplyline.kernel.clock import utcnow
+from supplyline.kernel.clock import Clock
 from supplyline.kernel.events import NewEvent, StoredEvent
 from supplyline.kernel.scope import Scope
-from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED, EXCURSION_RECORDED
+from supplyline.rules.events import CONDITION_CLEARED, CONDITION_RAISED
+from supplyline.rules.handlers import ACTIONS, Raised, check_actions
 from supplyline.rules.tables import rules_action_log, rules_rule
 
-TEMPERATURE = "temperature_c"
-# Actions that a batch of conditions can take together (see RuleActions.handle_batch).
-_ALARM_ONLY = frozenset({"raise_alarm", "record_compliance"})
+# What a backlog takes when its rule lists no record (see the module's docstring).
+_BACKLOG_RECORD: Mapping[str, Any] = {"type": "record_compliance", "params": {}}
 RULE_UPDATED = "supplyline.rule.updated.v1"
 RULE_ARCHIVED = "supplyline.rule.archived.v1"
 
@@ -41,8 +42,10 @@ class RuleActions:
     # batch, but one with holds or work orders still costs a dozen of its own.
     batch_size = 200
 
-    def __init__(self, log: EventLog) -> None:
+    def __init__(self, log: EventLog, clock: Clock) -> None:
+        check_actions(ACTIONS)
         self.log = log
+        self.clock = clock  # the time of each action log entry
         self._context: dict[uuid.UUID, _Context] = {}
 
     def accepts(self, event_type: str) -> bool:
@@ -98,7 +101,7 @@ class RuleActions:
                     "tenant_id": event.tenant_id,
                     "rule_id": outcome.pop("rule_id", None),
                     "outcome": outcome,
-                    "done_at": utcnow(),
+                    "done_at": self.clock(),
                 }
             )
         await self._write(conn, book, staged, logged)
@@ -126,7 +129,7 @@ class RuleActions:
         if found is None:
             return False
         rule = found[0]
-        return rule is None or all(a["type"] in _ALARM_ONLY for a in rule["actions"])
+        return rule is None or all(ACTIONS[a["type"]].batched for a in rule["actions"])
 
     async def prepare(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
         """Read what the raised conditions need before the runner opens its write transaction
@@ -140,138 +143,39 @@ class RuleActions:
                 self._context[event.id] = await _context(conn, event, rules, places)
 
     async def _raised(self, work: ConsumerWork, book: alarms.AlarmBook, event: StoredEvent) -> dict[str, Any]:
+        """The shipments' exceptions, then the rule's records, then (live, enabled rules
+        only) its responses in the order the rule lists them: an alarm before the holds and
+        the work order that name it."""
         data, tenant = event.data, _tenant(event)
-        rule_id, device_id = uuid.UUID(data["rule_id"]), uuid.UUID(data["device_id"])
         found = self._context.pop(event.id, None) or await _context(work.conn, event, {}, {})
         rule, place, carried, numbers = found
-        at = datetime.fromisoformat(data["at"])
-        lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
         outcome: dict[str, Any] = {
-            "rule_id": rule_id,
+            "rule_id": uuid.UUID(data["rule_id"]),
             "late": data["late"],
             "shipments": [str(s) for s, _ in carried],
             "actions": [],
         }
-        kind = (
-            logistics.SHIPMENT_TEMPERATURE_EXCEEDED
-            if data["metric"] == TEMPERATURE
-            else logistics.SHIPMENT_CONDITION_BREACHED
-        )
+        lot_ids = list(dict.fromkeys(lot for _, lots in carried for lot in lots))
+        raised = Raised(work, book, event, tenant, rule, place, carried, lot_ids, outcome)
         for shipment_id, lots in carried:
-            excursion = {
-                "shipment_id": str(shipment_id),
-                "shipment_number": numbers.get(shipment_id, ""),
-                "rule_id": str(rule_id),
-                "rule_code": data["code"],
-                "severity": data["severity"],
-                "device_id": str(device_id),
-                "device": data["device"],
-                "metric": data["metric"],
-                "value": data["value"],
-                "at": data["at"],
-                "late": data["late"],
-                "lot_ids": [str(lot) for lot in lots],
-            }
-            work.publish(
-                _event(kind.type, tenant, f"shipments/{shipment_id}", excursion, "/supplyline/logistics")
-            )
-        actions = [] if rule is None else [a["type"] for a in rule["actions"]]
-        if data["late"] or "record_compliance" in actions:
-            _record(work, event, [s for s, _ in carried], lot_ids)
-            outcome["actions"].append("record_compliance")
+            logistics.record_excursion(work, tenant, _excursion(event, shipment_id, numbers, lots), "rules")
+        listed = [] if rule is None else list(rule["actions"])
+        records = list({a["type"]: a for a in listed if ACTIONS[a["type"]].record}.values())
+        if data["late"] and not records:
+            records = [_BACKLOG_RECORD]  # a backlog is recorded whatever the rule lists
+        for action in records:
+            await self._run(raised, action)
         if data["late"] or rule is None or not rule["enabled"] or rule["archived_at"] is not None:
             return outcome
-        alarm_id = None
-        for action in rule["actions"]:
-            kind_ = action["type"]
-            if kind_ == "raise_alarm":
-                alarm = await book.raise_(
-                    work,
-                    tenant,
-                    alarms.RaiseAlarm(
-                        type=rule["code"],
-                        severity=rule["severity"],
-                        originator_kind="device",
-                        originator_id=device_id,
-                        originator=data["device"] or str(device_id),
-                        at=at,
-                        rule_id=rule_id,
-                        device_id=device_id,
-                        asset_id=place.asset_id if place else None,
-                        site_id=place.site_id if place else None,
-                        shipment_id=carried[0][0] if carried else None,
-                        lot_ids=lot_ids,
-                        owner_organization_id=place.owner_organization_id if place else None,
-                        details={"metric": data["metric"], "value": data["value"], "at": data["at"]},
-                        correlation_id=event.correlation_id,
-                    ),
-                )
-                alarm_id = alarm["id"]
-                outcome["alarm_id"] = str(alarm_id)
-            elif kind_ == "hold_lots":
-                await book.flush()  # the holds name the alarm
-                reason = (
-                    f"{rule['name']}: {data['metric']} {data['value']:g} at {data['at']} ({data['device']})"
-                )
-                for shipment_id, lots in carried:
-                    for lot in lots:
-                        cmd = logistics.HoldLot(
-                            lot_id=lot,
-                            reason=reason,
-                            held_by=f"rule:{rule['code']}",
-                            cause_event_id=event.id,
-                            shipment_id=shipment_id,
-                            alarm_id=alarm_id,
-                            rule_id=rule_id,
-                            correlation_id=event.correlation_id,
-                        )
-                        hold, _ = await logistics.hold_lot(work, tenant, cmd)
-                        outcome.setdefault("holds", []).append(str(hold["id"]))
-            elif kind_ == "create_work_order":
-                await book.flush()  # the work order names the alarm
-                order = await maintenance.open_work_order(
-                    work,
-                    tenant,
-                    maintenance.OpenWorkOrder(
-                        title=f"{rule['name']} on {data['device']}",
-                        asset_id=place.asset_id if place else None,
-                        device_id=device_id,
-                        organization_id=place.maintainer_organization_id if place else None,
-                        alarm_id=alarm_id,
-                        rule_id=rule_id,
-                        cause_event_id=event.id,
-                        description=f"{data['metric']} {data['value']:g} at {data['at']}",
-                        correlation_id=event.correlation_id,
-                    ),
-                )
-                outcome["work_order_id"] = str(order["id"])
-            elif kind_ == "notify_webhook":
-                url = str(action["params"].get("url", ""))
-                body = {
-                    **event.cloudevent(),
-                    "shipments": outcome["shipments"],
-                    "lot_ids": [str(x) for x in lot_ids],
-                }
-                await integrations.enqueue(work.conn, event, "webhook", url, body)
-                queued = {
-                    "target": "webhook",
-                    "url": url,
-                    "cause_event_id": str(event.id),
-                    "cause_type": event.type,
-                }
-                work.publish(
-                    _event(
-                        integrations.NOTIFICATION_QUEUED.type,
-                        tenant,
-                        f"rules/{rule_id}",
-                        queued,
-                        "/supplyline/rules",
-                    )
-                )
-            elif kind_ == "record_compliance":
-                continue  # recorded above, once
-            outcome["actions"].append(kind_)
+        for action in listed:
+            if not ACTIONS[action["type"]].record:
+                await self._run(raised, action)
         return outcome
+
+    @staticmethod
+    async def _run(raised: Raised, action: Mapping[str, Any]) -> None:
+        await ACTIONS[action["type"]].run(raised, action.get("params") or {})
+        raised.outcome["actions"].append(action["type"])
 
     async def _cleared(
         self, work: ConsumerWork, book: alarms.AlarmBook, event: StoredEvent
@@ -342,24 +246,23 @@ async def _context(
     return rule, place, carried, numbers
 
 
-def _record(
-    work: ConsumerWork, event: StoredEvent, shipments: list[uuid.UUID], lots: list[uuid.UUID]
-) -> None:
+def _excursion(
+    event: StoredEvent, shipment_id: uuid.UUID, numbers: Mapping[uuid.UUID, str], lots: list[uuid.UUID]
+) -> logistics.ShipmentExcursion:
     d = event.data
-    data = {
-        "rule_id": d["rule_id"],
-        "code": d["code"],
-        "device_id": d["device_id"],
-        "device": d["device"],
-        "metric": d["metric"],
-        "value": d["value"],
-        "at": d["at"],
-        "late": d["late"],
-        "shipment_ids": [str(s) for s in shipments],
-        "lot_ids": [str(x) for x in lots],
-    }
-    work.publish(
-        _event(EXCURSION_RECORDED.type, _tenant(event), f"rules/{d['rule_id']}", data, "/supplyline/rules")
+    return logistics.ShipmentExcursion(
+        shipment_id=shipment_id,
+        shipment_number=numbers.get(shipment_id, ""),
+        rule_id=uuid.UUID(d["rule_id"]),
+        rule_code=d["code"],
+        severity=d["severity"],
+        device_id=uuid.UUID(d["device_id"]),
+        device=d["device"],
+        metric=d["metric"],
+        value=d["value"],
+        at=d["at"],
+        late=d["late"],
+        lot_ids=lots,
     )
 
 
@@ -372,7 +275,3 @@ async def _rule(conn: AsyncConnection, tenant: uuid.UUID, rule_id: uuid.UUID) ->
 def _tenant(event: StoredEvent) -> uuid.UUID:
     assert event.tenant_id is not None  # checked by handle
     return event.tenant_id
-
-
-def _event(type_: str, tenant: uuid.UUID, subject: str, data: dict[str, Any], source: str) -> NewEvent:
-    return NewEvent(type=type_, tenant_id=tenant, subject=subject, source=source, data=data, actor="rules")

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import logistics, registry
-from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import FieldError, Invalid
 from supplyline.kernel.scope import Scope
 from supplyline.rules.checks import condition_errors, known_metrics
@@ -41,7 +40,8 @@ class DryRunIn(BaseModel):
     )
 
 
-async def dry_run(conn: AsyncConnection, scope: Scope, body: DryRunIn) -> dict[str, Any]:
+async def dry_run(conn: AsyncConnection, scope: Scope, body: DryRunIn, now: datetime) -> dict[str, Any]:
+    """``now``: the end of a window that names none (the caller's clock)."""
     scope.require("rules")
     tenant_id = scope.require_tenant()
     rule = body.rule.model_dump(mode="json")
@@ -49,7 +49,7 @@ async def dry_run(conn: AsyncConnection, scope: Scope, body: DryRunIn) -> dict[s
     errors = [FieldError(f"rule.{e.field}", e.reason) for e in condition_errors(rule["condition"], metrics)]
     if errors:
         raise Invalid.many(errors)
-    end = body.end or utcnow()
+    end = body.end or now
     if end <= body.start:
         raise Invalid("to", "is not after from")
     sites = _sites(rule["condition"])

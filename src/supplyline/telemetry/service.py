@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from supplyline.telemetry.mapping.formats import VendorFormats
 from supplyline.telemetry.mqtt.messages import TelemetryMessages, TenantBySlug
 from supplyline.telemetry.storage.compactor import Compactor
 from supplyline.telemetry.storage.retention import RulesSource
-from supplyline.telemetry.storage.writer import TelemetryWriter
+from supplyline.telemetry.storage.writer import BatchEvaluator, TelemetryWriter
 
 
 @dataclass
@@ -73,11 +74,14 @@ def build_telemetry(
     admit_readings: AdmitReadings | None = None,
     retention_rules: RulesSource | None = None,
     tenant_by_slug: TenantBySlug,
+    directory: DeviceDirectory,
+    evaluators: Sequence[BatchEvaluator] = (),
 ) -> TelemetryServices:
-    """``tenant_by_slug``: how an MQTT topic's tenant slug becomes a tenant id (access's)."""
+    """``tenant_by_slug``: how an MQTT topic's tenant slug becomes a tenant id (access's);
+    ``directory``: the device cache ingestion shares with ``evaluators`` (rules), which see
+    every group of readings in its transaction."""
     box = SecretBox.from_settings(secret_key, data_dir)
-    directory = DeviceDirectory(read_engine)
-    writer = TelemetryWriter(uow, engine)
+    writer = TelemetryWriter(uow, engine, evaluators=evaluators)
     formats = VendorFormats(read_engine)
     credentials = Credentials(read_engine, box)
     ingest = TelemetryIngest(

@@ -238,7 +238,7 @@ async def dry_run_rule(
     body: rules.DryRunIn, scope: Scope = RULES_READ, svc: Services = Depends(services)
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        return JSON(await rules.dry_run(conn, scope, body))
+        return JSON(await rules.dry_run(conn, scope, body, svc.clock()))
 
 
 @router.get(

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -77,7 +77,11 @@ class Submission:
 
 class TelemetryWriter:
     def __init__(
-        self, uow: UnitOfWorkFactory, engine: AsyncEngine | None = None, max_readings: int = 50_000
+        self,
+        uow: UnitOfWorkFactory,
+        engine: AsyncEngine | None = None,
+        max_readings: int = 50_000,
+        evaluators: Sequence[BatchEvaluator] = (),
     ) -> None:
         self.uow = uow
         # The writer keeps one connection: checking one out of the pool and resetting it on
@@ -85,7 +89,7 @@ class TelemetryWriter:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self.max_readings = max_readings
-        self.evaluators: list[BatchEvaluator] = []
+        self.evaluators: list[BatchEvaluator] = list(evaluators)
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         # Keyed by the device id as an int: a UUID's hash is computed in Python on every lookup,
         # an int's in C, and this is looked up for every reading.
