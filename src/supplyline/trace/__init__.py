@@ -3,10 +3,13 @@
 Each recorded event (exceptions, holds: the types are chosen where the recorder is built) gets
 a checkpoint holding the SHA-256 of its canonical form, chained to the tenant's previous
 checkpoint and signed with a key derived from the platform secret; ``verify`` recomputes it all.
-The byte layouts are documented in ``supplyline.trace.canonical``. Retention may purge the start
+The byte layouts are documented in ``supplyline.trace.canonical``. The RFC 9162 Merkle tree
+(``supplyline.trace.merkle``) and C2SP signed tree heads (``supplyline.trace.note``) are the
+pure building blocks of the ledger a partner verifies without trusting us. Retention may purge the start
 of a chain (``purge_checkpoints``): a signed anchor takes its place, and verify starts from it.
 """
 
+from supplyline.trace import merkle
 from supplyline.trace.canonical import (
     GENESIS,
     canonical_event,
@@ -22,6 +25,7 @@ from supplyline.trace.consumer import (
     append_checkpoints,
     recorder_coverage,
 )
+from supplyline.trace.note import NoteError, TreeHead, Verifier, open_note, sign_note, verifier_key
 from supplyline.trace.purge import Anchor, anchors, checkpoint_exists, latest_anchor, purge_checkpoints
 from supplyline.trace.queries import Checkpoint, latest_checkpoints, list_checkpoints
 from supplyline.trace.verify import Problem, ProblemKind, VerifyReport, verify
@@ -33,8 +37,11 @@ __all__ = [
     "Checkpoint",
     "CheckpointRecorder",
     "Coverage",
+    "NoteError",
     "Problem",
     "ProblemKind",
+    "TreeHead",
+    "Verifier",
     "VerifyReport",
     "anchors",
     "append_checkpoints",
@@ -47,7 +54,11 @@ __all__ = [
     "latest_checkpoints",
     "ledger_key",
     "list_checkpoints",
+    "merkle",
+    "open_note",
     "purge_checkpoints",
     "recorder_coverage",
+    "sign_note",
+    "verifier_key",
     "verify",
 ]
