@@ -170,6 +170,12 @@ def only(status_for: Callable[[str], int]) -> Check:
     return check
 
 
+async def check_proof(client: httpx.AsyncClient, w: World, who: str, path: str, **params: Any) -> None:
+    """A proof of the tenant's log: the admin's (422 where the log has no such leaf), no one else's."""
+    r = await get(client, w, who, path, **params)
+    assert r.status_code in ((200, 422) if who == "admin" else (403,)), (who, path, r.text)
+
+
 def staff_wide(who: str) -> int:
     """Routes about the tenant as a whole: the admin only here."""
     return 200 if who == "admin" else 403
@@ -241,6 +247,10 @@ SPECIAL: dict[str, Check] = {
     "/v1/dead-letters": only(staff_wide),
     "/v1/ledger/checkpoints": only(staff_wide),
     "/v1/ledger/verify": only(staff_wide),
+    "/v1/ledger/public-key": only(staff_wide),
+    "/v1/ledger/tree-head": only(staff_wide),
+    "/v1/ledger/proofs/inclusion": lambda c, w, who, path: check_proof(c, w, who, path, seq=1),
+    "/v1/ledger/proofs/consistency": lambda c, w, who, path: check_proof(c, w, who, path, first=0),
     "/v1/rules/{rule_id}/history": check_history,
     "/v1/api-keys": only(staff_wide),
     "/v1/users": only(staff_wide),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from starlette.responses import Response
 
 from supplyline import trace
@@ -82,3 +84,107 @@ async def verify_ledger(scope: Scope = LEDGER_READ, svc: Services = Depends(serv
     async with svc.read_engine.connect() as conn:
         report = await trace.verify(conn, key, scope.require_tenant(), coverage=coverage)
     return JSON(report.as_dict())
+
+
+class PublicKeyOut(BaseModel):
+    key_name: str
+    algorithm: str
+    verifier_key: str = Field(description="C2SP signed-note verifier key: name+keyid+base64(0x01 || key)")
+
+
+class TreeHeadOut(BaseModel):
+    origin: str
+    tree_size: int
+    root_hash: str = Field(description="hex")
+    checkpoint: str = Field(description="The tree head as a C2SP checkpoint in a signed note")
+
+
+class InclusionOut(BaseModel):
+    seq: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    first_root_hash: str
+    second_root_hash: str
+    proof: list[str]
+
+
+LOG_GAP: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The start of this trail was purged before its leaf hashes were kept"}
+}
+
+
+@router.get(
+    "/ledger/public-key",
+    response_model=PublicKeyOut,
+    tags=["ledger"],
+    summary="The key that signs tree heads, to verify them without trusting this server",
+)
+async def public_key(scope: Scope = LEDGER_READ, svc: Services = Depends(services)) -> Response:
+    return JSON({"key_name": trace.KEY_NAME, "algorithm": "Ed25519", "verifier_key": _verifier(svc)})
+
+
+@router.get(
+    "/ledger/tree-head",
+    response_model=TreeHeadOut,
+    tags=["ledger"],
+    summary="This tenant's log: its size and root hash, signed (RFC 9162 tree, C2SP checkpoint)",
+    responses=LOG_GAP,
+)
+async def tree_head(scope: Scope = LEDGER_READ, svc: Services = Depends(services)) -> Response:
+    async with svc.read_engine.connect() as conn:
+        head = await trace.tree_head(conn, scope.require_tenant(), _key(svc))
+    return JSON(head.as_dict())
+
+
+@router.get(
+    "/ledger/proofs/inclusion",
+    response_model=InclusionOut,
+    tags=["ledger"],
+    summary="Proof that a checkpoint is in the log (RFC 9162 inclusion proof)",
+    responses=LOG_GAP,
+)
+async def inclusion_proof(
+    seq: int = Query(..., ge=1, le=INT_MAX, description="The checkpoint (leaf seq - 1)"),
+    tree_size: int | None = Query(None, ge=1, le=INT_MAX, description="Of this tree; default the current"),
+    scope: Scope = LEDGER_READ,
+    svc: Services = Depends(services),
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        proof = await trace.inclusion(conn, scope.require_tenant(), seq, tree_size)
+    return JSON(proof.as_dict())
+
+
+@router.get(
+    "/ledger/proofs/consistency",
+    response_model=ConsistencyOut,
+    tags=["ledger"],
+    summary="Proof that an earlier tree is a prefix of a later one (RFC 9162 consistency proof)",
+    responses=LOG_GAP,
+)
+async def consistency_proof(
+    first: int = Query(..., ge=0, le=INT_MAX, description="The earlier tree's size"),
+    second: int | None = Query(
+        None, ge=0, le=INT_MAX, description="The later tree's size; default the current"
+    ),
+    scope: Scope = LEDGER_READ,
+    svc: Services = Depends(services),
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        proof = await trace.consistency(conn, scope.require_tenant(), first, second)
+    return JSON(proof.as_dict())
+
+
+def _key(svc: Services) -> bytes:
+    return trace.ledger_key(svc.settings.secret_key, svc.settings.data_dir)
+
+
+def _verifier(svc: Services) -> str:
+    return trace.public_key_text(_key(svc))
