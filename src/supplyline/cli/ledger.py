@@ -7,8 +7,10 @@ the chain or the log no longer matches what was recorded.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -20,6 +22,8 @@ from supplyline.cli.common import (
     CliError,
     check_schema,
     console,
+    err_console,
+    fail,
     find_tenant,
     load_settings,
     open_services,
@@ -50,8 +54,24 @@ def _key(services: Services) -> bytes:
 
 
 @app.command("verify")
-def verify(tenant: TenantOption = None, json_: JsonFlag = False) -> None:
-    """Recompute every checkpoint from the event log and the chain; exit 1 on any problem."""
+def verify(
+    export: Annotated[
+        Path | None, typer.Argument(help="An export to check offline, with --key alone (no database).")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="The verifier key you trust (GET /v1/ledger/public-key), for EXPORT.")
+    ] = None,
+    witness: Annotated[
+        list[Path] | None, typer.Option(help="A signed checkpoint kept earlier: the log must extend it.")
+    ] = None,
+    tenant: TenantOption = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Recompute every checkpoint from the event log and the chain, or check an EXPORT offline;
+    exit 1 on any problem."""
+    if export is not None:
+        _verify_export(export, key, witness or [], json_)
+        return
     settings = load_settings()
 
     async def main() -> tuple[trace.VerifyReport, dict[uuid.UUID, str]]:
@@ -71,6 +91,59 @@ def verify(tenant: TenantOption = None, json_: JsonFlag = False) -> None:
         _print_report(report, names)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _verify_export(path: Path, key: str | None, witnesses: list[Path], json_: bool) -> None:
+    try:
+        doc = orjson.loads(path.read_bytes())
+        notes = [w.read_text() for w in witnesses]
+    except (OSError, orjson.JSONDecodeError) as exc:
+        fail(f"cannot read {path}: {exc}")
+    trusted = key
+    if trusted is None:
+        trusted = str(doc.get("verifier_key", "")) if isinstance(doc, dict) else ""
+        err_console.print(
+            "[yellow]Checked against the key the file names: pass --key with the key you trust "
+            "(GET /v1/ledger/public-key) for a check that does not trust the file.[/]"
+        )
+    try:
+        verifier = trace.Verifier.parse(trusted)
+    except trace.NoteError as exc:
+        fail(f"the key: {exc}")
+    report = trace.verify_export(doc, verifier, notes)
+    if json_:
+        print_json(report.as_dict())
+    elif report.ok:
+        console.print(
+            f"[green]Log verified:[/] {report.tree_size} leaves, root {report.root_hash}; "
+            f"{report.events_checked} events checked, {report.events_absent} no longer in the log."
+        )
+    else:
+        for problem in report.problems:
+            console.print(f"[red]{escape(problem)}[/]")
+        console.print(f"[bold red]Log NOT verified:[/] {len(report.problems)} problem(s).")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_(
+    tenant: Annotated[str, typer.Argument(help="The tenant (its slug or id).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Write the export here.")],
+) -> None:
+    """Write a tenant's log (leaves, events, signed tree head) for an offline `ledger verify`."""
+    settings = load_settings()
+
+    async def main() -> dict[str, Any]:
+        async with open_services(settings) as services:
+            await check_schema(services, auto_upgrade=False)
+            async with services.read_engine.connect() as conn:
+                tenant_id = await find_tenant(conn, tenant)
+                return await trace.export_log(conn, tenant_id, _key(services))
+
+    doc = run(main)
+    output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    console.print(f"{len(doc['leaves'])} leaves written to {escape(str(output))}")
 
 
 def _print_report(report: trace.VerifyReport, names: dict[uuid.UUID, str]) -> None:

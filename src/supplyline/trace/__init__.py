@@ -25,6 +25,7 @@ from supplyline.trace.consumer import (
     append_checkpoints,
     recorder_coverage,
 )
+from supplyline.trace.export import ExportReport, export_log, verify_export
 from supplyline.trace.log import (
     KEY_NAME,
     ConsistencyProof,
@@ -51,6 +52,7 @@ __all__ = [
     "CheckpointRecorder",
     "ConsistencyProof",
     "Coverage",
+    "ExportReport",
     "InclusionProof",
     "LogGap",
     "NoteError",
@@ -68,6 +70,7 @@ __all__ = [
     "consistency",
     "derive_key",
     "event_hash",
+    "export_log",
     "inclusion",
     "latest_anchor",
     "latest_checkpoints",
@@ -83,4 +86,5 @@ __all__ = [
     "tree_head",
     "verifier_key",
     "verify",
+    "verify_export",
 ]
