@@ -109,6 +109,7 @@ async def test_an_excursion_tells_the_whole_loop_in_order(demo: Demo, erp: tuple
     assert holds["sellable FLU-2611-A @ DC-LYON"].startswith("800 -> 0 box")
     ledger = rows(beats, "checkpoints")
     assert ledger["verify"].startswith("ok") and any("lot.held" in v for v in ledger.values())
+    assert ledger["tree head"].endswith("verified") and "proven" in ledger["inclusion"]
     acks = rows(beats, "erp")
     assert acks["exception"].startswith("EXC-") and acks["hold"].startswith("HLD-")
     assert acks["allocation FLU-2611-A"].startswith("held")

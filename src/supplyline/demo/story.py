@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from supplyline import trace
 from supplyline.demo.facts import RULE, SHIPMENT
 from supplyline.sim.discovery import problem_detail
 
@@ -286,7 +287,24 @@ class Story:
             raise DemoError(f"the ledger does not verify: {problems}")
         rows = [(f"seq {c['seq']}", f"{c['hash'][:12]}  {_short(c['event_type'])}") for c in mine]
         rows.append(("verify", f"ok: {verified['checked']} checkpoint(s) chained and matching the event log"))
-        return f"Ledger: {len(mine)} checkpoint(s), chain verified", rows
+        rows.extend(await self._tree_head(mine[-1]))
+        return f"Ledger: {len(mine)} checkpoint(s), signed Merkle tree head verified", rows
+
+    async def _tree_head(self, newest: dict[str, Any]) -> list[tuple[str, str]]:
+        """Check the signed tree head and the newest checkpoint's place in it as a partner
+        would: with the published key and the RFC 9162 verification alone."""
+        verifier = trace.Verifier.parse((await self._get("/v1/ledger/public-key"))["verifier_key"])
+        head = trace.TreeHead.open((await self._get("/v1/ledger/tree-head"))["checkpoint"], verifier)
+        proof = await self._get("/v1/ledger/proofs/inclusion", seq=newest["seq"], tree_size=head.size)
+        leaf = trace.leaf_hash_of(newest["event_hash"])
+        path = [bytes.fromhex(h) for h in proof["proof"]]
+        if not trace.merkle.verify_inclusion(leaf, newest["seq"] - 1, head.size, path, head.root):
+            raise DemoError(f"checkpoint {newest['seq']} is not proven in the signed tree head")
+        signer = f"signed by {verifier.name} (Ed25519, C2SP checkpoint)"
+        return [
+            ("tree head", f"{head.size} leaves, root {head.root.hex()[:12]}, {signer}: verified"),
+            ("inclusion", f"seq {newest['seq']} proven in it by {len(path)} hash(es) (RFC 9162)"),
+        ]
 
     async def _erp(self) -> tuple[str, list[tuple[str, str]]] | None:
         try:
