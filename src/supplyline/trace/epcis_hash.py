@@ -189,7 +189,8 @@ def _persistent(value: Any, prefixes: Prefixes) -> str | None:
         return None
     out = []
     for key in ("set", "unset"):
-        out += sorted(f"{key}=" + vocabulary_term(str(v), CBV_URI + "Disp-", prefixes) for v in _items(value.get(key, [])))
+        terms = (vocabulary_term(str(v), CBV_URI + "Disp-", prefixes) for v in _items(value.get(key, [])))
+        out += sorted(f"{key}={term}" for term in terms)
     return "".join(out)
 
 
@@ -274,7 +275,7 @@ def _sensor_list(value: Any, prefixes: Prefixes) -> str | None:
 def _ilmd(value: Any, prefixes: Prefixes) -> str | None:
     if not isinstance(value, Mapping):
         return None
-    return "".join(sorted(extension_parts(value, prefixes)))
+    return _ext_block(value, prefixes)
 
 
 _ORDER: tuple[tuple[str, Render], ...] = (
@@ -359,18 +360,24 @@ def _leftover(obj: Any, known: set[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in known and not k.startswith("@")}
 
 
+def _ext_block(obj: Mapping[str, Any], prefixes: Prefixes) -> str:
+    return "".join(sorted(extension_parts(obj, prefixes)))
+
+
 def _sensor_extensions(value: Any, prefixes: Prefixes) -> str | None:
     """CBV 2.0 trailing block of the extensions inside sensor elements, metadata and reports."""
     elements = []
     for element in _items(value):
         if not isinstance(element, Mapping):
             continue
-        text = "".join(sorted(extension_parts(_leftover(element, _SENSOR_KNOWN["element"]), prefixes)))
+        text = ""
         meta = _leftover(element.get("sensorMetadata"), _SENSOR_KNOWN["sensorMetadata"])
         if meta:
-            text = "sensorMetadata" + "".join(sorted(extension_parts(meta, prefixes))) + text
-        reports = (_leftover(r, _SENSOR_KNOWN["sensorReport"]) for r in _items(element.get("sensorReport", [])))
-        text += "".join(sorted("sensorReport" + "".join(sorted(extension_parts(r, prefixes))) for r in reports if r))
+            text += "sensorMetadata" + _ext_block(meta, prefixes)
+        known = _SENSOR_KNOWN["sensorReport"]
+        reports = [_leftover(r, known) for r in _items(element.get("sensorReport", []))]
+        text += "".join(sorted("sensorReport" + _ext_block(r, prefixes) for r in reports if r))
+        text += _ext_block(_leftover(element, _SENSOR_KNOWN["element"]), prefixes)
         if text:
             elements.append("sensorElement" + text)
     return "sensorElementList" + "".join(sorted(elements)) if elements else None
@@ -384,7 +391,7 @@ def _trailing(event: Mapping[str, Any], prefixes: Prefixes) -> list[str]:
     for name, known in _EXTENSIBLE.items():
         rest = _leftover(event.get(name), known)
         if rest:
-            parts.append(name + "".join(sorted(extension_parts(rest, prefixes))))
+            parts.append(name + _ext_block(rest, prefixes))
     sensors = _sensor_extensions(event.get("sensorElementList", []), prefixes)
     if sensors:
         parts.append(sensors)
