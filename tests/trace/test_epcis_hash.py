@@ -196,6 +196,8 @@ def rename(value: Any, old: str, new: str) -> Any:
 def test_the_namespace_prefix_chosen_does_not_change_the_hash(event1: dict[str, Any]) -> None:
     renamed = rename(event1, "example:", "ex:")
     assert event_hash_id(renamed, [{"ex": "https://ns.example.com/epcis/"}]) == hash1(event1)
+    expanded = [{"ex": {"@id": "https://ns.example.com/epcis/", "@prefix": True}}]
+    assert event_hash_id(renamed, expanded) == hash1(event1)
     # A prefix declared on the extension itself (as older JSON-LD examples do) is honoured too.
     inline = {**renamed, "ex:myField2": {"@xmlns:ex": "https://ns.example.com/epcis/", "#text": "0"}}
     assert event_hash_id(inline, [{"ex": "https://ns.example.com/epcis/"}]) == hash1(event1)

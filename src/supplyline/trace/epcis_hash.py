@@ -83,8 +83,10 @@ def context_prefixes(context: Any) -> dict[str, str]:
     for item in context if isinstance(context, list) else [context]:
         if isinstance(item, Mapping):
             for key, value in item.items():
-                if isinstance(value, str) and not key.startswith("@") and ":" in value:
-                    found[key] = value
+                # A term is a plain IRI or an expanded definition {"@id": IRI, ...}.
+                iri = value.get("@id") if isinstance(value, Mapping) else value
+                if isinstance(iri, str) and not key.startswith("@") and ":" in iri:
+                    found[key] = iri
     return found
 
 
