@@ -221,6 +221,11 @@ def test_event_id_record_time_and_error_declaration_are_not_hashed(event1: dict[
     assert hash1({k: v for k, v in event1.items() if k != "recordTime"}) == hash1(event1)
 
 
+def test_empty_lists_and_objects_count_as_omitted(event1: dict[str, Any]) -> None:
+    padded = {**event1, "ilmd": {}, "childEPCs": [], "bizLocation": {}, "sourceList": [], "disposition": None}
+    assert hash1(padded) == hash1(event1)
+
+
 @pytest.mark.parametrize(
     "change",
     [

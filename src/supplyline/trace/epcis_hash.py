@@ -69,9 +69,10 @@ def prehash_string(event: Mapping[str, Any], context: Any = None) -> str:
         raise ValueError("the event has no eventTime")
     parts = [f"eventType={event_type.strip()}"]
     for name, render in _ORDER:
-        if name in event:
+        if event.get(name) is not None:
             text = render(event[name], prefixes)
-            if text is not None:
+            # An empty list or object is an omitted field (rule 4).
+            if text:
                 parts.append(name + text if name not in _FLAT else text)
     parts.extend(_trailing(event, prefixes))
     return "".join(parts)
