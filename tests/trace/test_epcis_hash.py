@@ -271,6 +271,11 @@ def test_quantities_ilmd_and_persistent_disposition() -> None:
         "unset=https://ref.gs1.org/cbv/Disp-completeness_inferred"
         "ilmd{urn:epcglobal:cbv:mda}bestBeforeDate=2019-10-21"
     )
+    # The standard context's cbvmda (urn:epcglobal:cbv:mda#) and a full URN key name the same.
+    for context in ({"cbvmda": "urn:epcglobal:cbv:mda#"}, {"cbvmda": "urn:epcglobal:cbv:mda:"}):
+        assert prehash_string(base, context) == prehash_string(base)
+    full = {**base, "ilmd": {"urn:epcglobal:cbv:mda:bestBeforeDate": "2019-10-21"}}
+    assert prehash_string(full) == prehash_string(base)
 
 
 def test_an_event_without_type_or_time_is_refused(event1: dict[str, Any]) -> None:

@@ -326,11 +326,17 @@ def expand_key(key: str, prefixes: Prefixes) -> str:
         return key
     prefix, sep, local = key.partition(":")
     if sep and not local.startswith("//") and prefix in prefixes:
-        return "{" + prefixes[prefix] + "}" + local
+        return "{" + _namespace(prefixes[prefix]) + "}" + local
     if key.startswith(("http://", "https://", "urn:")):
         cut = max(key.rfind("/"), key.rfind("#"), key.rfind(":")) + 1
-        return "{" + key[:cut] + "}" + key[cut:]
+        return "{" + _namespace(key[:cut]) + "}" + key[cut:]
     return key
+
+
+def _namespace(iri: str) -> str:
+    # A URN namespace is written as in XML, without the ':' or '#' JSON-LD needs to join a
+    # local name (the standard context has cbvmda = urn:epcglobal:cbv:mda#; XML has no '#').
+    return iri.rstrip(":#") if iri.startswith("urn:") else iri
 
 
 def extension_parts(obj: Mapping[str, Any], prefixes: Prefixes) -> list[str]:
