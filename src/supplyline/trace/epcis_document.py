@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from supplyline.trace.epcis_hash import event_type
+
 _DOCUMENT_TYPES = {"EPCISDocument", "EPCISQueryDocument"}
 
 
@@ -22,7 +24,7 @@ def document_events(document: Any) -> tuple[list[Mapping[str, Any]], Any]:
         raise ValueError("the document is not a JSON object")
     context = document.get("@context")
     if "epcisBody" not in document:
-        if _type(document) is None or _type(document) in _DOCUMENT_TYPES:
+        if event_type(document) is None or event_type(document) in _DOCUMENT_TYPES:
             raise ValueError("no events: neither an epcisBody nor an event with an eventType")
         events: Any = [document]
     else:
@@ -41,13 +43,8 @@ def document_events(document: Any) -> tuple[list[Mapping[str, Any]], Any]:
         where = f"event {index + 1}"
         if not isinstance(event, Mapping):
             raise ValueError(f"{where} is not a JSON object")
-        if _type(event) is None:
+        if event_type(event) is None:
             raise ValueError(f"{where} has no eventType")
         if "eventTime" not in event:
             raise ValueError(f"{where} has no eventTime")
     return list(events), context
-
-
-def _type(event: Mapping[str, Any]) -> str | None:
-    value = event.get("type", event.get("isA", event.get("eventType")))
-    return value if isinstance(value, str) and value.strip() else None

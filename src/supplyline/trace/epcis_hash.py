@@ -45,7 +45,6 @@ _EXCLUDED = {
     "certificationInfo",
 }
 _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
-_NUMERIC_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def event_hash_id(event: Mapping[str, Any], context: Any = None) -> str:
@@ -62,12 +61,12 @@ def prehash_string(event: Mapping[str, Any], context: Any = None) -> str:
     prefixes = dict(STANDARD_PREFIXES)
     prefixes.update(context_prefixes(context))
     prefixes.update(context_prefixes(event.get("@context")))
-    event_type = event.get("type", event.get("isA", event.get("eventType")))
-    if not isinstance(event_type, str) or not event_type.strip():
+    kind = event_type(event)
+    if kind is None:
         raise ValueError("the event has no eventType")
     if "eventTime" not in event:
         raise ValueError("the event has no eventTime")
-    parts = [f"eventType={event_type.strip()}"]
+    parts = [f"eventType={kind}"]
     for name, render in _ORDER:
         if event.get(name) is not None:
             text = render(event[name], prefixes)
@@ -76,6 +75,12 @@ def prehash_string(event: Mapping[str, Any], context: Any = None) -> str:
                 parts.append(name + text if name not in _FLAT else text)
     parts.extend(_trailing(event, prefixes))
     return "".join(parts)
+
+
+def event_type(event: Mapping[str, Any]) -> str | None:
+    """``type`` in JSON-LD, ``isA`` in pre-standard JSON, ``eventType`` in some exports."""
+    value = event.get("type", event.get("isA", event.get("eventType")))
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def context_prefixes(context: Any) -> dict[str, str]:
