@@ -15,6 +15,7 @@ from supplyline.cli import (
     compactor,
     db,
     demo,
+    epcis,
     events,
     governance,
     imports,
@@ -45,6 +46,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(epcis.app, name="epcis")
 app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
 

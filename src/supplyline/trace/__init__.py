@@ -7,6 +7,7 @@ The byte layouts are documented in ``supplyline.trace.canonical``. The RFC 9162 
 (``supplyline.trace.merkle``) and C2SP signed tree heads (``supplyline.trace.note``) are the
 pure building blocks of the ledger a partner verifies without trusting us. Retention may purge the start
 of a chain (``purge_checkpoints``): a signed anchor takes its place, and verify starts from it.
+``event_hash_id`` gives any EPCIS 2.0 event its GS1 CBV 2.0 Event Hash ID (``epcis_hash``).
 """
 
 from supplyline.trace import merkle
@@ -25,6 +26,8 @@ from supplyline.trace.consumer import (
     append_checkpoints,
     recorder_coverage,
 )
+from supplyline.trace.epcis_document import document_events
+from supplyline.trace.epcis_hash import event_hash_id, prehash_string
 from supplyline.trace.export import ExportReport, export_log, verify_export
 from supplyline.trace.log import (
     KEY_NAME,
@@ -69,7 +72,9 @@ __all__ = [
     "checkpoint_exists",
     "consistency",
     "derive_key",
+    "document_events",
     "event_hash",
+    "event_hash_id",
     "export_log",
     "inclusion",
     "latest_anchor",
@@ -79,6 +84,7 @@ __all__ = [
     "list_checkpoints",
     "merkle",
     "open_note",
+    "prehash_string",
     "public_key_text",
     "purge_checkpoints",
     "recorder_coverage",
