@@ -134,6 +134,12 @@ async def test_every_get_is_confined_to_the_caller(
                     kept = {k: v for k, v in entry.items() if k not in ("object", "path")}
                     assert not _leaks(str(kept), secrets), entry
                 assert (await client.get(path, headers=a.headers)).status_code == 200
+            elif path in ("/v1/ledger/proofs/inclusion", "/v1/ledger/proofs/consistency"):
+                # Proofs of the caller's own log only: B's is its own (and empty here).
+                params = {"seq": 1} if path.endswith("inclusion") else {"first": 0}
+                r = await client.get(path, params=params, headers=b.headers)
+                assert r.status_code in (200, 422) and not _leaks(r.text, secrets), r.text
+                assert (await client.get(path, params=params, headers=a.headers)).status_code in (200, 422)
             elif path in ("/v1/governance/retention", "/v1/governance/legal-holds"):
                 r = await client.get(path, headers=b.headers)
                 assert r.status_code == 200 and r.json().get("items", []) == [], r.text
