@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import delete
 
 from supplyline import trace
 from supplyline.bootstrap import Services
 from supplyline.kernel.clock import utcnow
 from supplyline.trace.merkle import EMPTY_ROOT, root_of_hashes, verify_consistency, verify_inclusion
+from supplyline.trace.tables import trace_leaf
 from tests.api.samples import assert_problem
 from tests.conftest import TenantCtx
 from tests.trace.conftest import record, set_checkpoint
@@ -124,10 +126,30 @@ async def test_proofs_of_trees_the_log_does_not_hold_are_refused(
     assert_problem(await client.get("/v1/ledger/tree-head"), 401)
 
 
-async def test_a_trail_purged_before_leaf_hashes_were_kept_has_no_tree(
+async def test_retention_keeps_the_leaf_hashes_so_proofs_outlive_a_purge(
     client: httpx.AsyncClient, services: Services, tenant: TenantCtx
 ) -> None:
-    await record(services, tenant, 3)
+    await record(services, tenant, 4)
+    kept, _ = await head(client, tenant)
     async with services.engine.begin() as conn:
         await trace.purge_checkpoints(conn, tenant.id, utcnow() + timedelta(days=1), services.ledger_key)
+    assert (await client.get("/v1/ledger/checkpoints", headers=tenant.headers)).json()["items"] == []
+    await record(services, tenant, 2, start=4)
+    now, _ = await head(client, tenant)
+    assert now.size == 6
+    params = {"first": kept.size}
+    p = (await client.get("/v1/ledger/proofs/consistency", params=params, headers=tenant.headers)).json()
+    proof = [bytes.fromhex(h) for h in p["proof"]]
+    assert verify_consistency(kept.size, now.size, proof, kept.root, now.root)
+    r = await client.get("/v1/ledger/proofs/inclusion", params={"seq": 2}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    # The offline export still verifies: purged leaves keep their hashes, not their events.
+    vkey = trace.Verifier.parse(trace.public_key_text(services.ledger_key))
+    async with services.read_engine.connect() as conn:
+        doc = await trace.export_log(conn, tenant.id, services.ledger_key)
+    report = trace.verify_export(doc, vkey)
+    assert report.ok and (report.events_absent, report.events_checked) == (4, 2), report
+    # A trail purged before the leaf hashes were kept (simulated: they are gone) has no tree.
+    async with services.engine.begin() as conn:
+        await conn.execute(delete(trace_leaf).where(trace_leaf.c.tenant_id == tenant.id))
     assert_problem(await client.get("/v1/ledger/tree-head", headers=tenant.headers), 409)

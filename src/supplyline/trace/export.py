@@ -22,30 +22,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import eventlog
 from supplyline.trace import merkle
 from supplyline.trace.canonical import canonical_event
-from supplyline.trace.log import KEY_NAME, head_key, leaf_hash_of, origin, public_key_text
+from supplyline.trace.log import KEY_NAME, head_key, leaf_hash_of, leaf_rows, origin, public_key_text
 from supplyline.trace.note import NoteError, TreeHead, Verifier
-from supplyline.trace.tables import trace_checkpoint
 
 FORMAT = "supplyline.ledger-export.v1"
 
 
 async def export_log(conn: AsyncConnection, tenant_id: uuid.UUID, ledger_key: bytes) -> dict[str, Any]:
     """The tenant's whole log and its signed head, as the export document."""
-    t = trace_checkpoint
-    rows = (
-        await conn.execute(
-            select(t.c.seq, t.c.event_id, t.c.event_hash).where(t.c.tenant_id == tenant_id).order_by(t.c.seq)
-        )
-    ).all()
-    found = await eventlog.events_by_id(conn, [r.event_id for r in rows])
+    rows = await leaf_rows(conn, tenant_id)
+    found = await eventlog.events_by_id(conn, [i for _, _, i in rows if i is not None])
     events = {i: canonical_event(ev).decode() for i, ev in found.items()}
-    hashes = [leaf_hash_of(r.event_hash) for r in rows]
+    hashes = [leaf_hash_of(h) for _, h, _ in rows]
     head = TreeHead(origin(tenant_id), len(hashes), merkle.root_of_hashes(hashes))
     return {
         "format": FORMAT,
@@ -54,12 +47,12 @@ async def export_log(conn: AsyncConnection, tenant_id: uuid.UUID, ledger_key: by
         "checkpoint": head.signed(KEY_NAME, head_key(ledger_key)),
         "leaves": [
             {
-                "seq": r.seq,
-                "event_id": str(r.event_id),
-                "event_hash": r.event_hash,
-                "event": events.get(r.event_id),
+                "seq": seq,
+                "event_id": None if event_id is None else str(event_id),
+                "event_hash": digest,
+                "event": None if event_id is None else events.get(event_id),
             }
-            for r in rows
+            for seq, digest, event_id in rows
         ],
     }
 

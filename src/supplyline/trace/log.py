@@ -9,8 +9,9 @@ partner verifies heads and proofs with it and ``supplyline.trace.merkle`` (or an
 implementation) alone, without trusting us or our database.
 
 Proofs are computed from the leaf hashes of the tree asked about; the leaves are read in one
-ordered scan. A log whose start retention purged before leaf hashes were kept has no tree:
-``LogGap`` says so rather than serving a root that no earlier head would be consistent with.
+ordered scan. Retention keeps the leaf hashes of the checkpoints it purges (``trace_leaf``), so
+the tree and its proofs outlive a purge. Only a trail purged before leaf hashes were kept has no
+tree: ``LogGap`` says so rather than serve a root no earlier head would be consistent with.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import Uuid, cast, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.errors import Conflict, Invalid
 from supplyline.trace import merkle
 from supplyline.trace.note import TreeHead, verifier_key
-from supplyline.trace.tables import trace_anchor, trace_checkpoint
+from supplyline.trace.tables import trace_checkpoint, trace_leaf
 
 HEAD_KEY_LABEL = b"supplyline.trace.tree-head-key.v1"
 KEY_NAME = "supplyline.ledger"
@@ -55,20 +56,22 @@ def leaf_data(event_hash: str) -> bytes:
     return f"ni:///sha-256;{event_hash}".encode()
 
 
-async def leaf_hashes(conn: AsyncConnection, tenant_id: uuid.UUID, size: int | None = None) -> list[bytes]:
-    """The leaf hashes of the tenant's log, in order (the first ``size`` of them)."""
-    purged = (
-        await conn.execute(
-            select(func.count()).select_from(trace_anchor).where(trace_anchor.c.tenant_id == tenant_id)
-        )
-    ).scalar()
-    if purged:
+async def leaf_rows(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[tuple[int, str, uuid.UUID | None]]:
+    """(seq, event hash, event id or None once purged) of every leaf of the tenant's log, in order."""
+    t, kept = trace_checkpoint, trace_leaf
+    live = select(t.c.seq, t.c.event_hash, t.c.event_id).where(t.c.tenant_id == tenant_id)
+    gone = cast(null(), Uuid).label("event_id")
+    purged = select(kept.c.seq, kept.c.event_hash, gone).where(kept.c.tenant_id == tenant_id)
+    result = await conn.execute(union_all(purged, live).order_by("seq"))
+    rows = [(int(r[0]), str(r[1]), r[2]) for r in result]
+    if rows and rows[-1][0] != len(rows):
         raise LogGap("retention purged the start of this trail before its leaf hashes were kept")
-    t = trace_checkpoint
-    stmt = select(t.c.event_hash).where(t.c.tenant_id == tenant_id).order_by(t.c.seq)
-    if size is not None:
-        stmt = stmt.limit(size)
-    return [merkle.leaf_hash(leaf_data(h)) for h in (await conn.execute(stmt)).scalars()]
+    return rows
+
+
+async def leaf_hashes(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[bytes]:
+    """The leaf hashes of the tenant's log, in order."""
+    return [merkle.leaf_hash(leaf_data(h)) for _, h, _ in await leaf_rows(conn, tenant_id)]
 
 
 @dataclass(frozen=True)

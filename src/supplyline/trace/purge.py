@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.kernel.clock import utcnow
 from supplyline.trace.canonical import anchor_signature
-from supplyline.trace.tables import trace_anchor, trace_checkpoint
+from supplyline.trace.tables import trace_anchor, trace_checkpoint, trace_leaf
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,11 @@ async def purge_checkpoints(
     last = (await conn.execute(stmt)).first()
     if last is None:
         return None
-    gone = await conn.execute(delete(t).where(t.c.tenant_id == tenant_id, t.c.seq <= last.seq))
+    purged = (t.c.tenant_id == tenant_id) & (t.c.seq <= last.seq)
+    # The leaf hashes stay: the Merkle log keeps every leaf, whatever retention removes.
+    kept = select(t.c.tenant_id, t.c.seq, t.c.event_hash).where(purged)
+    await conn.execute(trace_leaf.insert().from_select(["tenant_id", "seq", "event_hash"], kept))
+    gone = await conn.execute(delete(t).where(purged))
     anchor = Anchor(
         tenant_id=tenant_id,
         seq=int(last.seq),

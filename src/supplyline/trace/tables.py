@@ -45,3 +45,15 @@ trace_anchor = Table(
     Column("created_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )
+
+# The leaf hashes of checkpoints that retention purged: the checkpoint and its event go, its
+# place in the tenant's Merkle log stays, so proofs and consistency with earlier tree heads
+# still hold after a purge.
+trace_leaf = Table(
+    "trace_leaf",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_hash", String(64), nullable=False),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
+)
