@@ -56,6 +56,10 @@ async def test_every_checkpoint_is_provably_in_the_signed_tree(
         proof = [bytes.fromhex(h) for h in p["proof"]]
         leaf = trace.leaf_hash_of(c["event_hash"])
         assert verify_inclusion(leaf, c["seq"] - 1, tree.size, proof, tree.root), c["seq"]
+        by_event = await client.get(
+            "/v1/ledger/proofs/inclusion", params={"event_id": c["event_id"]}, headers=tenant.headers
+        )
+        assert by_event.json() == p, c["seq"]
         # Another leaf's hash does not verify at this place.
         other = trace.leaf_hash_of(leaves[c["seq"] % 7]["event_hash"])
         assert not verify_inclusion(other, c["seq"] - 1, tree.size, proof, tree.root)
@@ -117,6 +121,13 @@ async def test_proofs_of_trees_the_log_does_not_hold_are_refused(
         ({"seq": 0}, "seq"),
     ]:
         assert_problem(await client.get("/v1/ledger/proofs/inclusion", params=params, headers=h), 422, field)
+    unknown = {"event_id": "00000000-0000-0000-0000-000000000001"}
+    assert_problem(
+        await client.get("/v1/ledger/proofs/inclusion", params=unknown, headers=h), 422, "event_id"
+    )
+    assert_problem(await client.get("/v1/ledger/proofs/inclusion", headers=h), 422, "seq")
+    both = {"seq": 1, **unknown}
+    assert_problem(await client.get("/v1/ledger/proofs/inclusion", params=both, headers=h), 422, "seq")
     for params, field in [({"first": 4}, "first"), ({"first": 1, "second": 9}, "second")]:
         assert_problem(
             await client.get("/v1/ledger/proofs/consistency", params=params, headers=h), 422, field

@@ -121,11 +121,22 @@ class InclusionProof:
 
 
 async def inclusion(
-    conn: AsyncConnection, tenant_id: uuid.UUID, seq: int, tree_size: int | None
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    seq: int | None,
+    tree_size: int | None,
+    event_id: uuid.UUID | None = None,
 ) -> InclusionProof:
-    """The proof that checkpoint ``seq`` is leaf ``seq - 1`` of the tree of ``tree_size``
-    leaves (the current tree by default)."""
-    hashes = await leaf_hashes(conn, tenant_id)
+    """The proof that checkpoint ``seq`` (or the checkpoint of ``event_id``) is leaf ``seq - 1``
+    of the tree of ``tree_size`` leaves (the current tree by default)."""
+    if (seq is None) == (event_id is None):
+        raise Invalid("seq", "give the checkpoint's seq or its event_id, one of the two")
+    rows = await leaf_rows(conn, tenant_id)
+    if seq is None:
+        seq = next((s for s, _, e in rows if e == event_id), 0)
+        if not seq:
+            raise Invalid("event_id", "no checkpoint of this event in the log")
+    hashes = [merkle.leaf_hash(leaf_data(h)) for _, h, _ in rows]
     size = len(hashes) if tree_size is None else tree_size
     _size(size, len(hashes), "tree_size")
     if not 1 <= seq <= size:

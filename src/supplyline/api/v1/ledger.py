@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -152,13 +153,14 @@ async def tree_head(scope: Scope = LEDGER_READ, svc: Services = Depends(services
     responses=LOG_GAP,
 )
 async def inclusion_proof(
-    seq: int = Query(..., ge=1, le=INT_MAX, description="The checkpoint (leaf seq - 1)"),
+    seq: int | None = Query(None, ge=1, le=INT_MAX, description="The checkpoint (leaf seq - 1)"),
+    event_id: uuid.UUID | None = Query(None, description="Or the event whose checkpoint it is"),
     tree_size: int | None = Query(None, ge=1, le=INT_MAX, description="Of this tree; default the current"),
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        proof = await trace.inclusion(conn, scope.require_tenant(), seq, tree_size)
+        proof = await trace.inclusion(conn, scope.require_tenant(), seq, tree_size, event_id)
     return JSON(proof.as_dict())
 
 
