@@ -129,7 +129,13 @@ LOG_GAP: dict[int | str, dict[str, Any]] = {
     summary="The key that signs tree heads, to verify them without trusting this server",
 )
 async def public_key(scope: Scope = LEDGER_READ, svc: Services = Depends(services)) -> Response:
-    return JSON({"key_name": trace.KEY_NAME, "algorithm": "Ed25519", "verifier_key": _verifier(svc)})
+    return JSON(
+        {
+            "key_name": trace.KEY_NAME,
+            "algorithm": "Ed25519",
+            "verifier_key": trace.public_key_text(svc.ledger_key),
+        }
+    )
 
 
 @router.get(
@@ -141,7 +147,7 @@ async def public_key(scope: Scope = LEDGER_READ, svc: Services = Depends(service
 )
 async def tree_head(scope: Scope = LEDGER_READ, svc: Services = Depends(services)) -> Response:
     async with svc.read_engine.connect() as conn:
-        head = await trace.tree_head(conn, scope.require_tenant(), _key(svc))
+        head = await trace.tree_head(conn, scope.require_tenant(), svc.ledger_key)
     return JSON(head.as_dict())
 
 
@@ -182,11 +188,3 @@ async def consistency_proof(
     async with svc.read_engine.connect() as conn:
         proof = await trace.consistency(conn, scope.require_tenant(), first, second)
     return JSON(proof.as_dict())
-
-
-def _key(svc: Services) -> bytes:
-    return trace.ledger_key(svc.settings.secret_key, svc.settings.data_dir)
-
-
-def _verifier(svc: Services) -> str:
-    return trace.public_key_text(_key(svc))
