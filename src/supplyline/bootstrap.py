@@ -14,6 +14,7 @@ from supplyline import (
     access,
     alarms,
     audit,
+    epcis,
     eventlog,
     governance,
     integrations,
@@ -204,6 +205,7 @@ def build_services(
     event_types.register_all(logistics.EVENT_TYPES)
     event_types.register_all(maintenance.EVENT_TYPES)
     event_types.register_all(integrations.EVENT_TYPES)
+    event_types.register_all(epcis.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)

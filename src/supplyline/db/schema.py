@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import supplyline.access.tables
 import supplyline.alarms.tables
+import supplyline.epcis.tables
 import supplyline.eventlog.tables
 import supplyline.governance.tables
 import supplyline.integrations.tables

@@ -27,7 +27,8 @@ from supplyline.trace.consumer import (
     recorder_coverage,
 )
 from supplyline.trace.epcis_document import document_events
-from supplyline.trace.epcis_hash import event_hash_id, prehash_string
+from supplyline.trace.epcis_hash import context_prefixes, event_hash_id, event_type, prehash_string
+from supplyline.trace.epcis_ids import CBV_URI, STANDARD_PREFIXES, normalise_uri, vocabulary_term
 from supplyline.trace.export import ExportReport, export_log, verify_export
 from supplyline.trace.log import (
     KEY_NAME,
@@ -47,9 +48,11 @@ from supplyline.trace.queries import Checkpoint, latest_checkpoints, list_checkp
 from supplyline.trace.verify import Problem, ProblemKind, VerifyReport, verify
 
 __all__ = [
+    "CBV_URI",
     "CONSUMER_NAME",
     "GENESIS",
     "KEY_NAME",
+    "STANDARD_PREFIXES",
     "Anchor",
     "Checkpoint",
     "CheckpointRecorder",
@@ -71,10 +74,12 @@ __all__ = [
     "chain_hash",
     "checkpoint_exists",
     "consistency",
+    "context_prefixes",
     "derive_key",
     "document_events",
     "event_hash",
     "event_hash_id",
+    "event_type",
     "export_log",
     "inclusion",
     "latest_anchor",
@@ -83,6 +88,7 @@ __all__ = [
     "ledger_key",
     "list_checkpoints",
     "merkle",
+    "normalise_uri",
     "open_note",
     "prehash_string",
     "public_key_text",
@@ -93,4 +99,5 @@ __all__ = [
     "verifier_key",
     "verify",
     "verify_export",
+    "vocabulary_term",
 ]

@@ -3,7 +3,16 @@ that retention leaves where it cut the start of a chain."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, String, Table, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
 
 from supplyline.kernel.schema import UTCDateTime, metadata
 
@@ -20,6 +29,8 @@ trace_checkpoint = Table(
     Column("subject", String(200), nullable=False),
     Column("correlation_id", String(100), nullable=True),
     Column("event_hash", String(64), nullable=False),
+    # The leaf data when it is not ``ni:///sha-256;<event_hash>``: an EPCIS event's Event Hash ID.
+    Column("leaf", String(120), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("signature", String(64), nullable=False),
@@ -55,5 +66,19 @@ trace_leaf = Table(
     Column("tenant_id", Uuid, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("event_hash", String(64), nullable=False),
+    Column("leaf", String(120), nullable=True),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
+)
+
+# Hashes of complete subtrees of a tenant's Merkle log: the subtree of 2**level leaves starting
+# at leaf ``index * 2**level``. A complete subtree never changes once its last leaf is in, so
+# roots and proofs of large logs combine stored hashes instead of rehashing every leaf.
+trace_subtree = Table(
+    "trace_subtree",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )

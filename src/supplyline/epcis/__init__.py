@@ -1,0 +1,36 @@
+"""The EPCIS 2.0 repository: capture, storage and query of GS1 EPCIS events, the platform's own
+custody events in the same form, lineage over lots and serials, and the recall answer.
+
+Events are stored whole and indexed by what the standard query filters on, with identifiers in
+one canonical form so EPC URNs and Digital Links match; each stored event publishes
+``epcis.event_recorded``, whose Event Hash ID the ledger (``supplyline.trace``) appends.
+"""
+
+from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
+from supplyline.epcis.lineage import Edge, edges_of
+from supplyline.epcis.store import (
+    EventRecord,
+    Key,
+    canonical_id,
+    canonical_term,
+    index_event,
+    insert_events,
+    parse_time,
+    prefixes_of,
+)
+
+__all__ = [
+    "EPCIS_EVENT_RECORDED",
+    "EVENT_TYPES",
+    "Edge",
+    "EpcisEventRecorded",
+    "EventRecord",
+    "Key",
+    "canonical_id",
+    "canonical_term",
+    "edges_of",
+    "index_event",
+    "insert_events",
+    "parse_time",
+    "prefixes_of",
+]
