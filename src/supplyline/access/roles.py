@@ -29,6 +29,8 @@ SERVICE_RESOURCES = (
     "dead-letters",
     "imports",
     "governance",
+    "epcis",
+    "traceability",
 )
 ACTIONS = frozenset(a.value for a in Action)
 
@@ -49,6 +51,7 @@ PARTNER_READ = (
     "alarms",
     "holds",
     "work-orders",
+    "epcis",
 )
 OPERATIONS = (
     "organizations",
@@ -69,6 +72,8 @@ OPERATIONS = (
     "alarms",
     "holds",
     "work-orders",
+    "epcis",
+    "traceability",
 )
 
 
@@ -105,7 +110,16 @@ BUILT_IN: dict[str, RoleDef] = {
             "Site operator",
             _perms(
                 OPERATIONS,
-                ["alarms", "holds", "work-orders", "shipments", "devices", "assets", "inventory-positions"],
+                [
+                    "alarms",
+                    "holds",
+                    "work-orders",
+                    "shipments",
+                    "devices",
+                    "assets",
+                    "inventory-positions",
+                    "epcis",
+                ],
             ),
             "Works a site or region: usually granted on a site subtree.",
         ),
@@ -131,7 +145,7 @@ BUILT_IN: dict[str, RoleDef] = {
         RoleDef(
             "partner_operator",
             "Partner operator",
-            _perms([*PARTNER_READ, "webhooks"], ["alarms", "work-orders", "shipments", "webhooks"]),
+            _perms([*PARTNER_READ, "webhooks"], ["alarms", "work-orders", "shipments", "webhooks", "epcis"]),
             "A partner acting on what concerns it: alarms, work orders, shipment updates.",
             partner=True,
         ),
