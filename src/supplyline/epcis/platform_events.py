@@ -28,11 +28,8 @@ from supplyline.epcis.platform_ids import (
 )
 from supplyline.kernel.events import StoredEvent
 
-# The resource events of shipments (``ResourceSpec`` names them ``<entity>.<kind>``).
-SHIPMENT_CREATED = "shipment.created"
-SHIPMENT_UPDATED = "shipment.updated"
-# Rules sit above this capability: their compliance record is named by its wire name.
-EXCURSION_RECORDED = "compliance.excursion_recorded"
+# Rules sit above this capability: their compliance record is named by its wire type.
+EXCURSION_RECORDED = "supplyline.compliance.excursion_recorded.v1"
 # Sensor report types (GS1 measurement types) and units of the metrics the platform knows.
 _MEASURES = {
     "temperature_c": ("gs1:Temperature", "CEL"),
@@ -133,7 +130,7 @@ def _arrived(record: Mapping[str, Any], changed: set[str]) -> bool:
 async def shipment_moved(event: StoredEvent, lookup: Lookup) -> list[Emitted]:
     """``shipment.created`` / ``shipment.updated``: a departure when the actual departure is
     set (or the status becomes in_transit without one), an arrival likewise, each once."""
-    created = event.type == SHIPMENT_CREATED
+    created = event.type in _CREATED
     record: Mapping[str, Any] = event.data if created else event.data["record"]
     changed = set(record) if created else set(event.data.get("changed", ()))
     out = []
@@ -267,9 +264,11 @@ async def compliance_excursion(event: StoredEvent, lookup: Lookup) -> list[Emitt
     return [Emitted(document, frozenset())]
 
 
+# A shipment's resource events, the retired version 1 included (same shape, no prices).
+_SHIPMENT_TYPES = [*logistics.SHIPMENTS.retired_event_types, *logistics.SHIPMENTS.event_types.values()]
+_CREATED = frozenset(t.type for t in _SHIPMENT_TYPES if t.name.endswith(".created"))
 MAPPERS: dict[str, Mapper] = {
-    SHIPMENT_CREATED: shipment_moved,
-    SHIPMENT_UPDATED: shipment_moved,
+    **{t.type: shipment_moved for t in _SHIPMENT_TYPES if not t.name.endswith(".archived")},
     logistics.LOT_HELD.type: lot_held,
     logistics.LOT_RELEASED.type: lot_released,
     logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type: shipment_excursion,

@@ -34,7 +34,7 @@ from supplyline.logistics.queries import (
     shipments_with_lot,
     tracker_windows,
 )
-from supplyline.logistics.resources import RESOURCES
+from supplyline.logistics.resources import RESOURCES, SHIPMENTS
 from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "LOT_HELD",
     "LOT_RELEASED",
     "RESOURCES",
+    "SHIPMENTS",
     "SHIPMENT_CONDITION_BREACHED",
     "SHIPMENT_TEMPERATURE_EXCEEDED",
     "VISIBILITY",
