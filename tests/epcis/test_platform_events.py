@@ -123,7 +123,7 @@ async def stored(services: Services) -> list[dict[str, Any]]:
 
 def check_valid(document: dict[str, Any]) -> None:
     """Members EPCIS 2.0 requires, and an Event Hash ID the GS1 algorithm computes."""
-    assert REQUIRED <= set(document), document
+    assert set(document) >= REQUIRED, document
     assert document["eventID"].startswith("urn:uuid:")
     assert event_hash_id({k: v for k, v in document.items() if k != "recordTime"}).startswith(
         "ni:///sha-256;"
