@@ -20,7 +20,7 @@ from supplyline.trace import event_hash_id
 from tests.conftest import TenantCtx
 from tests.factories import post
 from tests.rules import support
-from tests.telemetry.fleet import Device, fleet, now_ms
+from tests.telemetry.fleet import Device, fleet, now_ms, send
 
 CBV = "https://ref.gs1.org/cbv/"
 GLN = "4012345000009"
@@ -90,7 +90,9 @@ async def w(client: httpx.AsyncClient, tenant: TenantCtx, services: Services) ->
                 "value": 8,
                 "clear_at": 7,
             },
-            "actions": [{"type": "hold_lots"}],
+            # The compliance record of a shipment's excursion says what its exception says:
+            # it is not stored a second time.
+            "actions": [{"type": "hold_lots"}, {"type": "record_compliance"}],
         },
     )
     return w
@@ -268,3 +270,32 @@ async def test_lots_without_gtin_and_sites_without_gln_get_uuid_uris(
     assert departing["bizTransactionList"] == [
         {"type": "desadv", "bizTransaction": f"urn:uuid:{shipment['id']}"}
     ]
+
+
+async def test_an_excursion_of_a_device_on_no_shipment_is_a_sensor_only_event(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, w: dict[str, Any]
+) -> None:
+    rule = {
+        "code": "coldroom-damp",
+        "name": "Cold room above 80 %RH",
+        "severity": "warning",
+        "condition": {"kind": "threshold", "metric": "humidity_pct", "op": ">", "value": 80, "clear_at": 70},
+        "actions": [{"type": "record_compliance"}],
+    }
+    await post(client, tenant.headers, "rules", rule)
+    sensor: Device = w["devices"]["cr-0"]
+    r = await send(
+        client, sensor, {"device": "cr-0", "seq": 1, "ts": now_ms() - 60_000, "metrics": {"humidity_pct": 91}}
+    )
+    assert r.status_code == 200, r.text
+    await settle(services)
+    (event,) = await stored(services)
+    document = event["document"]
+    check_valid(document)
+    assert event["biz_step"] == CBV + "BizStep-sensor_reporting" and event["refs"] == set()
+    assert "quantityList" not in document and "epcList" not in document
+    (element,) = document["sensorElementList"]
+    assert element["sensorMetadata"] == {"deviceID": f"urn:uuid:{sensor.id}"}
+    (report,) = element["sensorReport"]
+    assert (report["type"], report["value"], report["uom"]) == ("gs1:RelativeHumidity", 91, "P1")
+    assert report["exception"] == "ALARM_CONDITION"
