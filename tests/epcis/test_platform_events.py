@@ -124,8 +124,13 @@ async def stored(services: Services) -> list[dict[str, Any]]:
 
 
 def check_valid(document: dict[str, Any]) -> None:
-    """Members EPCIS 2.0 requires, and an Event Hash ID the GS1 algorithm computes."""
+    """Members EPCIS 2.0 requires, and an Event Hash ID the GS1 algorithm computes. The JSON
+    schema wants an ObjectEvent to name objects (an epcList, or a quantityList of one or more)
+    or to be a sensor report at a read point."""
     assert set(document) >= REQUIRED, document
+    sensor_only = bool(document.get("sensorElementList")) and "id" in document.get("readPoint", {})
+    assert "epcList" in document or document.get("quantityList") or sensor_only, document
+    assert all("epcClass" in q for q in document.get("quantityList", ()))
     assert document["eventID"].startswith("urn:uuid:")
     assert event_hash_id({k: v for k, v in document.items() if k != "recordTime"}).startswith(
         "ni:///sha-256;"
@@ -261,6 +266,14 @@ async def test_lots_without_gtin_and_sites_without_gln_get_uuid_uris(
             "lots": [{"lot_id": lot["id"], "quantity": 250, "unit": "kg"}],
         },
     )
+    # A shipment carrying no lot moves no object: nothing to say in EPCIS.
+    empty = {
+        "number": "SHP-3",
+        "status": "in_transit",
+        "origin_site_id": w["dc"]["id"],
+        "destination_site_id": w["store"]["id"],
+    }
+    await post(client, h, "shipments", empty)
     await settle(services)
     (departing,) = [e["document"] for e in await stored(services)]
     check_valid(departing)
@@ -292,7 +305,9 @@ async def test_an_excursion_of_a_device_on_no_shipment_is_a_sensor_only_event(
     (event,) = await stored(services)
     document = event["document"]
     check_valid(document)
-    assert event["biz_step"] == CBV + "BizStep-sensor_reporting" and event["refs"] == set()
+    assert event["biz_step"] == CBV + "BizStep-sensor_reporting"
+    # Read where the sensor's trailer stands: the Lyon DC, by its GLN.
+    assert document["readPoint"] == {"id": SGLN} and event["refs"] == {("site", w["dc"]["id"])}
     assert "quantityList" not in document and "epcList" not in document
     (element,) = document["sensorElementList"]
     assert element["sensorMetadata"] == {"deviceID": f"urn:uuid:{sensor.id}"}

@@ -28,6 +28,9 @@ from supplyline.epcis.platform_ids import (
 )
 from supplyline.kernel.events import StoredEvent
 
+# A shipment's resource events, the retired version 1 included (same shape, no prices).
+_SHIPMENT_TYPES = [*logistics.SHIPMENTS.retired_event_types, *logistics.SHIPMENTS.event_types.values()]
+_CREATED = frozenset(t.type for t in _SHIPMENT_TYPES if t.name.endswith(".created"))
 # Rules sit above this capability: their compliance record is named by its wire type.
 EXCURSION_RECORDED = "supplyline.compliance.excursion_recorded.v1"
 # Sensor report types (GS1 measurement types) and units of the metrics the platform knows.
@@ -133,7 +136,9 @@ async def shipment_moved(event: StoredEvent, lookup: Lookup) -> list[Emitted]:
     created = event.type in _CREATED
     record: Mapping[str, Any] = event.data if created else event.data["record"]
     changed = set(record) if created else set(event.data.get("changed", ()))
-    out = []
+    out: list[Emitted] = []
+    if not record.get("lots"):
+        return out  # an ObjectEvent names objects: a shipment carrying no lot moves none
     if _departed(record, changed):
         out.append(await _movement(event, lookup, record, departure=True))
     if _arrived(record, changed):
@@ -223,6 +228,33 @@ def _sensor_element(d: Mapping[str, Any], at: datetime) -> dict[str, Any]:
     return {"sensorMetadata": {"deviceID": urn(d["device_id"])}, "sensorReport": [report]}
 
 
+async def _sensor_event(
+    event: StoredEvent, lookup: Lookup, lots: _Lots, btx: list[dict[str, str]] | None
+) -> dict[str, Any]:
+    """A ``sensor_reporting`` ObjectEvent of the excursion's reading. Without objects EPCIS
+    wants a read point: the device's site, else the device itself."""
+    d = event.data
+    at = _at(d.get("at"), event.time)
+    read_point = None
+    if not lots.quantities:
+        device_id = uuid.UUID(d["device_id"])
+        site_id = await lookup.device_site(device_id)
+        site = (await lookup.sites([site_id]))[site_id] if site_id else None
+        read_point = {"id": site_uri(site_id, site) if site_id else urn(device_id)}
+        if site_id:
+            lots.refs.add(("site", site_id))
+    return _object_event(
+        _event_id(event),
+        at,
+        None,
+        quantityList=lots.quantities or None,
+        bizStep="sensor_reporting",
+        readPoint=read_point,
+        bizTransactionList=btx,
+        sensorElementList=[_sensor_element(d, at)],
+    )
+
+
 async def shipment_excursion(event: StoredEvent, lookup: Lookup) -> list[Emitted]:
     """``shipment.temperature_exceeded`` / ``condition_breached``: the reading that broke the
     condition, as a sensor report on the shipment's lots with ``ALARM_CONDITION``."""
@@ -238,35 +270,20 @@ async def shipment_excursion(event: StoredEvent, lookup: Lookup) -> list[Emitted
     ]
     lots = await _lots(lookup, lines)
     btx, refs = await _transactions(lookup, shipment_id, route.order_id if route else None)
-    at = _at(d.get("at"), event.time)
-    document = _object_event(
-        _event_id(event),
-        at,
-        None,
-        quantityList=lots.quantities or None,
-        bizStep="sensor_reporting",
-        bizTransactionList=btx,
-        sensorElementList=[_sensor_element(d, at)],
-    )
+    document = await _sensor_event(event, lookup, lots, btx)
     return [Emitted(document, frozenset(refs | lots.refs))]
 
 
 async def compliance_excursion(event: StoredEvent, lookup: Lookup) -> list[Emitted]:
     """``compliance.excursion_recorded`` of a device that carried no shipment: a sensor-only
     ObjectEvent. With shipments, their own exceptions (above) already say it, with the lots."""
-    d = event.data
-    if d.get("shipment_ids"):
+    if event.data.get("shipment_ids"):
         return []
-    at = _at(d.get("at"), event.time)
-    document = _object_event(
-        _event_id(event), at, None, bizStep="sensor_reporting", sensorElementList=[_sensor_element(d, at)]
-    )
-    return [Emitted(document, frozenset())]
+    lots = _Lots()
+    document = await _sensor_event(event, lookup, lots, None)
+    return [Emitted(document, frozenset(lots.refs))]
 
 
-# A shipment's resource events, the retired version 1 included (same shape, no prices).
-_SHIPMENT_TYPES = [*logistics.SHIPMENTS.retired_event_types, *logistics.SHIPMENTS.event_types.values()]
-_CREATED = frozenset(t.type for t in _SHIPMENT_TYPES if t.name.endswith(".created"))
 MAPPERS: dict[str, Mapper] = {
     **{t.type: shipment_moved for t in _SHIPMENT_TYPES if not t.name.endswith(".archived")},
     logistics.LOT_HELD.type: lot_held,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import logistics, registry
+from supplyline.kernel.scope import Scope
 
 DIGITAL_LINK = "https://id.gs1.org"
 # A GS1 batch/lot number (AI 10) is at most 20 characters; a longer code keeps our own URI.
@@ -95,6 +96,7 @@ class Lookup:
         self._sites: dict[uuid.UUID, registry.SiteIdentity | None] = {}
         self._shipments: dict[uuid.UUID, logistics.ShipmentRoute | None] = {}
         self._orders: dict[uuid.UUID, logistics.OrderIdentity | None] = {}
+        self._devices: dict[uuid.UUID, uuid.UUID | None] = {}
 
     async def lots(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, logistics.LotIdentity | None]:
         return await self._get(self._lots, ids, logistics.lot_identities)
@@ -107,6 +109,13 @@ class Lookup:
 
     async def orders(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, logistics.OrderIdentity | None]:
         return await self._get(self._orders, ids, logistics.order_identities)
+
+    async def device_site(self, device_id: uuid.UUID) -> uuid.UUID | None:
+        """The site of the device's asset (or its own), where its readings were taken."""
+        if device_id not in self._devices:
+            place = await registry.device_place(self.conn, Scope.system(self.tenant_id), device_id)
+            self._devices[device_id] = place.site_id if place else None
+        return self._devices[device_id]
 
     async def _get(
         self,
