@@ -208,17 +208,20 @@ async def test_a_shipments_journey_is_stored_as_epcis_events(
     assert receiving["readPoint"] == receiving["bizLocation"] == {"id": f"urn:uuid:{store['id']}"}
     assert receiving["eventTime"] == "2026-11-20T15:00:00.000Z"
 
-    # Each names the platform event it came from, and the ledger is told of each.
+    # Each names the platform event it came from, and the ledger is told of each, in the
+    # cause's correlation (a reading's consequences share one id).
+    log = eventlog_event
     async with services.engine.connect() as conn:
-        types = dict((await conn.execute(select(eventlog_event.c.id, eventlog_event.c.type))).all())
+        logged = {r.id: r for r in await conn.execute(select(log.c.id, log.c.type, log.c.correlation_id))}
         recorded = (
             await conn.execute(
-                select(eventlog_event.c.data).where(eventlog_event.c.type == EPCIS_EVENT_RECORDED.type)
+                select(log.c.data, log.c.correlation_id)
+                .where(log.c.type == EPCIS_EVENT_RECORDED.type)
+                .order_by(log.c.position)
             )
-        ).scalars()
-        hashes = [d["hash_id"] for d in recorded if d["source"] == "platform"]
-    causes = [types[uuid.UUID(e["event_id"].removeprefix("urn:uuid:"))] for e in events[:4]]
-    assert causes == [
+        ).all()
+    causes = [logged[uuid.UUID(e["event_id"].removeprefix("urn:uuid:"))] for e in events[:4]]
+    assert [c.type for c in causes] == [
         f"supplyline.{name}.v{version}"
         for name, version in (
             ("shipment.updated", 2),
@@ -227,7 +230,11 @@ async def test_a_shipments_journey_is_stored_as_epcis_events(
             ("lot.released", 1),
         )
     ]
-    assert hashes == [e["hash_id"] for e in events]
+    assert [r.data["hash_id"] for r in recorded if r.data["source"] == "platform"] == [
+        e["hash_id"] for e in events
+    ]
+    assert [r.correlation_id for r in recorded[:4]] == [c.correlation_id for c in causes]
+    assert causes[1].correlation_id == causes[2].correlation_id  # the reading's, then its hold's
 
 
 async def test_a_replay_and_a_restated_departure_store_nothing_twice(
