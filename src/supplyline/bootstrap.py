@@ -235,6 +235,7 @@ def build_services(
         eventlog.EntityIndexProjection(),
         rules.RuleActions(events, clock),
         trace.CheckpointRecorder(CHECKPOINTED, key),
+        epcis.PlatformEvents(events),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),

@@ -8,6 +8,9 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
 from supplyline.epcis.lineage import Edge, edges_of
+from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
+from supplyline.epcis.platform_consumer import PlatformEvents
+from supplyline.epcis.platform_events import MAPPERS as PLATFORM_MAPPERS
 from supplyline.epcis.store import (
     EventRecord,
     Key,
@@ -22,10 +25,13 @@ from supplyline.epcis.store import (
 __all__ = [
     "EPCIS_EVENT_RECORDED",
     "EVENT_TYPES",
+    "PLATFORM_EVENTS_CONSUMER",
+    "PLATFORM_MAPPERS",
     "Edge",
     "EpcisEventRecorded",
     "EventRecord",
     "Key",
+    "PlatformEvents",
     "canonical_id",
     "canonical_term",
     "edges_of",

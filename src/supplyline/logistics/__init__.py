@@ -17,6 +17,15 @@ from supplyline.logistics.holds import (
     release_hold,
     shipment_numbers,
 )
+from supplyline.logistics.identities import (
+    LotIdentity,
+    OrderIdentity,
+    ShipmentLine,
+    ShipmentRoute,
+    lot_identities,
+    order_identities,
+    shipment_routes,
+)
 from supplyline.logistics.queries import (
     Carried,
     TrackerWindow,
@@ -25,7 +34,7 @@ from supplyline.logistics.queries import (
     shipments_with_lot,
     tracker_windows,
 )
-from supplyline.logistics.resources import RESOURCES
+from supplyline.logistics.resources import RESOURCES, SHIPMENTS
 from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
 
 __all__ = [
@@ -33,22 +42,30 @@ __all__ = [
     "LOT_HELD",
     "LOT_RELEASED",
     "RESOURCES",
+    "SHIPMENTS",
     "SHIPMENT_CONDITION_BREACHED",
     "SHIPMENT_TEMPERATURE_EXCEEDED",
     "VISIBILITY",
     "Carried",
     "HoldLot",
+    "LotIdentity",
+    "OrderIdentity",
     "ShipmentExcursion",
+    "ShipmentLine",
+    "ShipmentRoute",
     "TrackerWindow",
     "TripWindow",
     "carried_by",
     "hold_lot",
     "list_holds",
     "lot_details",
+    "lot_identities",
+    "order_identities",
     "record_excursion",
     "release_hold",
     "shipment_context",
     "shipment_numbers",
+    "shipment_routes",
     "shipments_with_lot",
     "tracker_windows",
     "trip_windows",

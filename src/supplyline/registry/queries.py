@@ -203,3 +203,36 @@ async def existing(
         table.c.tenant_id == tenant_id, table.c.id.in_(list(ids)), table.c.archived_at.is_(None)
     )
     return {r.id for r in await conn.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """How a site is named outside the platform: its GS1 GLN when one is recorded (the
+    site's ``attributes.gln``, 13 digits), and the time zone its local times are in."""
+
+    site_id: uuid.UUID
+    gln: str | None
+    timezone: str
+
+
+async def site_identities(
+    conn: AsyncConnection, tenant_id: uuid.UUID, site_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, SiteIdentity]:
+    s = registry_site
+    wanted = list(dict.fromkeys(site_ids))
+    if not wanted:
+        return {}
+    stmt = select(s.c.id, s.c.timezone, s.c.attributes).where(s.c.tenant_id == tenant_id, s.c.id.in_(wanted))
+    out = {}
+    for r in await conn.execute(stmt):
+        gln = (r.attributes or {}).get("gln") if isinstance(r.attributes, dict) else None
+        out[r.id] = SiteIdentity(r.id, gln if isinstance(gln, str) and _gln_ok(gln) else None, r.timezone)
+    return out
+
+
+def _gln_ok(value: str) -> bool:
+    """Thirteen digits whose last is the GS1 mod-10 check digit of the others."""
+    if len(value) != 13 or not value.isdigit():
+        return False
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
