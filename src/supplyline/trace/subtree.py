@@ -27,6 +27,7 @@ from supplyline.trace.leaves import LogGap, leaf_hashes
 from supplyline.trace.tables import trace_subtree
 
 LEVELS: tuple[int, ...] = (8, 16)
+_CACHED = 256  # stored roots a reader reads at a time
 _READ = 1 << 16  # leaves read at a time when subtrees are computed from them
 
 
@@ -68,6 +69,26 @@ class TreeReader:
         self.conn, self.tenant_id = conn, tenant_id
         self.levels = sorted(levels)
         self._counts: dict[int, int] | None = None
+        # Stored roots are read _CACHED at a time (a proof's siblings in one subtree of the
+        # level above share a read): each query costs more than the rows it returns.
+        self._chunks: dict[tuple[int, int], list[bytes] | None] = {}
+        self._leaves: dict[tuple[int, int], list[bytes]] = {}
+
+    async def _hashes(self, level: int, lo: int, hi: int) -> list[bytes] | None:
+        """Stored roots ``lo`` to ``hi - 1`` of ``level``, read by chunks; None if one is missing."""
+        out: list[bytes] = []
+        for chunk in range(lo // _CACHED, (hi - 1) // _CACHED + 1):
+            key = (level, chunk)
+            if key not in self._chunks:
+                first = chunk * _CACHED
+                last = min(first + _CACHED, (await self._stored()).get(level, 0))
+                self._chunks[key] = await stored_hashes(self.conn, self.tenant_id, level, first, last)
+            got = self._chunks[key]
+            if got is None:
+                return None
+            start = max(lo - chunk * _CACHED, 0)
+            out += got[start : min(hi - chunk * _CACHED, len(got))]
+        return out if len(out) == hi - lo else None
 
     async def _stored(self) -> dict[int, int]:
         if self._counts is None:
@@ -82,7 +103,7 @@ class TreeReader:
         counts = await self._stored()
         for level in reversed(self.levels):
             if n >= 1 << level and hi >> level <= counts.get(level, 0):
-                got = await stored_hashes(self.conn, self.tenant_id, level, lo >> level, hi >> level)
+                got = await self._hashes(level, lo >> level, hi >> level)
                 if got is not None:
                     return merkle.root_of_hashes(got)
         return None
@@ -98,7 +119,9 @@ class TreeReader:
         return False
 
     async def leaves(self, lo: int, hi: int) -> list[bytes]:
-        return await leaf_hashes(self.conn, self.tenant_id, lo, hi)
+        if (lo, hi) not in self._leaves:
+            self._leaves[lo, hi] = await leaf_hashes(self.conn, self.tenant_id, lo, hi)
+        return self._leaves[lo, hi]
 
     async def hash(self, lo: int, hi: int) -> bytes:
         """MTH of leaves [lo, hi)."""
