@@ -7,7 +7,9 @@ The byte layouts are documented in ``supplyline.trace.canonical``. The RFC 9162 
 (``supplyline.trace.merkle``) and C2SP signed tree heads (``supplyline.trace.note``) are the
 pure building blocks of the ledger a partner verifies without trusting us. Retention may purge the start
 of a chain (``purge_checkpoints``): a signed anchor takes its place, and verify starts from it.
-``event_hash_id`` gives any EPCIS 2.0 event its GS1 CBV 2.0 Event Hash ID (``epcis_hash``).
+``event_hash_id`` gives any EPCIS 2.0 event its GS1 CBV 2.0 Event Hash ID (``epcis_hash``); the
+recorder makes it the leaf of an EPCIS event (``leaf_of``, chosen in bootstrap), and heads and
+proofs are served from stored subtree roots (``subtree``), which ``verify`` checks.
 """
 
 from supplyline.trace import merkle

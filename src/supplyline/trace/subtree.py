@@ -40,12 +40,19 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-async def stored_counts(conn: AsyncConnection, tenant_id: uuid.UUID) -> dict[int, int]:
+async def stored_counts(
+    conn: AsyncConnection, tenant_id: uuid.UUID, levels: Sequence[int] = LEVELS
+) -> dict[int, int]:
     """How far subtrees are stored per level: one past the highest index (they are stored
-    from index 0 on, in order; a missing one is found when its range is read)."""
+    from index 0 on, in order; a missing one is found when its range is read). One index
+    lookup per level, not a scan: the recorder asks on every append."""
     s = trace_subtree
-    stmt = select(s.c.level, func.max(s.c.index) + 1).where(s.c.tenant_id == tenant_id).group_by(s.c.level)
-    return {int(level): int(n) for level, n in await conn.execute(stmt)}
+    ends = [
+        select(func.max(s.c.index)).where(s.c.tenant_id == tenant_id, s.c.level == level).scalar_subquery()
+        for level in levels
+    ]
+    row = (await conn.execute(select(*ends))).one()
+    return {level: int(top) + 1 for level, top in zip(levels, row, strict=True) if top is not None}
 
 
 async def stored_hashes(
@@ -92,7 +99,7 @@ class TreeReader:
 
     async def _stored(self) -> dict[int, int]:
         if self._counts is None:
-            self._counts = await stored_counts(self.conn, self.tenant_id)
+            self._counts = await stored_counts(self.conn, self.tenant_id, self.levels)
         return self._counts
 
     async def _from_subtrees(self, lo: int, hi: int) -> bytes | None:
@@ -184,8 +191,8 @@ async def extend(
 ) -> int:
     """Store the roots of the complete subtrees of the first ``size`` leaves not stored yet;
     returns how many were stored. Runs in the recorder's transaction, after its inserts."""
-    counts = await stored_counts(conn, tenant_id)
     ordered, added = sorted(levels), 0
+    counts = await stored_counts(conn, tenant_id, ordered)
     for i, level in enumerate(ordered):
         have, want = counts.get(level, 0), size >> level
         for start in range(have, want, _blocks(level)):

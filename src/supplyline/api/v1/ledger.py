@@ -163,8 +163,7 @@ async def inclusion_proof(
     event_id: uuid.UUID | None = Query(None, description="Or the event whose checkpoint it is"),
     hash_id: str | None = Query(
         None,
-        min_length=1,
-        max_length=120,
+        pattern=r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$",
         description="Or the EPCIS event whose leaf is this GS1 Event Hash ID (ni:///sha-256;<hex>?ver=CBV2.0)",
     ),
     tree_size: int | None = Query(None, ge=1, le=INT_MAX, description="Of this tree; default the current"),
