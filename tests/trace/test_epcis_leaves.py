@@ -82,6 +82,10 @@ async def test_an_epcis_event_is_provably_in_the_signed_log_by_its_hash_id(
     head = trace.TreeHead.open(
         (await client.get("/v1/ledger/tree-head", headers=h)).json()["checkpoint"], vkey
     )
+    # The published checkpoints name their leaves: the signed root follows from them.
+    listed = (await client.get("/v1/ledger/checkpoints", headers=h)).json()["items"]
+    assert [c["leaf"] for c in listed] == hash_ids
+    assert head.root == merkle.root_hash([c["leaf"].encode() for c in listed])
     for hash_id in hash_ids:
         r = await client.get("/v1/ledger/proofs/inclusion", params={"hash_id": hash_id}, headers=h)
         assert r.status_code == 200, r.text

@@ -33,6 +33,9 @@ class CheckpointOut(BaseModel):
     hash: str
     signature: str
     recorded_at: AwareDatetime
+    leaf: str | None = Field(
+        None, description="The Merkle leaf when it is not ni:///sha-256;<event_hash>: an EPCIS Event Hash ID"
+    )
 
 
 class CheckpointPage(BaseModel):
