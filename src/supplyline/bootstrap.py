@@ -137,7 +137,11 @@ CHECKPOINTED = [
     logistics.LOT_RELEASED.type,
     rules.EXCURSION_RECORDED.type,
     audit.AUDIT_RECORDED.type,
+    epcis.EPCIS_EVENT_RECORDED.type,
 ]
+# The leaf data of the types whose Merkle leaf is not their event hash: an EPCIS event is in the
+# log by its GS1 Event Hash ID, the value any other system computes for the same event.
+LEAVES: dict[str, trace.LeafRule] = {epcis.EPCIS_EVENT_RECORDED.type: epcis.ledger_leaf}
 
 
 def resource_specs() -> list[ResourceSpec]:
@@ -234,7 +238,7 @@ def build_services(
     consumers: list[Consumer] = [
         eventlog.EntityIndexProjection(),
         rules.RuleActions(events, clock),
-        trace.CheckpointRecorder(CHECKPOINTED, key),
+        trace.CheckpointRecorder(CHECKPOINTED, key, LEAVES),
         epcis.PlatformEvents(events),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),

@@ -6,7 +6,7 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 ``epcis.event_recorded``, whose Event Hash ID the ledger (``supplyline.trace``) appends.
 """
 
-from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
+from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded, ledger_leaf
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
 from supplyline.epcis.platform_consumer import PlatformEvents
@@ -37,6 +37,7 @@ __all__ = [
     "edges_of",
     "index_event",
     "insert_events",
+    "ledger_leaf",
     "parse_time",
     "prefixes_of",
 ]

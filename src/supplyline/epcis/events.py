@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict
 
-from supplyline.kernel.events import EventType
+from supplyline.kernel.events import EventType, StoredEvent
 
 
 class EpcisEventRecorded(BaseModel):
@@ -27,3 +27,9 @@ EPCIS_EVENT_RECORDED = EventType(
     "An EPCIS 2.0 event was stored (captured, or emitted by the platform itself).",
 )
 EVENT_TYPES = [EPCIS_EVENT_RECORDED]
+
+
+def ledger_leaf(event: StoredEvent) -> str:
+    """The leaf the ledger appends for an ``epcis.event_recorded`` event: its Event Hash ID, so a
+    partner holding the EPCIS event finds it in the log by the hash both systems compute."""
+    return str(event.data["hash_id"])

@@ -1,10 +1,17 @@
-"""The recorder: a log consumer that appends a signed checkpoint for each event of chosen types."""
+"""The recorder: a log consumer that appends a signed checkpoint for each event of chosen types.
+
+Which bytes an event's leaf of the Merkle log commits to is chosen where the recorder is built:
+``leaf_of`` maps an event type to the rule that gives its leaf data (the composition root maps
+``epcis.event_recorded`` to the event's GS1 Event Hash ID), stored in ``trace_checkpoint.leaf``;
+other events' leaves are their event hash in ``ni`` form. The checkpoint chain itself is the
+same for both. The roots of complete subtrees are stored in the same transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,25 +21,49 @@ from supplyline.eventlog import ConsumerRunner
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import StoredEvent
 from supplyline.trace.canonical import GENESIS, chain_hash, event_hash, sign
+from supplyline.trace.subtree import extend
 from supplyline.trace.tables import trace_anchor, trace_checkpoint
 
 CONSUMER_NAME = "trace.checkpoints"
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
+MAX_LEAF = 120  # characters of stored leaf data (trace_checkpoint.leaf)
+
+LeafRule = Callable[[StoredEvent], str]
+"""The leaf data of an event, as text (e.g. its EPCIS Event Hash ID)."""
 
 
-async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent], key: bytes) -> int:
+def leaf_for(event: StoredEvent, leaf_of: Mapping[str, LeafRule]) -> str | None:
+    """The stored leaf data of an event: its type's rule applied, or None (its event hash)."""
+    rule = leaf_of.get(event.type)
+    if rule is None:
+        return None
+    leaf = rule(event)
+    if not 0 < len(leaf) <= MAX_LEAF:
+        raise ValueError(f"the leaf of event {event.id} ({event.type}) is not 1 to {MAX_LEAF} characters")
+    return leaf
+
+
+async def append_checkpoints(
+    conn: AsyncConnection,
+    events: Sequence[StoredEvent],
+    key: bytes,
+    leaf_of: Mapping[str, LeafRule] | None = None,
+) -> int:
     """Chain a checkpoint for each event, in the given (log) order; returns how many were new.
 
     Events already recorded for their tenant are skipped, so a replay changes nothing, and so
     are events below the tenant's purge anchor, whose checkpoints retention deleted. Events
-    without a tenant belong to no tenant's chain and are not recorded.
+    without a tenant belong to no tenant's chain and are not recorded. ``leaf_of`` gives the
+    leaf data of the event types whose leaf is not their event hash.
     """
+    rules = leaf_of or {}
     by_tenant: dict[uuid.UUID, list[StoredEvent]] = {}
     for ev in events:
         if ev.tenant_id is not None:
             by_tenant.setdefault(ev.tenant_id, []).append(ev)
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    sizes: dict[uuid.UUID, int] = {}  # each tenant's log size after this append
     for tenant_id, evs in by_tenant.items():
         seen = await _recorded(conn, tenant_id, [ev.id for ev in evs])
         purged_through = await _purged_through(conn, tenant_id)
@@ -58,6 +89,7 @@ async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent
                     "subject": ev.subject,
                     "correlation_id": ev.correlation_id,
                     "event_hash": digest,
+                    "leaf": leaf_for(ev, rules),
                     "prev_hash": prev,
                     "hash": link,
                     "signature": sign(key, link),
@@ -65,8 +97,11 @@ async def append_checkpoints(conn: AsyncConnection, events: Sequence[StoredEvent
                 }
             )
             prev = link
+        sizes[tenant_id] = seq
     if rows:
         await conn.execute(trace_checkpoint.insert(), rows)
+    for tenant_id, size in sizes.items():
+        await extend(conn, tenant_id, size)
     return len(rows)
 
 
@@ -117,8 +152,11 @@ class CheckpointRecorder:
 
     name = CONSUMER_NAME
 
-    def __init__(self, types: Iterable[str], key: bytes) -> None:
+    def __init__(
+        self, types: Iterable[str], key: bytes, leaf_of: Mapping[str, LeafRule] | None = None
+    ) -> None:
         self.types = frozenset(types)
+        self.leaf_of: Mapping[str, LeafRule] = dict(leaf_of or {})
         if not key:
             raise ValueError("the checkpoint signing key is empty")
         self._key = key
@@ -130,7 +168,9 @@ class CheckpointRecorder:
         await self.handle_batch(conn, [event])
 
     async def handle_batch(self, conn: AsyncConnection, events: list[StoredEvent]) -> None:
-        await append_checkpoints(conn, [ev for ev in events if self.accepts(ev.type)], self._key)
+        await append_checkpoints(
+            conn, [ev for ev in events if self.accepts(ev.type)], self._key, self.leaf_of
+        )
 
     async def reset(self, conn: AsyncConnection) -> None:
         """Forget nothing: a ledger is not a projection. A replay finds each recorded event and
@@ -144,6 +184,7 @@ class Coverage:
 
     types: frozenset[str]
     through: int
+    leaf_of: Mapping[str, LeafRule] = field(default_factory=dict)  # how the recorder made leaves
 
 
 async def recorder_coverage(runner: ConsumerRunner) -> Coverage | None:
@@ -152,4 +193,4 @@ async def recorder_coverage(runner: ConsumerRunner) -> Coverage | None:
     if not isinstance(recorder, CheckpointRecorder):
         return None
     position = next(s.position for s in await runner.status() if s.name == CONSUMER_NAME)
-    return Coverage(recorder.types, position)
+    return Coverage(recorder.types, position, recorder.leaf_of)

@@ -1,8 +1,10 @@
 """A tenant's log as one file that anyone can check offline, with the public key alone.
 
 The export (format ``supplyline.ledger-export.v1``, JSON) holds the signed tree head (a C2SP
-checkpoint), and for each leaf in order its seq, event id and event hash and, where the event
-is still in the log, the event's canonical form (``supplyline.trace.canonical``) as a string.
+checkpoint), and for each leaf in order its seq, event id, event hash, its leaf data when it is
+not the event hash (``leaf``: an EPCIS event's GS1 Event Hash ID; absent or null otherwise)
+and, where the event is still in the log, the event's canonical form
+(``supplyline.trace.canonical``) as a string.
 ``verify_export`` checks, without a database or our code's trust:
 
 - the checkpoint's signature, with the verifier key given (not the one the file names: a
@@ -10,6 +12,8 @@ is still in the log, the event's canonical form (``supplyline.trace.canonical``)
 - the leaves are 1..n in order, and the tree over them has the checkpoint's size and root, so
   no leaf was changed, dropped, inserted or moved;
 - each canonical event hashes to its leaf's event hash, so no event body was altered;
+- a leaf that is an Event Hash ID is the ``hash_id`` its event carries, so the EPCIS event the
+  leaf names is the one the chain recorded;
 - optionally, that an older checkpoint a witness kept is a prefix of this tree, so the log has
   only grown since (an older tree presented as current fails this, as does a rewritten past).
 """
@@ -22,12 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import eventlog
 from supplyline.trace import merkle
 from supplyline.trace.canonical import canonical_event
-from supplyline.trace.log import KEY_NAME, head_key, leaf_hash_of, leaf_rows, origin, public_key_text
+from supplyline.trace.leaves import leaf_hash_of, leaf_rows
+from supplyline.trace.log import KEY_NAME, head_key, origin, public_key_text
 from supplyline.trace.note import NoteError, TreeHead, Verifier
 
 FORMAT = "supplyline.ledger-export.v1"
@@ -36,9 +42,9 @@ FORMAT = "supplyline.ledger-export.v1"
 async def export_log(conn: AsyncConnection, tenant_id: uuid.UUID, ledger_key: bytes) -> dict[str, Any]:
     """The tenant's whole log and its signed head, as the export document."""
     rows = await leaf_rows(conn, tenant_id)
-    found = await eventlog.events_by_id(conn, [i for _, _, i in rows if i is not None])
+    found = await eventlog.events_by_id(conn, [r.event_id for r in rows if r.event_id is not None])
     events = {i: canonical_event(ev).decode() for i, ev in found.items()}
-    hashes = [leaf_hash_of(h) for _, h, _ in rows]
+    hashes = [leaf_hash_of(r.event_hash, r.leaf) for r in rows]
     head = TreeHead(origin(tenant_id), len(hashes), merkle.root_of_hashes(hashes))
     return {
         "format": FORMAT,
@@ -47,12 +53,13 @@ async def export_log(conn: AsyncConnection, tenant_id: uuid.UUID, ledger_key: by
         "checkpoint": head.signed(KEY_NAME, head_key(ledger_key)),
         "leaves": [
             {
-                "seq": seq,
-                "event_id": None if event_id is None else str(event_id),
-                "event_hash": digest,
-                "event": None if event_id is None else events.get(event_id),
+                "seq": r.seq,
+                "event_id": None if r.event_id is None else str(r.event_id),
+                "event_hash": r.event_hash,
+                "leaf": r.leaf,
+                "event": None if r.event_id is None else events.get(r.event_id),
             }
-            for seq, digest, event_id in rows
+            for r in rows
         ],
     }
 
@@ -120,15 +127,30 @@ def _leaf_hashes(leaves: list[Any], report: ExportReport) -> list[bytes]:
         if not isinstance(digest, str) or len(digest) != 64:
             report.problems.append(f"leaf {i}: no event hash")
             return []
+        data = leaf.get("leaf")
+        if data is not None and (not isinstance(data, str) or not data):
+            report.problems.append(f"leaf {i}: its leaf data is not text")
+            return []
         event = leaf.get("event")
         if event is None:
             report.events_absent += 1
         elif not isinstance(event, str) or hashlib.sha256(event.encode()).hexdigest() != digest:
             report.problems.append(f"leaf {i}: the event does not hash to its event hash (it was altered)")
+        elif data is not None and _hash_id(event) != data:
+            report.problems.append(f"leaf {i}: the leaf is not the Event Hash ID its event records")
         else:
             report.events_checked += 1
-        hashes.append(leaf_hash_of(digest))
+        hashes.append(leaf_hash_of(digest, data))
     return hashes
+
+
+def _hash_id(event: str) -> object:
+    """The ``hash_id`` an exported (canonical) event carries in its data, if any."""
+    try:
+        data = orjson.loads(event).get("data")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return data.get("hash_id") if isinstance(data, dict) else None
 
 
 def _check_witnessed(

@@ -1,15 +1,17 @@
 """A tenant's trail as an RFC 9162 Merkle tree log, with signed C2SP tree heads and proofs.
 
 The trail's checkpoints, in their chain order, are the leaves: the leaf at index ``seq - 1``
-is the event's hash ID in ``ni`` form (RFC 6920), ``ni:///sha-256;<event_hash>``, as UTF-8
-bytes. The existing hash chains are therefore already in the log, in their order: nothing is
-copied. A tree head is signed with an Ed25519 key derived from the platform secret (its own
-label, so it never doubles as the HMAC key of the chain), and the public key is published, so a
-partner verifies heads and proofs with it and ``supplyline.trace.merkle`` (or any RFC 9162
-implementation) alone, without trusting us or our database.
+is the checkpoint's stored leaf data when it has one (an EPCIS event's GS1 Event Hash ID,
+``ni:///sha-256;<hex>?ver=CBV2.0``), and otherwise the event's hash in ``ni`` form (RFC 6920),
+``ni:///sha-256;<event_hash>``, as UTF-8 bytes (``supplyline.trace.leaves``). The existing hash
+chains are therefore already in the log, in their order: nothing is copied. A tree head is
+signed with an Ed25519 key derived from the platform secret (its own label, so it never doubles
+as the HMAC key of the chain), and the public key is published, so a partner verifies heads and
+proofs with it and ``supplyline.trace.merkle`` (or any RFC 9162 implementation) alone.
 
-Proofs are computed from the leaf hashes of the tree asked about; the leaves are read in one
-ordered scan. Retention keeps the leaf hashes of the checkpoints it purges (``trace_leaf``), so
+Heads and proofs combine the stored roots of complete subtrees (``supplyline.trace.subtree``)
+with the few leaves no stored subtree covers, so a request on a log of millions of leaves reads
+a few hundred rows. Retention keeps the leaves of the checkpoints it purges (``trace_leaf``), so
 the tree and its proofs outlive a purge. Only a trail purged before leaf hashes were kept has no
 tree: ``LogGap`` says so rather than serve a root no earlier head would be consistent with.
 """
@@ -21,20 +23,17 @@ import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Uuid, cast, null, select, union_all
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline.kernel.errors import Conflict, Invalid
-from supplyline.trace import merkle
+from supplyline.kernel.errors import Invalid
+from supplyline.trace.leaves import LeafRow, LogGap, find_leaf, leaf_data, leaf_hash_of, leaf_rows, log_size
 from supplyline.trace.note import TreeHead, verifier_key
-from supplyline.trace.tables import trace_checkpoint, trace_leaf
+from supplyline.trace.subtree import TreeReader
+from supplyline.trace.tables import trace_checkpoint
 
 HEAD_KEY_LABEL = b"supplyline.trace.tree-head-key.v1"
 KEY_NAME = "supplyline.ledger"
-
-
-class LogGap(Conflict):
-    """The start of the tenant's trail was purged: its Merkle tree cannot be rebuilt."""
 
 
 def head_key(ledger_key: bytes) -> Ed25519PrivateKey:
@@ -50,28 +49,6 @@ def public_key_text(ledger_key: bytes) -> str:
 def origin(tenant_id: uuid.UUID) -> str:
     """The log's name in its checkpoints: one log per tenant."""
     return f"supplyline/tenants/{tenant_id}"
-
-
-def leaf_data(event_hash: str) -> bytes:
-    return f"ni:///sha-256;{event_hash}".encode()
-
-
-async def leaf_rows(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[tuple[int, str, uuid.UUID | None]]:
-    """(seq, event hash, event id or None once purged) of every leaf of the tenant's log, in order."""
-    t, kept = trace_checkpoint, trace_leaf
-    live = select(t.c.seq, t.c.event_hash, t.c.event_id).where(t.c.tenant_id == tenant_id)
-    gone = cast(null(), Uuid).label("event_id")
-    purged = select(kept.c.seq, kept.c.event_hash, gone).where(kept.c.tenant_id == tenant_id)
-    result = await conn.execute(union_all(purged, live).order_by("seq"))
-    rows = [(int(r[0]), str(r[1]), r[2]) for r in result]
-    if rows and rows[-1][0] != len(rows):
-        raise LogGap("retention purged the start of this trail before its leaf hashes were kept")
-    return rows
-
-
-async def leaf_hashes(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[bytes]:
-    """The leaf hashes of the tenant's log, in order."""
-    return [merkle.leaf_hash(leaf_data(h)) for _, h, _ in await leaf_rows(conn, tenant_id)]
 
 
 @dataclass(frozen=True)
@@ -90,8 +67,8 @@ class SignedHead:
 
 async def tree_head(conn: AsyncConnection, tenant_id: uuid.UUID, ledger_key: bytes) -> SignedHead:
     """The tenant's current tree head, signed."""
-    hashes = await leaf_hashes(conn, tenant_id)
-    head = TreeHead(origin(tenant_id), len(hashes), merkle.root_of_hashes(hashes))
+    size = await log_size(conn, tenant_id)
+    head = TreeHead(origin(tenant_id), size, await TreeReader(conn, tenant_id).hash(0, size))
     return SignedHead(head, head.signed(KEY_NAME, head_key(ledger_key)))
 
 
@@ -126,24 +103,37 @@ async def inclusion(
     seq: int | None,
     tree_size: int | None,
     event_id: uuid.UUID | None = None,
+    hash_id: str | None = None,
 ) -> InclusionProof:
-    """The proof that checkpoint ``seq`` (or the checkpoint of ``event_id``) is leaf ``seq - 1``
-    of the tree of ``tree_size`` leaves (the current tree by default)."""
-    if (seq is None) == (event_id is None):
-        raise Invalid("seq", "give the checkpoint's seq or its event_id, one of the two")
-    rows = await leaf_rows(conn, tenant_id)
-    if seq is None:
-        seq = next((s for s, _, e in rows if e == event_id), 0)
-        if not seq:
-            raise Invalid("event_id", "no checkpoint of this event in the log")
-    hashes = [merkle.leaf_hash(leaf_data(h)) for _, h, _ in rows]
-    size = len(hashes) if tree_size is None else tree_size
-    _size(size, len(hashes), "tree_size")
+    """The proof that checkpoint ``seq`` (or the checkpoint of ``event_id``, or the leaf that is
+    the EPCIS Event Hash ID ``hash_id``) is leaf ``seq - 1`` of the tree of ``tree_size`` leaves
+    (the current tree by default)."""
+    if sum(v is not None for v in (seq, event_id, hash_id)) != 1:
+        raise Invalid("seq", "give the checkpoint's seq, its event_id or its hash_id, one of the three")
+    size_now = await log_size(conn, tenant_id)
+    if event_id is not None:
+        seq = await _seq_of_event(conn, tenant_id, event_id)
+    elif hash_id is not None:
+        seq = await find_leaf(conn, tenant_id, hash_id)
+        if seq is None:
+            raise Invalid("hash_id", "no leaf of the log is this Event Hash ID")
+    assert seq is not None
+    size = size_now if tree_size is None else tree_size
+    _size(size, size_now, "tree_size")
     if not 1 <= seq <= size:
         raise Invalid("seq", f"not a checkpoint of a tree of {size} leaves (1 to {size})")
-    tree = hashes[:size]
-    proof = merkle.inclusion_proof(seq - 1, tree)
-    return InclusionProof(seq, seq - 1, size, tree[seq - 1], merkle.root_of_hashes(tree), proof)
+    reader = TreeReader(conn, tenant_id)
+    leaf, proof = await reader.inclusion(seq - 1, size)
+    return InclusionProof(seq, seq - 1, size, leaf, await reader.hash(0, size), proof)
+
+
+async def _seq_of_event(conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID) -> int:
+    t = trace_checkpoint
+    stmt = select(t.c.seq).where(t.c.tenant_id == tenant_id, t.c.event_id == event_id)
+    seq = (await conn.execute(stmt)).scalar()
+    if seq is None:
+        raise Invalid("event_id", "no checkpoint of this event in the log")
+    return int(seq)
 
 
 @dataclass(frozen=True)
@@ -168,36 +158,34 @@ async def consistency(
     conn: AsyncConnection, tenant_id: uuid.UUID, first: int, second: int | None
 ) -> ConsistencyProof:
     """The proof that the tree of ``first`` leaves is a prefix of the tree of ``second``."""
-    hashes = await leaf_hashes(conn, tenant_id)
-    size2 = len(hashes) if second is None else second
-    _size(size2, len(hashes), "second")
+    size_now = await log_size(conn, tenant_id)
+    size2 = size_now if second is None else second
+    _size(size2, size_now, "second")
     if first > size2:
         raise Invalid("first", f"larger than the second tree ({size2} leaves)")
-    tree = hashes[:size2]
+    reader = TreeReader(conn, tenant_id)
     return ConsistencyProof(
         first,
         size2,
-        merkle.root_of_hashes(tree[:first]),
-        merkle.root_of_hashes(tree),
-        merkle.consistency_proof(first, tree),
+        await reader.hash(0, first),
+        await reader.hash(0, size2),
+        await reader.consistency(first, size2),
     )
-
-
-def leaf_hash_of(event_hash: str) -> bytes:
-    """The leaf hash a partner computes for an event hash it holds."""
-    return merkle.leaf_hash(leaf_data(event_hash))
 
 
 __all__ = [
     "KEY_NAME",
     "ConsistencyProof",
     "InclusionProof",
+    "LeafRow",
     "LogGap",
     "SignedHead",
     "consistency",
     "head_key",
     "inclusion",
+    "leaf_data",
     "leaf_hash_of",
+    "leaf_rows",
     "origin",
     "public_key_text",
     "tree_head",

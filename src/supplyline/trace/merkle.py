@@ -104,6 +104,14 @@ def consistency_proof(size1: int, hashes: Sequence[bytes]) -> list[bytes]:
     return _subproof(size1, hashes, True)
 
 
+def subproof(m: int, hashes: Sequence[bytes], complete: bool) -> list[bytes]:
+    """SUBPROOF(m, D[n], b) of RFC 9162 2.1.4.1 (0 < m <= n): a consistency proof's part over one
+    subtree, for callers that assemble the rest of the proof from stored subtree hashes."""
+    if not 0 < m <= len(hashes):
+        raise ValueError(f"size {m} is not within a subtree of {len(hashes)} leaves")
+    return _subproof(m, hashes, complete)
+
+
 def _subproof(m: int, hashes: Sequence[bytes], complete: bool) -> list[bytes]:
     n = len(hashes)
     if m == n:

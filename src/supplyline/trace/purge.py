@@ -79,8 +79,9 @@ async def purge_checkpoints(
         return None
     purged = (t.c.tenant_id == tenant_id) & (t.c.seq <= last.seq)
     # The leaf hashes stay: the Merkle log keeps every leaf, whatever retention removes.
-    kept = select(t.c.tenant_id, t.c.seq, t.c.event_hash).where(purged)
-    await conn.execute(trace_leaf.insert().from_select(["tenant_id", "seq", "event_hash"], kept))
+    # So do stored subtree hashes: a purge changes no leaf, so no root either.
+    kept = select(t.c.tenant_id, t.c.seq, t.c.event_hash, t.c.leaf).where(purged)
+    await conn.execute(trace_leaf.insert().from_select(["tenant_id", "seq", "event_hash", "leaf"], kept))
     gone = await conn.execute(delete(t).where(purged))
     anchor = Anchor(
         tenant_id=tenant_id,

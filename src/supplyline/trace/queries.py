@@ -29,6 +29,7 @@ class Checkpoint:
     hash: str
     signature: str
     recorded_at: datetime
+    leaf: str | None = None  # the Merkle leaf when it is not ni:///sha-256;<event_hash>
 
     @classmethod
     def from_row(cls, row: Any) -> Checkpoint:
@@ -49,6 +50,7 @@ class Checkpoint:
             "hash": self.hash,
             "signature": self.signature,
             "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"),
+            "leaf": self.leaf,
         }
 
 

@@ -9,11 +9,16 @@ Where retention purged the start of a chain, the chain starts from the newest pu
 whose signature verifies: the first checkpoint kept must follow it, and events of the checked
 types at or below its event's log position are purged, not uncovered. An anchor that does not
 verify is reported and ignored, so the checkpoints it claims were purged are reported removed.
+
+The Merkle log is checked too: a leaf stored for an event (its EPCIS Event Hash ID) must be the
+one the recorder's rule gives for it, and every stored subtree hash must be the root of its
+leaves, since tree heads and proofs are served from them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline import eventlog
 from supplyline.kernel.events import StoredEvent
 from supplyline.trace.canonical import GENESIS, anchor_signed, chain_hash, event_hash, signed
-from supplyline.trace.consumer import Coverage
+from supplyline.trace.consumer import Coverage, LeafRule
+from supplyline.trace.leaves import LogGap, log_size
 from supplyline.trace.purge import Anchor, anchors
+from supplyline.trace.subtree import mismatches
 from supplyline.trace.tables import trace_anchor, trace_checkpoint
 
 ProblemKind = Literal["changed", "removed", "reordered", "bad_signature", "event_missing"]
@@ -80,14 +87,34 @@ async def verify(
     """
     report = VerifyReport()
     tenants = [tenant_id] if tenant_id is not None else await _tenants(conn)
+    leaf_of = coverage.leaf_of if coverage is not None else None
     for tenant in tenants:
-        check = _TenantCheck(conn, key, tenant)
+        check = _TenantCheck(conn, key, tenant, leaf_of)
         report.checked += await check.run(page_size)
         report.tenants += 1
         report.problems += check.problems
+        report.problems += await _subtree_problems(conn, tenant)
     if coverage is not None and coverage.types:
         report.problems += await _uncovered(conn, coverage, tenant_id)
     return report
+
+
+async def _subtree_problems(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Problem]:
+    """Stored subtree hashes that are not the root of their leaves: heads served from them lie."""
+    try:
+        size = await log_size(conn, tenant_id)
+    except LogGap:
+        return []
+    return [
+        Problem(
+            tenant_id,
+            (index << level) + 1,
+            "changed",
+            f"the stored hash of leaves {(index << level) + 1}-{(index + 1) << level} (subtree {index} of "
+            f"level {level}) is not the root of those leaves: tree heads and proofs served from it are wrong",
+        )
+        for level, index in await mismatches(conn, tenant_id, size)
+    ]
 
 
 def _recompute(prev_hash: str, seq: int, digest: str) -> str | None:
@@ -161,8 +188,11 @@ class _Index:
 
 
 class _TenantCheck:
-    def __init__(self, conn: AsyncConnection, key: bytes, tenant_id: uuid.UUID) -> None:
+    def __init__(
+        self, conn: AsyncConnection, key: bytes, tenant_id: uuid.UUID, leaf_of: Mapping[str, LeafRule] | None
+    ) -> None:
         self.conn = conn
+        self.leaf_of = leaf_of
         self.key = key
         self.tenant_id = tenant_id
         self.problems: list[Problem] = []
@@ -345,6 +375,12 @@ class _TenantCheck:
                 "changed",
                 f"{what} no longer matches the hash recorded for it: the event or the checkpoint was altered",
             )
+        elif not self._leaf_fits(row, event):
+            self._add(
+                seq,
+                "changed",
+                f"the leaf recorded with {what} is not the one its event gives: the log's leaf was altered",
+            )
         else:
             copies = {
                 "event_type": event.type,
@@ -356,6 +392,18 @@ class _TenantCheck:
                 if row[name] != value:
                     self._add(seq, "changed", f"the {name} recorded with {what} differs from the log's")
                     break
+
+    def _leaf_fits(self, row: RowMapping, event: StoredEvent) -> bool:
+        """Whether the checkpoint's stored leaf is the recorder's rule applied to its event (or
+        none for a type without a rule); without the recorder's rules it cannot be judged."""
+        if self.leaf_of is None:
+            return True
+        rule = self.leaf_of.get(event.type)
+        try:
+            expected = rule(event) if rule is not None else None
+        except (KeyError, TypeError, ValueError):
+            expected = None
+        return bool(row["leaf"] == expected)
 
 
 async def _tenants(conn: AsyncConnection) -> list[uuid.UUID]:

@@ -33,6 +33,9 @@ class CheckpointOut(BaseModel):
     hash: str
     signature: str
     recorded_at: AwareDatetime
+    leaf: str | None = Field(
+        None, description="The Merkle leaf when it is not ni:///sha-256;<event_hash>: an EPCIS Event Hash ID"
+    )
 
 
 class CheckpointPage(BaseModel):
@@ -161,12 +164,17 @@ async def tree_head(scope: Scope = LEDGER_READ, svc: Services = Depends(services
 async def inclusion_proof(
     seq: int | None = Query(None, ge=1, le=INT_MAX, description="The checkpoint (leaf seq - 1)"),
     event_id: uuid.UUID | None = Query(None, description="Or the event whose checkpoint it is"),
+    hash_id: str | None = Query(
+        None,
+        pattern=r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$",
+        description="Or the EPCIS event whose leaf is this GS1 Event Hash ID (ni:///sha-256;<hex>?ver=CBV2.0)",
+    ),
     tree_size: int | None = Query(None, ge=1, le=INT_MAX, description="Of this tree; default the current"),
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
-        proof = await trace.inclusion(conn, scope.require_tenant(), seq, tree_size, event_id)
+        proof = await trace.inclusion(conn, scope.require_tenant(), seq, tree_size, event_id, hash_id)
     return JSON(proof.as_dict())
 
 
