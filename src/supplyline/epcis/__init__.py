@@ -8,6 +8,7 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
 from supplyline.epcis.lineage import Edge, edges_of
+from supplyline.epcis.recall import Exposure, RecallSeeds, SupplierBatch, recall, resolve_lot
 from supplyline.epcis.store import (
     EventRecord,
     Key,
@@ -18,6 +19,7 @@ from supplyline.epcis.store import (
     parse_time,
     prefixes_of,
 )
+from supplyline.epcis.traceability import Lineage, LineageEdge, Node, trace
 
 __all__ = [
     "EPCIS_EVENT_RECORDED",
@@ -25,7 +27,13 @@ __all__ = [
     "Edge",
     "EpcisEventRecorded",
     "EventRecord",
+    "Exposure",
     "Key",
+    "Lineage",
+    "LineageEdge",
+    "Node",
+    "RecallSeeds",
+    "SupplierBatch",
     "canonical_id",
     "canonical_term",
     "edges_of",
@@ -33,4 +41,7 @@ __all__ = [
     "insert_events",
     "parse_time",
     "prefixes_of",
+    "recall",
+    "resolve_lot",
+    "trace",
 ]
