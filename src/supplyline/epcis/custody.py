@@ -104,7 +104,7 @@ async def _named(
                 undeclared(tenant_id),
             )
         )
-        for value, *rest in (r._tuple() for r in await conn.execute(stmt)):
+        for value, *rest in await conn.execute(stmt):
             events.setdefault(rest[0], CustodyEvent(*rest))
             naming.setdefault(value, []).append(rest[0])
     return events, naming
@@ -117,12 +117,12 @@ async def _fill(conn: AsyncConnection, tenant_id: uuid.UUID, events: dict[int, C
         keys = select(k.c.seq, k.c.role, k.c.qualifier, k.c.value).where(
             k.c.tenant_id == tenant_id, k.c.seq.in_(chunk), k.c.role.in_(list(_LISTS))
         )
-        for seq, role, qualifier, value in (r._tuple() for r in await conn.execute(keys)):
+        for seq, role, qualifier, value in await conn.execute(keys):
             getattr(events[seq], _LISTS[role]).append((qualifier, value))
         refs = select(ref.c.seq, ref.c.kind, ref.c.ref_id).where(
             ref.c.tenant_id == tenant_id, ref.c.seq.in_(chunk)
         )
-        for seq, kind, ref_id in (r._tuple() for r in await conn.execute(refs)):
+        for seq, kind, ref_id in await conn.execute(refs):
             events[seq].refs.append((kind, ref_id))
 
 

@@ -49,7 +49,7 @@ async def _sole_objects(conn: AsyncConnection, tenant_id: uuid.UUID, seqs: Itera
         stmt = select(k.c.seq, k.c.value).where(
             k.c.tenant_id == tenant_id, k.c.seq.in_(chunk), k.c.role.in_(OBJECT_ROLES)
         )
-        for seq, value in (r._tuple() for r in await conn.execute(stmt)):
+        for seq, value in await conn.execute(stmt):
             named.setdefault(seq, set()).add(value)
     return {seq: next(iter(values)) for seq, values in named.items() if len(values) == 1}
 
@@ -63,7 +63,7 @@ async def _ref_lots_of(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[st
             .join(ref, (ref.c.seq == k.c.seq) & (ref.c.kind == "lot"))
             .where(k.c.tenant_id == tenant_id, k.c.value.in_(chunk), k.c.role.in_(OBJECT_ROLES))
         )
-        candidates.update({seq: lot for seq, lot in (r._tuple() for r in await conn.execute(stmt))})
+        candidates.update({seq: lot for seq, lot in await conn.execute(stmt)})
     sole = await _sole_objects(conn, tenant_id, candidates)
     return {sole[seq]: lot for seq, lot in sorted(candidates.items()) if seq in sole}
 
@@ -98,7 +98,7 @@ async def identifiers_of_lots(
         stmt = select(ref.c.seq, ref.c.ref_id).where(
             ref.c.tenant_id == tenant_id, ref.c.kind == "lot", ref.c.ref_id.in_(chunk)
         )
-        seqs.update({seq: lot for seq, lot in (r._tuple() for r in await conn.execute(stmt))})
+        seqs.update({seq: lot for seq, lot in await conn.execute(stmt)})
     for seq, value in (await _sole_objects(conn, tenant_id, seqs)).items():
         out[seqs[seq]].add(value)
     return {lot: sorted(values) for lot, values in out.items()}

@@ -149,7 +149,7 @@ async def _edges_at(conn: AsyncConnection, tenant_id: uuid.UUID, ids: Iterable[s
     rows: dict[tuple[int, str, str, str], _Row] = {}
     for i in range(0, len(wanted), CHUNK):
         for r in await conn.execute(_hop_query(tenant_id, wanted[i : i + CHUNK])):
-            row = _Row(*r._tuple())
+            row = _Row(*r)
             rows[(row.seq, row.from_id, row.to_id, row.kind)] = row
     return list(rows.values())
 

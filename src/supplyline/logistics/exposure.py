@@ -159,7 +159,7 @@ async def shipments_of_lots(
             .join(s, (s.c.id == sl.c.shipment_id) & (s.c.tenant_id == sl.c.tenant_id))
             .where(sl.c.tenant_id == tenant_id, sl.c.lot_id.in_(chunk))
         )
-        out += [ShipmentOfLot(*r._tuple()) for r in await conn.execute(stmt)]
+        out += [ShipmentOfLot(*r) for r in await conn.execute(stmt)]
     return out
 
 
@@ -183,5 +183,5 @@ async def order_lines_of_lots(
             .join(o, (o.c.id == ol.c.order_id) & (o.c.tenant_id == ol.c.tenant_id))
             .where(ol.c.tenant_id == tenant_id, ol.c.lot_id.in_(chunk))
         )
-        out += [OrderLineOfLot(*r._tuple()) for r in await conn.execute(stmt)]
+        out += [OrderLineOfLot(*r) for r in await conn.execute(stmt)]
     return out
