@@ -54,6 +54,7 @@ class Network:
     refs: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # event index -> (kind, name)
     made_from: dict[str, set[str]] = field(default_factory=dict)
     contains: dict[str, set[str]] = field(default_factory=dict)
+    made: dict[str, float] = field(default_factory=dict)  # lot -> quantity its transformations made
     lots: dict[str, PlatformLot] = field(default_factory=dict)  # canonical id -> platform lot
     kinds: dict[str, str] = field(
         default_factory=dict
@@ -104,14 +105,16 @@ def _q(ident: str, quantity: float) -> dict[str, Any]:
 def _transform(
     net: Network, inputs: list[tuple[str, str]], outputs: list[tuple[str, str, float]], step: str
 ) -> str:
-    for _, out, _ in outputs:
+    for _, out, quantity in outputs:
         net.made_from.setdefault(out, set()).update(c for _, c in inputs)
+        if net.kinds[out] != "serial":
+            net.made[out] = net.made.get(out, 0.0) + quantity
     return net.add(
         {
             "type": "TransformationEvent",
             "inputQuantityList": [_q(i, 100.0) for i, _ in inputs],
-            "outputQuantityList": [_q(o, q) for o, _, q in outputs if not o.startswith("urn:epc:id:sgtin")],
-            "outputEPCList": [o for o, _, _ in outputs if o.startswith("urn:epc:id:sgtin")],
+            "outputQuantityList": [_q(o, q) for o, c, q in outputs if net.kinds[c] != "serial"],
+            "outputEPCList": [o for o, c, _ in outputs if net.kinds[c] == "serial"],
             "bizStep": step,
         }
     )

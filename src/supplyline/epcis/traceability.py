@@ -177,7 +177,8 @@ class _Walk:
     hops: dict[str, int] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], LineageEdge] = field(default_factory=dict)
     # node -> seq -> (quantity, uom): what each transformation made of it, what each
-    # aggregation said a container held of it.
+    # aggregation said a container held of it. Every node is in some hop's query (the last
+    # frontier in the final one), which returns all the edges that touch it.
     made: dict[str, dict[int, tuple[float, str | None]]] = field(default_factory=dict)
     held: dict[str, dict[int, tuple[float, str | None]]] = field(default_factory=dict)
 
@@ -205,10 +206,15 @@ class _Walk:
             )
             if row.quantity is not None:
                 edge.quantity = (edge.quantity or 0.0) + row.quantity
-        if row.quantity is not None:
-            made = row.kind in TRANSFORM_KINDS
-            node = row.from_id if row.kind == "aggregate" else row.to_id
-            (self.made if made else self.held).setdefault(node, {})[row.seq] = (row.quantity, row.uom)
+
+    def amounts(self, rows: list[_Row]) -> None:
+        """Note what every edge seen says of a quantity, followed or not: a lot's quantity is all
+        that was made of it, not only the part the trace came through."""
+        for row in rows:
+            if row.quantity is not None:
+                made = row.kind in TRANSFORM_KINDS
+                node = row.from_id if row.kind == "aggregate" else row.to_id
+                (self.made if made else self.held).setdefault(node, {})[row.seq] = (row.quantity, row.uom)
 
     def quantity(self, node: str) -> tuple[float | None, str | None]:
         """What the edges say of a node's quantity: the sum of what transformations made of
@@ -251,8 +257,12 @@ async def trace(
     hop = 0
     while frontier and (depth is None or hop < depth):
         hop += 1
-        frontier = walk.follow(await _edges_at(conn, tenant_id, frontier), frontier, hop)
-    complete = not frontier or not _grows(walk, await _edges_at(conn, tenant_id, frontier), frontier)
+        rows = await _edges_at(conn, tenant_id, frontier)
+        walk.amounts(rows)
+        frontier = walk.follow(rows, frontier, hop)
+    rows = await _edges_at(conn, tenant_id, frontier) if frontier else []
+    walk.amounts(rows)
+    complete = not _grows(walk, rows, frontier)
     nodes = [
         Node(i, walk.hops[i], "seed" if walk.hops[i] == 0 else walk.states[i]) for i in sorted(walk.hops)
     ]
