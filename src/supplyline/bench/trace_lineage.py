@@ -33,11 +33,16 @@ from supplyline import access
 from supplyline.bootstrap import build_services
 from supplyline.db import create_engine
 from supplyline.db.migrate import upgrade
+from supplyline.db.schema import metadata
 from supplyline.epcis import trace
-from supplyline.epcis.tables import epcis_event, epcis_event_key, epcis_lineage_edge
 from supplyline.kernel.scope import Scope
 from supplyline.settings import Settings
 
+# The bench writes the tables the migrations made, by their schema (no capability's tables
+# module: the product reaches them only through supplyline.epcis).
+epcis_event = metadata.tables["epcis_event"]
+epcis_event_key = metadata.tables["epcis_event_key"]
+epcis_lineage_edge = metadata.tables["epcis_lineage_edge"]
 HOPS = 5
 BLOCK = 22  # events a block
 BATCH = 50_000  # events a transaction
