@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -159,3 +160,57 @@ async def test_an_error_declaration_prunes_and_the_corrective_event_amends(
         )
         await uow.commit()
     assert await backward() == {canonical_id(b), canonical_id(c)}
+
+
+def _transformation(event_id: int, inputs: list[str], outputs: list[str]) -> dict[str, Any]:
+    return {
+        "type": "TransformationEvent",
+        "eventID": f"urn:uuid:00000000-0000-4000-8000-{event_id:012d}",
+        "eventTime": "2026-06-01T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "inputQuantityList": [{"epcClass": i, "quantity": 1} for i in inputs],
+        "outputQuantityList": [{"epcClass": o, "quantity": 1} for o in outputs],
+    }
+
+
+async def test_a_cycle_ends_the_walk_at_its_fixpoint(services: Services, tenant: TenantCtx) -> None:
+    a, b, c = (canonical_id(f"urn:epc:class:lgtin:{CP}.000001.C{i}") for i in range(3))
+    events = [_transformation(1, [a], [b]), _transformation(2, [b], [c]), _transformation(3, [c], [a])]
+    async with services.uow() as uow:
+        await insert_events(uow, tenant.id, [index_event(e) for e in events], source="capture", actor="test")
+        await uow.commit()
+    async with services.engine.connect() as conn:
+        found = await trace(conn, tenant.id, [a], "forward", None)
+    assert {n.id: n.hops for n in found.nodes} == {a: 0, b: 1, c: 2}
+    assert found.complete and len(found.edges) == 3
+
+
+async def test_a_lot_without_gtin_is_found_through_the_events_about_it(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    from tests.factories import post
+
+    product = await post(client, tenant.headers, "products", {"sku": "BULK", "name": "Bulk", "unit": "kg"})
+    body = {"product_id": product["id"], "lot_code": "BULK-7", "quantity": 12, "unit": "kg"}
+    lot = await post(client, tenant.headers, "lots", body)
+    own = "urn:supplyline:lot:bulk-7"  # what the platform's own event names it by
+    made = f"urn:epc:class:lgtin:{CP}.000001.FROM-BULK"
+    observed = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "eventTime": "2026-06-01T07:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [own],
+        "bizStep": "receiving",
+    }
+    records = [index_event(observed), index_event(_transformation(9, [own], [made]))]
+    records[0].refs = {("lot", uuid.UUID(lot["id"]))}
+    async with services.uow() as uow:
+        await insert_events(uow, tenant.id, records, source="platform", actor="test")
+        await uow.commit()
+    r = await client.get(f"/v1/traceability/lots/{lot['id']}?direction=forward", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    nodes = {n["id"]: n for n in r.json()["nodes"]}
+    assert set(nodes) == {own, canonical_id(made)}
+    assert nodes[own]["lot_id"] == lot["id"] and nodes[own]["quantity"] == 12
+    assert [c["biz_step"] for c in nodes[own]["custody"]] == ["https://ref.gs1.org/cbv/BizStep-receiving"]

@@ -70,23 +70,25 @@ async def resolve_lot(
 
 
 async def _seed_ids(
-    uow: UnitOfWork, tenant_id: uuid.UUID, seeds: RecallSeeds
+    conn: AsyncConnection, tenant_id: uuid.UUID, seeds: RecallSeeds
 ) -> tuple[list[str], set[uuid.UUID]]:
-    ids: list[str] = []
-    lots: set[uuid.UUID] = set()
-    for i, value in enumerate(seeds.lots):
-        found, platform = await resolve_lot(uow.conn, tenant_id, value, f"lots[{i}]")
-        ids += found
-        lots |= platform
+    """The seeds' identifiers and platform lots, in a few batched queries whatever their number."""
+    by_id = {i: lot for i, v in enumerate(seeds.lots) if (lot := _as_uuid(v)) is not None}
+    ids = [_identifier(v, f"lots[{i}]") for i, v in enumerate(seeds.lots) if i not in by_id]
     ids += [_identifier(v, f"serials[{i}]") for i, v in enumerate(seeds.serials)]
+    lots = set(by_id.values())
     batch = seeds.supplier_batch
     if batch is not None:
         delivered = await logistics.supplier_batch_lots(
-            uow.conn, tenant_id, batch.organization_id, batch.lot_code
+            conn, tenant_id, batch.organization_id, batch.lot_code
         )
         lots |= {lot.lot_id for lot in delivered}
-        for names in (await identifiers_of_lots(uow.conn, tenant_id, lots)).values():
-            ids += names
+    names = await identifiers_of_lots(conn, tenant_id, lots)
+    missing = sorted(i for i, lot in by_id.items() if lot not in names)
+    if missing:
+        raise NotFound(f"no lot {by_id[missing[0]]} (lots[{missing[0]}])")
+    for found in names.values():
+        ids += found
     return list(dict.fromkeys(ids)), lots
 
 
@@ -100,7 +102,7 @@ async def recall(uow: UnitOfWork, scope: Scope, seeds: RecallSeeds, hold: bool, 
     if not (seeds.lots or seeds.serials or seeds.supplier_batch):
         raise Invalid("lots", "name at least one lot, serial or supplier batch")
     tenant_id = scope.require_tenant()
-    ids, seed_lots = await _seed_ids(uow, tenant_id, seeds)
+    ids, seed_lots = await _seed_ids(uow.conn, tenant_id, seeds)
     lineage = await trace(uow.conn, tenant_id, ids, "forward", None)
     exposure = await build_exposure(uow.conn, tenant_id, lineage, seed_lots)
     if hold:
