@@ -232,6 +232,12 @@ async def check_me(client: httpx.AsyncClient, w: World, who: str, path: str) -> 
         assert {g["reach"]["kind"] for g in me["grants"]} == {"organization"}
 
 
+async def check_lineage(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """Lineage answers for the tenant as a whole: the admin's, no partner's or site operator's."""
+    r = await get(client, w, who, path.format(lot_id=w.ids["L1"]))
+    assert r.status_code == staff_wide(who), (who, r.text)
+
+
 # Routes that are not a catalog list or item: how each is checked.
 SPECIAL: dict[str, Check] = {
     "/v1/telemetry": check_telemetry,
@@ -252,6 +258,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/ledger/proofs/inclusion": lambda c, w, who, path: check_proof(c, w, who, path, seq=1),
     "/v1/ledger/proofs/consistency": lambda c, w, who, path: check_proof(c, w, who, path, first=0),
     "/v1/rules/{rule_id}/history": check_history,
+    "/v1/traceability/lots/{lot_id}": check_lineage,
     "/v1/api-keys": only(staff_wide),
     "/v1/users": only(staff_wide),
     "/v1/users/{user_id}": check_user,

@@ -155,6 +155,8 @@ async def test_every_post_honours_the_key(
     )
     release = {"reason": "inspected"}
     calls.append(("/v1/holds/{hold_id}/release", f"/v1/holds/{hold}/release", release, tenant.headers))
+    recall = {"lots": [w["lot"]["id"]], "hold": True, "reason": "supplier notice"}
+    calls.append(("/v1/traceability/recalls", "/v1/traceability/recalls", recall, tenant.headers))
     imported = {"regions": [{"code": "APAC", "name": "Asia Pacific"}]}
     calls.append(("/v1/imports", "/v1/imports", imported, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device

@@ -140,6 +140,11 @@ async def test_every_get_is_confined_to_the_caller(
                 r = await client.get(path, params=params, headers=b.headers)
                 assert r.status_code in (200, 422) and not _leaks(r.text, secrets), r.text
                 assert (await client.get(path, params=params, headers=a.headers)).status_code in (200, 422)
+            elif path == "/v1/traceability/lots/{lot_id}":
+                # A's lot is no lot of B's: its lineage is not found, and A's own answers.
+                url = path.format(lot_id=w["lot"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             elif path in ("/v1/governance/retention", "/v1/governance/legal-holds"):
                 r = await client.get(path, headers=b.headers)
                 assert r.status_code == 200 and r.json().get("items", []) == [], r.text

@@ -43,6 +43,7 @@ OTHER_WRITES = {
     ("PUT", "/v1/governance/retention"): "governance.retention.replace",
     ("POST", "/v1/governance/legal-holds"): "governance.legal_holds.create",
     ("POST", "/v1/governance/legal-holds/{hold_id}/release"): "governance.legal_holds.release",
+    ("POST", "/v1/traceability/recalls"): "traceability.recalls.create",
 }
 
 

@@ -27,6 +27,7 @@ from supplyline.api.v1 import (
     tenants,
     webhooks,
 )
+from supplyline.api.v1 import traceability as traceability_routes
 from supplyline.api.v1.exports import export_router
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
@@ -94,6 +95,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(deadletters.router))
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))
+    v1.include_router(scopes.annotate(traceability_routes.router))
     v1.include_router(scopes.annotate(webhooks.router))
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))

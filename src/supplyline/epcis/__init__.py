@@ -11,6 +11,7 @@ from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
 from supplyline.epcis.platform_consumer import PlatformEvents
 from supplyline.epcis.platform_events import MAPPERS as PLATFORM_MAPPERS
+from supplyline.epcis.recall import Exposure, RecallSeeds, SupplierBatch, recall, resolve_lot
 from supplyline.epcis.store import (
     EventRecord,
     Key,
@@ -21,6 +22,7 @@ from supplyline.epcis.store import (
     parse_time,
     prefixes_of,
 )
+from supplyline.epcis.traceability import Lineage, LineageEdge, Node, trace
 
 __all__ = [
     "EPCIS_EVENT_RECORDED",
@@ -30,8 +32,14 @@ __all__ = [
     "Edge",
     "EpcisEventRecorded",
     "EventRecord",
+    "Exposure",
     "Key",
+    "Lineage",
+    "LineageEdge",
+    "Node",
     "PlatformEvents",
+    "RecallSeeds",
+    "SupplierBatch",
     "canonical_id",
     "canonical_term",
     "edges_of",
@@ -40,4 +48,7 @@ __all__ = [
     "ledger_leaf",
     "parse_time",
     "prefixes_of",
+    "recall",
+    "resolve_lot",
+    "trace",
 ]

@@ -9,6 +9,17 @@ from supplyline.logistics.events import (
     ShipmentExcursion,
 )
 from supplyline.logistics.excursions import record_excursion
+from supplyline.logistics.exposure import (
+    LotIdentity,
+    OrderLineOfLot,
+    ShipmentOfLot,
+    gtin14,
+    lot_identities,
+    lots_by_gtin_lot,
+    order_lines_of_lots,
+    shipments_of_lots,
+    supplier_batch_lots,
+)
 from supplyline.logistics.holds import (
     HoldLot,
     hold_lot,
@@ -18,11 +29,9 @@ from supplyline.logistics.holds import (
     shipment_numbers,
 )
 from supplyline.logistics.identities import (
-    LotIdentity,
     OrderIdentity,
     ShipmentLine,
     ShipmentRoute,
-    lot_identities,
     order_identities,
     shipment_routes,
 )
@@ -50,23 +59,30 @@ __all__ = [
     "HoldLot",
     "LotIdentity",
     "OrderIdentity",
+    "OrderLineOfLot",
     "ShipmentExcursion",
     "ShipmentLine",
+    "ShipmentOfLot",
     "ShipmentRoute",
     "TrackerWindow",
     "TripWindow",
     "carried_by",
+    "gtin14",
     "hold_lot",
     "list_holds",
     "lot_details",
     "lot_identities",
+    "lots_by_gtin_lot",
     "order_identities",
+    "order_lines_of_lots",
     "record_excursion",
     "release_hold",
     "shipment_context",
     "shipment_numbers",
     "shipment_routes",
+    "shipments_of_lots",
     "shipments_with_lot",
+    "supplier_batch_lots",
     "tracker_windows",
     "trip_windows",
 ]

@@ -1,6 +1,6 @@
 """What other capabilities need to name logistics records outside the platform (EPCIS): a
-lot's code and its product's GTIN, where its stock is, a shipment's route and lots, an order's
-number and kind. Read by tenant, unscoped: callers are the platform's own consumers."""
+shipment's route and lots, an order's number and kind (a lot's identity is in ``exposure``).
+Read by tenant, unscoped: callers are the platform's own consumers."""
 
 from __future__ import annotations
 
@@ -12,23 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline.logistics.tables import (
-    logistics_inventory,
-    logistics_lot,
     logistics_order,
-    logistics_product,
     logistics_shipment,
     logistics_shipment_lot,
 )
-
-
-@dataclass(frozen=True)
-class LotIdentity:
-    lot_id: uuid.UUID
-    lot_code: str
-    product_id: uuid.UUID
-    gtin: str | None
-    unit: str
-    site_id: uuid.UUID | None  # the site holding most of its stock, if any position has some
 
 
 @dataclass(frozen=True)
@@ -57,33 +44,6 @@ class OrderIdentity:
 
 def _unique(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
-
-
-async def lot_identities(
-    conn: AsyncConnection, tenant_id: uuid.UUID, lot_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, LotIdentity]:
-    wanted = _unique(lot_ids)
-    if not wanted:
-        return {}
-    lot, p, inv = logistics_lot, logistics_product, logistics_inventory
-    stock = select(inv.c.lot_id, inv.c.site_id, inv.c.on_hand).where(
-        inv.c.tenant_id == tenant_id, inv.c.lot_id.in_(wanted), inv.c.on_hand > 0
-    )
-    where: dict[uuid.UUID, tuple[float, uuid.UUID]] = {}
-    for r in await conn.execute(stock):
-        if r.lot_id not in where or r.on_hand > where[r.lot_id][0]:
-            where[r.lot_id] = (r.on_hand, r.site_id)
-    stmt = (
-        select(lot.c.id, lot.c.lot_code, lot.c.product_id, lot.c.unit, p.c.gtin)
-        .join(p, p.c.id == lot.c.product_id)
-        .where(lot.c.tenant_id == tenant_id, lot.c.id.in_(wanted))
-    )
-    return {
-        r.id: LotIdentity(
-            r.id, r.lot_code, r.product_id, r.gtin, r.unit, where[r.id][1] if r.id in where else None
-        )
-        for r in await conn.execute(stmt)
-    }
 
 
 async def shipment_routes(
