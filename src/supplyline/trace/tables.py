@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Table,
@@ -37,6 +38,8 @@ trace_checkpoint = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     # An event is recorded once per tenant: a replay finds it and skips it.
     UniqueConstraint("tenant_id", "event_id"),
+    # An inclusion proof asked for by EPCIS Event Hash ID finds its leaf by index.
+    Index("ix_trace_checkpoint_tenant_leaf", "tenant_id", "leaf"),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )
 
@@ -67,6 +70,7 @@ trace_leaf = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("event_hash", String(64), nullable=False),
     Column("leaf", String(120), nullable=True),
+    Index("ix_trace_leaf_tenant_leaf", "tenant_id", "leaf"),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )
 

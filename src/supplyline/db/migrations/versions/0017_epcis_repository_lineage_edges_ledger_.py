@@ -153,16 +153,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("trace_checkpoint", schema=None) as batch_op:
         batch_op.add_column(sa.Column("leaf", sa.String(length=120), nullable=True))
+        batch_op.create_index("ix_trace_checkpoint_tenant_leaf", ["tenant_id", "leaf"], unique=False)
 
     with op.batch_alter_table("trace_leaf", schema=None) as batch_op:
         batch_op.add_column(sa.Column("leaf", sa.String(length=120), nullable=True))
+        batch_op.create_index("ix_trace_leaf_tenant_leaf", ["tenant_id", "leaf"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("trace_leaf", schema=None) as batch_op:
+        batch_op.drop_index("ix_trace_leaf_tenant_leaf")
         batch_op.drop_column("leaf")
 
     with op.batch_alter_table("trace_checkpoint", schema=None) as batch_op:
+        batch_op.drop_index("ix_trace_checkpoint_tenant_leaf")
         batch_op.drop_column("leaf")
 
     op.drop_table("trace_subtree")
