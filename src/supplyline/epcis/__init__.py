@@ -8,6 +8,15 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
 from supplyline.epcis.lineage import Edge, edges_of
+from supplyline.epcis.queries import EventPage, query_document, search_events
+from supplyline.epcis.query import (
+    EPCIS_EVENT_TYPES,
+    MATCH_ROLES,
+    PER_PAGE_DEFAULT,
+    PER_PAGE_MAX,
+    EventQuery,
+    parse_query,
+)
 from supplyline.epcis.store import (
     EventRecord,
     Key,
@@ -18,12 +27,22 @@ from supplyline.epcis.store import (
     parse_time,
     prefixes_of,
 )
+from supplyline.epcis.visibility import VISIBILITY
+
+MATCH_PARAMETERS = tuple(MATCH_ROLES)
 
 __all__ = [
     "EPCIS_EVENT_RECORDED",
+    "EPCIS_EVENT_TYPES",
     "EVENT_TYPES",
+    "MATCH_PARAMETERS",
+    "PER_PAGE_DEFAULT",
+    "PER_PAGE_MAX",
+    "VISIBILITY",
     "Edge",
     "EpcisEventRecorded",
+    "EventPage",
+    "EventQuery",
     "EventRecord",
     "Key",
     "canonical_id",
@@ -31,6 +50,9 @@ __all__ = [
     "edges_of",
     "index_event",
     "insert_events",
+    "parse_query",
     "parse_time",
     "prefixes_of",
+    "query_document",
+    "search_events",
 ]
