@@ -9,9 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from supplyline.bootstrap import Services
+from supplyline.db.schema import metadata
 from supplyline.epcis import index_event, insert_events
+from supplyline.epcis.queries import _filtered, _keyset
+from supplyline.epcis.query import parse_query
+from supplyline.epcis.tables import epcis_event
+from supplyline.kernel.scope import Scope
+from supplyline.resources import scoped
 from tests.conftest import TenantCtx
 from tests.factories import post
 
@@ -389,3 +397,32 @@ async def test_a_partner_sees_only_the_events_it_reaches(
     assert await names(client, partner) == {"shipment", "lot", "origin", "its-own"}
     assert await names(client, partner, perPage="1", MATCH_epc=A2_DL) == {"shipment"}
     assert len(await names(client, tenant)) == 8
+
+
+PLANS = [
+    ([("MATCH_epc", A1)], "ix_epcis_event_key_lookup (tenant_id=? AND role=? AND value=?)"),
+    (
+        [("GE_eventTime", "2026-03-01T00:00:00Z"), ("LT_eventTime", "2026-03-02T00:00:00Z")],
+        "ix_epcis_event_tenant_event_time",
+    ),
+    ([("LT_recordTime", "2026-03-01T00:00:00Z")], "ix_epcis_event_tenant_record_time"),
+]
+
+
+@pytest.mark.parametrize(("params", "index"), PLANS, ids=["MATCH_epc", "eventTime", "recordTime"])
+async def test_sqlite_answers_by_index(params: list[tuple[str, str]], index: str) -> None:
+    """The plan SQLite makes for the query's own SQL (on the schema alone: the plan is the point)."""
+    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+    q, e, scope = parse_query(params), epcis_event, Scope.system(uuid.uuid4())
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(metadata.create_all)
+            stmt = await _filtered(
+                conn, scoped(select(e.c.seq, e.c.document), e, scope), scope.require_tenant(), q
+            )
+            stmt = _keyset(q).ordered(stmt).limit(31)
+            sql = stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+            plan = " | ".join(r[-1] for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    finally:
+        await engine.dispose()
+    assert index in plan and "SCAN epcis_event" not in plan, plan
