@@ -4,6 +4,7 @@ paging by token while capture goes on, 400s naming the parameter, tenants and pa
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -277,6 +278,11 @@ async def test_order_and_count_limit(
     assert await ordered(orderBy="eventTime", orderDirection="ASC", eventCountLimit="3") == ["E1", "E2", "E3"]
 
 
+def _token(raw: str) -> str:
+    """A token as a client could forge one."""
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
 BAD = [
     ({"MATCH_everything": "x"}, "MATCH_everything"),
     ({"eventType": "SensorEvent"}, "eventType"),
@@ -286,6 +292,9 @@ BAD = [
     ({"perPage": "0"}, "perPage"),
     ({"perPage": "1001"}, "perPage"),
     ({"nextPageToken": "not-a-token"}, "nextPageToken"),
+    ({"nextPageToken": _token('{"a":[18446744073709551615,0,""],"k":"epcis-events"}')}, "nextPageToken"),
+    ({"nextPageToken": _token('{"a":[3,0,"MATCH_nothing=1"],"k":"epcis-events"}')}, "MATCH_nothing"),
+    ({"perPage": "\u00b2"}, "perPage"),  # a digit to str.isdigit, not to int()
     ({"EQ_quantity": "3"}, "EQ_quantity"),
     ({"MATCH_epc": "urn:epc:idpat:sgtin:4012345.*.*"}, "MATCH_epc"),
     ({"EQ_bizStep": ""}, "EQ_bizStep"),

@@ -8,6 +8,7 @@ beside it, and events captured meanwhile never shift what is still to come.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from supplyline.epcis.query import (
 )
 from supplyline.epcis.tables import epcis_event, epcis_event_key
 from supplyline.kernel.errors import BadParameter, Invalid
+from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.pagination import decode_cursor, encode_cursor
 from supplyline.kernel.scope import Scope
 from supplyline.resources import scoped
@@ -86,18 +88,23 @@ def _decode(token: str) -> _Token:
         raise _bad("nextPageToken", "not a token this query issued") from None
 
 
+def _seq(value: Any) -> int:
+    # A token is client input: a seq no column can hold would fail in the database, not here.
+    if not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise ValueError("seq")
+    return value
+
+
 def _position(keyset: Keyset, token: _Token) -> tuple[Any, ...]:
     if len(token.position) != len(keyset.columns):
         raise _bad("nextPageToken", "not a token this query issued")
     try:
         if len(keyset.columns) == 2:
             at = datetime.fromisoformat(str(token.position[0]))
-            if at.tzinfo is None or not isinstance(token.position[1], int):
+            if at.tzinfo is None:
                 raise ValueError("position")
-            return at, token.position[1]
-        if not isinstance(token.position[0], int):
-            raise ValueError("position")
-        return (token.position[0],)
+            return at, _seq(token.position[1])
+        return (_seq(token.position[0]),)
     except ValueError:
         raise _bad("nextPageToken", "not a token this query issued") from None
 
@@ -106,7 +113,7 @@ def per_page_of(values: Sequence[str]) -> int:
     if not values:
         return PER_PAGE_DEFAULT
     text = values[0].strip()
-    if len(values) > 1 or not text.isdigit() or not 1 <= int(text) <= PER_PAGE_MAX:
+    if len(values) > 1 or not re.fullmatch(r"[0-9]{1,4}", text) or not 1 <= int(text) <= PER_PAGE_MAX:
         raise _bad("perPage", f"must be one whole number from 1 to {PER_PAGE_MAX}")
     return int(text)
 
