@@ -179,6 +179,7 @@ def visibility_rules() -> VisibilityRules:
             *maintenance.VISIBILITY,
             *rules.VISIBILITY,
             *access.VISIBILITY,
+            *epcis.VISIBILITY,
         ]
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from supplyline import alarms, logistics, maintenance
+from supplyline import alarms, epcis, logistics, maintenance
 from supplyline.bootstrap import Services
 from tests.conftest import TenantCtx
 from tests.factories import post
@@ -312,6 +312,7 @@ async def build(client: httpx.AsyncClient, services: Services, tenant: TenantCtx
     )
     await _readings(client, tenant, w)
     await _operations(services, tenant, w)
+    await _epcis_events(services, tenant, w)
     await _identities(client, tenant, w)
     return w
 
@@ -333,6 +334,51 @@ async def _readings(client: httpx.AsyncClient, tenant: TenantCtx, w: World) -> N
         ]
         r = await send(client, device, body)
         assert r.status_code == 200, r.text
+
+
+# EPCIS events (by ex:name) and the records they are about (epcis_event_ref kind, name), or
+# the partner organisation that captured them: a caller reaches an event through either.
+EPCIS_REFS: dict[str, list[tuple[str, str]]] = {
+    "EV_SH1": [("shipment", "SH1")],
+    "EV_SH2": [("shipment", "SH2")],
+    "EV_L1": [("lot", "L1")],
+    "EV_L2_O2": [("lot", "L2"), ("order", "O2")],
+    "EV_O1": [("order", "O1")],
+    "EV_DC": [("site", "DC")],
+    "EV_PL": [("site", "PL")],
+    "EV_none": [],
+}
+EPCIS_CAPTURED_BY = ("carrier2", "oem")
+REF_RESOURCES = {"shipment": "shipments", "lot": "lots", "order": "orders", "site": "sites"}
+
+
+async def _epcis_events(services: Services, tenant: TenantCtx, w: World) -> None:
+    def event(name: str) -> dict[str, Any]:
+        at = T0.isoformat().replace("+00:00", "Z")
+        return {
+            "type": "ObjectEvent",
+            "eventTime": at,
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "epcList": [f"urn:uuid:{uuid.uuid4()}"],
+            "ex:name": name,
+        }
+
+    context = [{"ex": "https://example.com/ns/"}]
+    records = []
+    for name, refs in EPCIS_REFS.items():
+        record = epcis.index_event(event(name), context)
+        record.refs = {(kind, uuid.UUID(w.ids[n])) for kind, n in refs}
+        records.append(record)
+    async with services.uow() as uow:
+        await epcis.insert_events(uow, tenant.id, records, source="capture", actor="test")
+        for partner in EPCIS_CAPTURED_BY:
+            own = [epcis.index_event(event(f"EV_by_{partner}"), context)]
+            org = uuid.UUID(w.ids[partner])
+            await epcis.insert_events(
+                uow, tenant.id, own, source="capture", actor="test", organization_id=org
+            )
+        await uow.commit()
 
 
 async def _operations(services: Services, tenant: TenantCtx, w: World) -> None:

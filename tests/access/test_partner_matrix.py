@@ -24,7 +24,20 @@ from sqlalchemy import select
 
 from supplyline.bootstrap import Services
 from supplyline.integrations.tables import integrations_delivery
-from tests.access.partners import ALL, COMMERCIAL_KEYS, ENTITLED, PARTNERS, T0, TERMS, World, build, ms
+from tests.access.partners import (
+    ALL,
+    COMMERCIAL_KEYS,
+    ENTITLED,
+    EPCIS_CAPTURED_BY,
+    EPCIS_REFS,
+    PARTNERS,
+    REF_RESOURCES,
+    T0,
+    TERMS,
+    World,
+    build,
+    ms,
+)
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
 
 IDENTITIES = ("admin", *PARTNERS, "dc_operator")
@@ -160,6 +173,21 @@ async def check_events(client: httpx.AsyncClient, w: World, who: str, path: str)
         assert f"shipments/{w.ids[name]}" in subjects, (who, name)
 
 
+async def check_epcis(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """EPCIS events: those about a record the caller reaches, and those its organisation captured."""
+    r = await get(client, w, who, path, perPage=1000)
+    if who == "sp":  # a technician reads no custody events
+        assert r.status_code == 403, r.text
+        return
+    assert r.status_code == 200, (who, r.text)
+    got = {e["ex:name"] for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]}
+    want = {f"EV_by_{p}" for p in EPCIS_CAPTURED_BY if who in (p, "admin")}
+    for name, refs in EPCIS_REFS.items():
+        if who == "admin" or any(w.ids[n] in (entitled(w, who, REF_RESOURCES[k]) or set()) for k, n in refs):
+            want.add(name)
+    assert got == want, (who, sorted(got ^ want))
+
+
 def only(status_for: Callable[[str], int]) -> Check:
     async def check(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
         r = await get(client, w, who, path)
@@ -246,6 +274,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/devices/{id}/telemetry": check_device_status,
     "/v1/devices/{id}/credentials": check_credentials,
     "/v1/events": check_events,
+    "/v1/epcis/events": check_epcis,
     "/v1/event-types": only(with_events),
     "/v1/event-types/{type}": check_event_type,
     "/v1/stats": only(staff_wide),

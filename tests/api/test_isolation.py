@@ -7,11 +7,13 @@ not know how to call (a path parameter it cannot fill) fails it until it is taug
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from supplyline import epcis
 from supplyline.bootstrap import Services
 from tests.api.samples import SAMPLES, assert_problem, create_all_samples, raise_alarm_and_hold
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
@@ -50,6 +52,20 @@ async def _tenant_a(
     w["user"] = await post(client, tenant.headers, "users", person)
     marked = {"code": "A-ONLY-7F3A", "name": "A-SECRET-NAME", "kind": "plant"}
     w["marked"] = await post(client, tenant.headers, "sites", marked)
+    marked_event = f"urn:uuid:{uuid.uuid4()}"  # an EPCIS event only A holds
+    event = {
+        "type": "ObjectEvent",
+        "eventID": marked_event,
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.9"],
+    }
+    records = [
+        epcis.index_event({**event, "eventTime": "2026-03-01T08:00:00Z", "eventTimeZoneOffset": "+00:00"})
+    ]
+    async with services.uow() as uow:
+        await epcis.insert_events(uow, tenant.id, records, source="capture", actor="test")
+        await uow.commit()
+    w["epcis-event"] = {"id": marked_event}
     hold = {"data_class": "events", "reason": "A-LITIGATION-5D2C"}
     w["legal-hold"] = await post(client, tenant.headers, "governance/legal-holds", hold)
     # Ids and keys cannot be guessed; the factory's codes are public (they are API doc examples).
@@ -145,6 +161,11 @@ async def test_every_get_is_confined_to_the_caller(
                 url = path.format(lot_id=w["lot"]["id"])
                 assert_problem(await client.get(url, headers=b.headers), 404)
                 assert (await client.get(url, headers=a.headers)).status_code == 200
+            elif path == "/v1/epcis/events":
+                r = await client.get(path, headers=b.headers)
+                assert r.status_code == 200 and not _leaks(r.text, secrets), r.text
+                assert r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+                assert w["epcis-event"]["id"] in (await client.get(path, headers=a.headers)).text
             elif path in ("/v1/governance/retention", "/v1/governance/legal-holds"):
                 r = await client.get(path, headers=b.headers)
                 assert r.status_code == 200 and r.json().get("items", []) == [], r.text

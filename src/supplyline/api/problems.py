@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from supplyline.kernel.errors import DomainError, FieldError, QuotaExceeded
+from supplyline.kernel.errors import BadParameter, DomainError, FieldError, QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ def problem(
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
+    type_: str | None = None,
 ) -> Response:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + _SLUGS.get(status, "error"),
+        "type": type_ or PROBLEM_TYPE + _SLUGS.get(status, "error"),
         "title": title,
         "status": status,
         "detail": detail,
@@ -108,6 +109,8 @@ def domain_problem(exc: DomainError, path: str) -> Response:
         # RFC 9457 extension members, so a client need not parse the detail.
         headers = {"Retry-After": str(exc.retry_after)}
         extensions = {"quota": exc.quota, "limit": exc.limit, "retry_after": exc.retry_after}
+    # A standard's own error type (EPCIS's QueryParameterException), which its clients look for.
+    type_ = exc.problem_type if isinstance(exc, BadParameter) else None
     return problem(
         exc.status,
         exc.title,
@@ -116,6 +119,7 @@ def domain_problem(exc: DomainError, path: str) -> Response:
         errors=exc.errors,
         headers=headers,
         extensions=extensions,
+        type_=type_,
     )
 
 

@@ -11,6 +11,15 @@ from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
 from supplyline.epcis.platform_consumer import PlatformEvents
 from supplyline.epcis.platform_events import MAPPERS as PLATFORM_MAPPERS
+from supplyline.epcis.queries import EventPage, query_document, search_events
+from supplyline.epcis.query import (
+    EPCIS_EVENT_TYPES,
+    MATCH_ROLES,
+    PER_PAGE_DEFAULT,
+    PER_PAGE_MAX,
+    EventQuery,
+    parse_query,
+)
 from supplyline.epcis.recall import Exposure, RecallSeeds, SupplierBatch, recall, resolve_lot
 from supplyline.epcis.store import (
     EventRecord,
@@ -23,14 +32,24 @@ from supplyline.epcis.store import (
     prefixes_of,
 )
 from supplyline.epcis.traceability import Lineage, LineageEdge, Node, trace
+from supplyline.epcis.visibility import VISIBILITY
+
+MATCH_PARAMETERS = tuple(MATCH_ROLES)
 
 __all__ = [
     "EPCIS_EVENT_RECORDED",
+    "EPCIS_EVENT_TYPES",
     "EVENT_TYPES",
+    "MATCH_PARAMETERS",
+    "PER_PAGE_DEFAULT",
+    "PER_PAGE_MAX",
     "PLATFORM_EVENTS_CONSUMER",
     "PLATFORM_MAPPERS",
+    "VISIBILITY",
     "Edge",
     "EpcisEventRecorded",
+    "EventPage",
+    "EventQuery",
     "EventRecord",
     "Exposure",
     "Key",
@@ -46,9 +65,12 @@ __all__ = [
     "index_event",
     "insert_events",
     "ledger_leaf",
+    "parse_query",
     "parse_time",
     "prefixes_of",
+    "query_document",
     "recall",
     "resolve_lot",
+    "search_events",
     "trace",
 ]

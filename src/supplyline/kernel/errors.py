@@ -43,6 +43,19 @@ class Invalid(DomainError):
         return cls(first.field, first.reason, more=rest)
 
 
+class BadParameter(DomainError):
+    """A request parameter the server cannot take: unknown, repeated or malformed (400, naming
+    it). ``problem_type`` is the URI a standard binding gives the error (EPCIS 2.0 answers
+    ``epcisException:QueryParameterException``); None: the platform's own."""
+
+    status = 400
+    title = "Bad query parameter"
+
+    def __init__(self, parameter: str, reason: str, *, problem_type: str | None = None) -> None:
+        super().__init__(f"{parameter}: {reason}", [FieldError(parameter, reason)])
+        self.problem_type = problem_type
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

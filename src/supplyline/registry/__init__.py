@@ -16,6 +16,7 @@ from supplyline.registry.model import Name, Strict, not_before
 from supplyline.registry.queries import (
     DevicePlace,
     SiteIdentity,
+    SitePlace,
     assets_at_site,
     device_assets,
     device_ids,
@@ -30,6 +31,7 @@ from supplyline.registry.queries import (
     region_site_ids,
     site_circles,
     site_identities,
+    site_places,
 )
 from supplyline.registry.resources import RESOURCES
 from supplyline.registry.visibility import VISIBILITY, device_ids_reached
@@ -40,6 +42,7 @@ __all__ = [
     "DevicePlace",
     "Name",
     "SiteIdentity",
+    "SitePlace",
     "Strict",
     "assets_at_site",
     "device_assets",
@@ -63,6 +66,7 @@ __all__ = [
     "region_site_ids",
     "site_circles",
     "site_identities",
+    "site_places",
     "tenant_devices",
     "tenant_profiles",
 ]

@@ -18,6 +18,7 @@ from supplyline.registry.tables import (
     registry_organization,
     registry_region,
     registry_site,
+    registry_zone,
 )
 from supplyline.resources import scoped
 
@@ -236,3 +237,25 @@ def _gln_ok(value: str) -> bool:
         return False
     total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(value[:12]))
     return (10 - total % 10) % 10 == int(value[12])
+
+
+@dataclass(frozen=True)
+class SitePlace:
+    """A site as a place other records name: its region, its attributes (where a GS1 GLN may
+    be kept) and the zones inside it."""
+
+    id: uuid.UUID
+    region_id: uuid.UUID | None
+    attributes: dict[str, Any]
+    zone_ids: tuple[uuid.UUID, ...]
+
+
+async def site_places(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[SitePlace]:
+    """Every site of the tenant with its zones: the place hierarchy (region > site > zone) that
+    a "within this location" question walks. Archived places still name past events."""
+    s, z = registry_site, registry_zone
+    zones: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for row in await conn.execute(select(z.c.id, z.c.site_id).where(z.c.tenant_id == tenant_id)):
+        zones.setdefault(row.site_id, []).append(row.id)
+    rows = await conn.execute(select(s.c.id, s.c.region_id, s.c.attributes).where(s.c.tenant_id == tenant_id))
+    return [SitePlace(r.id, r.region_id, dict(r.attributes or {}), tuple(zones.get(r.id, ()))) for r in rows]
