@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from supplyline.db.dialect import lock_event_log
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.tables import (
@@ -188,6 +189,10 @@ async def insert_events(
     constraint refuses one that slipped through, and the whole unit of work with it."""
     if not records:
         return []
+    # The seqs must follow commit order, as log positions do, so that a query paging by seq
+    # never passes over one still in flight (PostgreSQL hands out sequence numbers at insert):
+    # the event-log lock, which this unit of work takes at commit anyway, is taken first.
+    await lock_event_log(uow.conn)
     now = utcnow()
     rows = [_row(tenant_id, r, now, source, capture_id, organization_id) for r in records]
     t = epcis_event
