@@ -6,7 +6,9 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 ``epcis.event_recorded``, whose Event Hash ID the ledger (``supplyline.trace``) appends.
 """
 
+from supplyline.epcis.capture import CaptureRefused, DuplicateEvents, capture, record_refusal
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
+from supplyline.epcis.jobs import get_capture, list_captures
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.store import (
     EventRecord,
@@ -18,19 +20,30 @@ from supplyline.epcis.store import (
     parse_time,
     prefixes_of,
 )
+from supplyline.epcis.validation import MAX_EVENTS, EventError, validate_document, validate_event
 
 __all__ = [
     "EPCIS_EVENT_RECORDED",
     "EVENT_TYPES",
+    "MAX_EVENTS",
+    "CaptureRefused",
+    "DuplicateEvents",
     "Edge",
     "EpcisEventRecorded",
+    "EventError",
     "EventRecord",
     "Key",
     "canonical_id",
     "canonical_term",
+    "capture",
     "edges_of",
+    "get_capture",
     "index_event",
     "insert_events",
+    "list_captures",
     "parse_time",
     "prefixes_of",
+    "record_refusal",
+    "validate_document",
+    "validate_event",
 ]

@@ -17,6 +17,7 @@ from supplyline.logistics.holds import (
     release_hold,
     shipment_numbers,
 )
+from supplyline.logistics.lookup import lots_by_gtin, records_by_number
 from supplyline.logistics.queries import (
     Carried,
     TrackerWindow,
@@ -45,7 +46,9 @@ __all__ = [
     "hold_lot",
     "list_holds",
     "lot_details",
+    "lots_by_gtin",
     "record_excursion",
+    "records_by_number",
     "release_hold",
     "shipment_context",
     "shipment_numbers",
