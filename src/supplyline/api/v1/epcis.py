@@ -31,19 +31,21 @@ CAPTURE, READ = requires("epcis", Action.WRITE), requires("epcis")
 
 
 class CaptureError(BaseModel):
-    eventIndex: int | None  # noqa: N815 (the standard's member names)
+    """Member names are the standard's (camelCase)."""
+
+    eventIndex: int | None
     field: str
     reason: str
 
 
 class CaptureJob(BaseModel):
-    captureID: str  # noqa: N815
-    createdAt: str  # noqa: N815
-    finishedAt: str | None  # noqa: N815
+    captureID: str
+    createdAt: str
+    finishedAt: str | None
     running: bool
     success: bool | None
-    captureErrorBehaviour: str  # noqa: N815
-    eventCount: int  # noqa: N815
+    captureErrorBehaviour: str
+    eventCount: int
     errors: list[CaptureError]
 
 
@@ -153,7 +155,7 @@ async def list_captures(
     summary="A capture job: running, success, captureErrorBehaviour and errors",
 )
 async def get_capture(
-    captureID: uuid.UUID = Path(description="The captureID a capture answered with"),  # noqa: N803
+    captureID: uuid.UUID = Path(description="The captureID a capture answered with"),
     scope: Scope = READ,
     svc: Services = Depends(services),
 ) -> Response:
