@@ -141,9 +141,10 @@ def validate_event(event: Mapping[str, Any], index: int, prefixes: Prefixes) -> 
     """Every fault of one event: structure, free JSON, vocabulary and namespaces."""
     schema = _schema()
     errors = list(_schema_faults(schema.events, event, index))
-    fault = json_fault(dict(event))
-    if fault is not None:
-        errors.append(EventError(index, "event", fault))
+    for key, value in event.items():
+        fault = json_fault(value, str(key))
+        if fault is not None:
+            errors.append(EventError(index, str(key), fault))
     if isinstance(event.get("@context"), (Mapping, list)):
         prefixes = {**prefixes, **context_prefixes(event["@context"])}
     kind = event.get("type")
