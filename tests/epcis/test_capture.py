@@ -143,10 +143,11 @@ INVALID = {
     "extension without namespace": ("temperature", 4, "is not a field of TransformationEvent"),
     "unknown prefix": ("other:temperature", 4, "has no namespace"),
     "bad time": ("eventTime", "2026-02-30T06:00:00+01:00", "date-time"),
-    "time without offset": ("eventTime", "2026-03-06T06:00:00", "does not match"),
-    "bad offset": ("eventTimeZoneOffset", "+1:00", "does not match"),
+    "time without offset": ("eventTime", "2026-03-06T06:00:00", "is not a date and time with its UTC offset"),
+    "time beyond the calendar in UTC": ("eventTime", "9999-12-31T23:00:00-05:00", "years 1000 to 9998"),
+    "bad offset": ("eventTimeZoneOffset", "+1:00", "'+1:00' is not a UTC offset"),
     "not a list": ("inputEPCList", "urn:epc:id:sgtin:4012345.067890.1001", "is not of type"),
-    "not a URI": ("transformationID", "T 77", "does not match"),
+    "not a URI": ("transformationID", "T 77", "'T 77' is not an absolute URI"),
     "bizTransaction type": (
         "bizTransactionList",
         [{"type": "invoice", "bizTransaction": "urn:x:1"}],
@@ -162,7 +163,7 @@ INVALID = {
         [{"sensorReport": [{"type": "gs1:Temprature"}]}],
         "sensor measurement type",
     ),
-    "uom": ("outputQuantityList", [{"epcClass": "urn:x:1", "quantity": 1, "uom": "kilo"}], "does not match"),
+    "uom": ("outputQuantityList", [{"epcClass": "urn:x:1", "quantity": 1, "uom": "kilo"}], "unit code"),
     "non-finite number": ("example:reading", 1e400, "NaN or Infinity"),
 }
 
@@ -346,3 +347,30 @@ async def test_too_many_events_are_refused_before_any_is_read(
     assert r.json()["errors"][0]["field"] == "epcisBody.eventList"
     assert "at most 2" in r.json()["errors"][0]["reason"]
     assert (await counts(services))["epcis_event"] == 0
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    headers = {**tenant.headers, **LD, "Idempotency-Key": "capture-1"}
+    body = json.dumps(load("transaction_event"))
+    first = await client.post("/v1/epcis/capture", content=body, headers=headers)
+    again = await client.post("/v1/epcis/capture", content=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json() and again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (await counts(services))["epcis_event"] == 1
+
+
+async def test_a_body_that_is_no_epcis_json_is_refused(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
+    for content, kind in (
+        ("[1, 2]", "application/json"),
+        ('{"type": "EPCISDocument"}', "application/ld+json"),
+    ):
+        r = await client.post(
+            "/v1/epcis/capture", content=content, headers={**tenant.headers, "Content-Type": kind}
+        )
+        assert_problem(r, 422)
+    r = await client.post("/v1/epcis/capture", json={"hello": "world"}, headers=tenant.headers)
+    assert_problem(r, 422)
+    assert r.json()["errors"][0] == {"field": "type", "reason": "is required"}

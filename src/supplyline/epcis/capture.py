@@ -102,15 +102,15 @@ async def record_refusal(
 def index_all(
     events: Sequence[Mapping[str, Any]], context: Any
 ) -> tuple[list[EventRecord], list[EventError]]:
-    """Each event's record, or why it cannot be stored (an instant beyond the calendar once in
-    UTC, an identifier longer than its column once expanded)."""
+    """Each event's record, or why it cannot be stored (an identifier longer than its column
+    once expanded; anything the hash cannot read, which validation should have refused)."""
     records: list[EventRecord] = []
     errors: list[EventError] = []
     for index, event in enumerate(events):
         try:
             record = index_event(event, context)
         except (ValueError, OverflowError) as exc:
-            errors.append(EventError(index, "eventTime", f"cannot be read as an instant ({exc})"))
+            errors.append(EventError(index, "event", f"cannot be indexed ({exc})"))
             continue
         fault = _too_long(record)
         if fault is not None:

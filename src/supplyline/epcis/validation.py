@@ -87,6 +87,12 @@ _REASONS = {
     "$defs/ObjectEvent/then/properties/action/const": "ilmd is only allowed with action ADD",
     "$defs/persistentDisposition/anyOf": "persistentDisposition needs set or unset",
     "properties/certificationInfo/oneOf": "certificationInfo is a URI or a list of URIs",
+    "$defs/time/pattern": "is not a date and time with its UTC offset "
+    "(YYYY-MM-DDThh:mm:ss[.fff] then Z or +hh:mm, years 1000 to 9998)",
+    "$defs/uri/pattern": "is not an absolute URI (an EPC URN, a GS1 Digital Link, any scheme:...)",
+    "$defs/offset/pattern": "is not a UTC offset (+hh:mm or -hh:mm, -14:00 to +14:00)",
+    "$defs/term/pattern": "is not a CBV term or a URI (it holds a space)",
+    "uom/pattern": "is not a UN/CEFACT unit code (2 or 3 capitals or digits)",
 }
 
 
@@ -111,6 +117,8 @@ def _schema_faults(validator: Any, instance: Any, index: int | None) -> Iterator
             reason = "is required"
         if reason is None:
             reason = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        elif isinstance(error.instance, str) and where.endswith("pattern"):
+            reason = f"'{error.instance[:80]}' {reason}"
         yield EventError(index, path_of(at) or "event", reason)
 
 

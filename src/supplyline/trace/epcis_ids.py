@@ -144,7 +144,10 @@ def epc_urn_to_dl(urn: str) -> str | None:
     entry = table.get(scheme)
     if entry is None or len(body) != entry[0] or not _digits(body[0]):
         return None
-    return DL_ROOT + entry[1](body)
+    try:
+        return DL_ROOT + entry[1](body)
+    except ValueError:  # a reference that is not digits where the scheme wants them: no GS1 key
+        return None
 
 
 def _digits(value: str) -> bool:
