@@ -26,7 +26,7 @@ from supplyline.eventlog.tables import eventlog_event
 from supplyline.trace import event_hash_id
 from tests.api.samples import assert_problem
 from tests.conftest import TenantCtx
-from tests.factories import world
+from tests.factories import post, world
 
 DOCUMENTS = Path(__file__).parent / "documents"
 ALL_TYPES = [
@@ -310,11 +310,36 @@ async def test_events_are_linked_to_the_lots_they_name(
     client: httpx.AsyncClient, services: Services, tenant: TenantCtx
 ) -> None:
     w = await world(client, tenant.headers)  # product GTIN 04012345678901, lot L2026-11
+    order = {"number": "PO-7781", "kind": "purchase", "organization_id": w["carrier"]["id"], "lines": []}
+    w["order"] = await post(client, tenant.headers, "orders", order)
     r = await capture(client, tenant, load("object_event"))
     assert r.status_code == 202
     async with services.engine.connect() as conn:
-        refs = (await conn.execute(select(epcis_event_ref.c.kind, epcis_event_ref.c.ref_id))).all()
-    assert [(kind, str(ref)) for kind, ref in refs] == [("lot", w["lot"]["id"])]
+        stmt = select(epcis_event_ref.c.kind, epcis_event_ref.c.ref_id).order_by(epcis_event_ref.c.kind)
+        refs = (await conn.execute(stmt)).all()
+    # The LGTIN of its quantityList and the purchase order of its bizTransactionList.
+    assert [(kind, str(ref)) for kind, ref in refs] == [("lot", w["lot"]["id"]), ("order", w["order"]["id"])]
+
+
+async def test_a_partner_captures_as_its_organisation_and_sees_only_its_jobs(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    w = await world(client, tenant.headers)
+    body = {"name": "carrier ops", "role": "partner_operator", "organization_id": w["carrier"]["id"]}
+    key = (await client.post("/v1/api-keys", json=body, headers=tenant.headers)).json()
+    partner = TenantCtx(tenant.id, tenant.slug, key["token"], tenant.scope)
+    ours = (await capture(client, tenant, load("association_event"))).json()
+    theirs = await capture(client, partner, load("transaction_event"))
+    assert theirs.status_code == 202, theirs.text
+    async with services.engine.connect() as conn:
+        stmt = select(epcis_event.c.event_id, epcis_event.c.organization_id).order_by(epcis_event.c.seq)
+        rows = (await conn.execute(stmt)).all()
+    assert [str(org) if org else None for _, org in rows] == [None, w["carrier"]["id"]]
+    listed = (await client.get("/v1/epcis/capture", headers=partner.headers)).json()["items"]
+    assert [j["captureID"] for j in listed] == [theirs.json()["captureID"]]
+    url = f"/v1/epcis/capture/{ours['captureID']}"
+    assert_problem(await client.get(url, headers=partner.headers), 404)
+    assert len((await client.get("/v1/epcis/capture", headers=tenant.headers)).json()["items"]) == 2
 
 
 async def test_capture_jobs_are_listed_newest_first_and_kept_per_tenant(
