@@ -71,6 +71,18 @@ async def _tenant_a(
     # Ids and keys cannot be guessed; the factory's codes are public (they are API doc examples).
     secrets = {str(tenant.id), tenant.token, tenant.token.split("_")[1], w["api-key"]["prefix"]}
     secrets |= {rec["id"] for rec in w.values()} | {marked["code"], marked["name"], hold["reason"]}
+    event = {
+        "type": "ObjectEvent",
+        "eventID": "urn:uuid:a0000000-0000-4000-8000-00000000a11d",
+        "eventTime": "2026-03-01T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:4012345.067890.7F3A"],
+    }
+    r = await client.post("/v1/epcis/capture", json=event, headers=tenant.headers)
+    assert r.status_code == 202, r.text
+    w["epcis-capture"] = r.json()
+    secrets |= {w["epcis-capture"]["captureID"], event["eventID"]}
     return w, secrets
 
 
@@ -166,6 +178,10 @@ async def test_every_get_is_confined_to_the_caller(
                 assert r.status_code == 200 and not _leaks(r.text, secrets), r.text
                 assert r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
                 assert w["epcis-event"]["id"] in (await client.get(path, headers=a.headers)).text
+            elif path == "/v1/epcis/capture/{captureID}":
+                url = path.format(captureID=w["epcis-capture"]["captureID"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             elif path in ("/v1/governance/retention", "/v1/governance/legal-holds"):
                 r = await client.get(path, headers=b.headers)
                 assert r.status_code == 200 and r.json().get("items", []) == [], r.text

@@ -17,6 +17,7 @@ from supplyline.api.v1 import access as access_routes
 from supplyline.api.v1 import (
     audit,
     deadletters,
+    epcis,
     epcis_query,
     events,
     governance,
@@ -98,6 +99,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(ledger.router))
     v1.include_router(scopes.annotate(traceability_routes.router))
     v1.include_router(scopes.annotate(epcis_query.router))
+    v1.include_router(scopes.annotate(epcis.router))
     v1.include_router(scopes.annotate(webhooks.router))
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))

@@ -104,7 +104,7 @@ def domain_problem(exc: DomainError, path: str) -> Response:
     """The problem+json answer to a domain error raised while serving ``path``."""
     # RFC 9110: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": 'Bearer realm="supplyline"'} if exc.status == 401 else None
-    extensions = None
+    extensions = exc.extensions
     if isinstance(exc, QuotaExceeded):
         # RFC 9457 extension members, so a client need not parse the detail.
         headers = {"Retry-After": str(exc.retry_after)}

@@ -6,7 +6,9 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 ``epcis.event_recorded``, whose Event Hash ID the ledger (``supplyline.trace``) appends.
 """
 
+from supplyline.epcis.capture import CaptureRefused, DuplicateEvents, capture, record_refusal
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded, ledger_leaf
+from supplyline.epcis.jobs import get_capture, list_captures
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
 from supplyline.epcis.platform_consumer import PlatformEvents
@@ -32,6 +34,7 @@ from supplyline.epcis.store import (
     prefixes_of,
 )
 from supplyline.epcis.traceability import Lineage, LineageEdge, Node, trace
+from supplyline.epcis.validation import MAX_EVENTS, EventError, validate_document, validate_event
 from supplyline.epcis.visibility import VISIBILITY
 
 MATCH_PARAMETERS = tuple(MATCH_ROLES)
@@ -41,13 +44,17 @@ __all__ = [
     "EPCIS_EVENT_TYPES",
     "EVENT_TYPES",
     "MATCH_PARAMETERS",
+    "MAX_EVENTS",
     "PER_PAGE_DEFAULT",
     "PER_PAGE_MAX",
     "PLATFORM_EVENTS_CONSUMER",
     "PLATFORM_MAPPERS",
     "VISIBILITY",
+    "CaptureRefused",
+    "DuplicateEvents",
     "Edge",
     "EpcisEventRecorded",
+    "EventError",
     "EventPage",
     "EventQuery",
     "EventRecord",
@@ -61,16 +68,22 @@ __all__ = [
     "SupplierBatch",
     "canonical_id",
     "canonical_term",
+    "capture",
     "edges_of",
+    "get_capture",
     "index_event",
     "insert_events",
     "ledger_leaf",
+    "list_captures",
     "parse_query",
     "parse_time",
     "prefixes_of",
     "query_document",
     "recall",
+    "record_refusal",
     "resolve_lot",
     "search_events",
     "trace",
+    "validate_document",
+    "validate_event",
 ]

@@ -196,8 +196,11 @@ async def insert_events(
     now = utcnow()
     rows = [_row(tenant_id, r, now, source, capture_id, organization_id) for r in records]
     t = epcis_event
-    result = await uow.conn.execute(t.insert().returning(t.c.seq, sort_by_parameter_order=True), rows)
-    seqs = [int(s) for s in result.scalars()]
+    # Seqs are matched back by the (eventID, declaration) each row is unique on: asking for
+    # them in parameter order makes SQLAlchemy insert one row per statement on SQLite (25x slower).
+    result = await uow.conn.execute(t.insert().returning(t.c.seq, t.c.event_id, t.c.declaration), rows)
+    seq_of = {(row.event_id, bool(row.declaration)): int(row.seq) for row in result}
+    seqs = [seq_of[(r.event_id, r.declaration)] for r in records]
     keys, refs, edges = [], [], []
     for seq, r in zip(seqs, records, strict=True):
         keys += [

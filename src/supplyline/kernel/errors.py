@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class DomainError(Exception):
 
     status = 400
     title = "Bad request"
+    # RFC 9457 extension members the answer carries beside the standard ones (a job's id).
+    extensions: dict[str, Any] | None = None
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)

@@ -35,6 +35,7 @@ from supplyline.logistics.identities import (
     order_identities,
     shipment_routes,
 )
+from supplyline.logistics.lookup import lots_by_gtin, records_by_number
 from supplyline.logistics.queries import (
     Carried,
     TrackerWindow,
@@ -72,10 +73,12 @@ __all__ = [
     "list_holds",
     "lot_details",
     "lot_identities",
+    "lots_by_gtin",
     "lots_by_gtin_lot",
     "order_identities",
     "order_lines_of_lots",
     "record_excursion",
+    "records_by_number",
     "release_hold",
     "shipment_context",
     "shipment_numbers",

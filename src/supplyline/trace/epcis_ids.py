@@ -9,6 +9,7 @@ reference implementation (github.com/RalphTro/epcis-event-hash-generator, README
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from urllib.parse import quote, unquote, urlsplit
@@ -58,7 +59,7 @@ _NUMERIC_KEYS = {"00": 18, "01": 14, "402": 17, "414": 13, "417": 13, "8017": 18
 
 def check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit: weights 3, 1, 3, ... from the rightmost digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    total = 3 * sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2]))
     return str((10 - total % 10) % 10)
 
 
@@ -119,6 +120,9 @@ _CLASS_SCHEMES: Mapping[str, tuple[int, Callable[[list[str]], str]]] = {
 }
 
 
+# Pure on the string, and the same identifier is converted for the hash, the keys and the
+# lineage edges of an event (and of the next events naming it): capture leans on this cache.
+@functools.lru_cache(maxsize=65536)
 def epc_urn_to_dl(urn: str) -> str | None:
     """The canonical Digital Link of an EPC (class or pattern) URN, or None for one it cannot map.
 
@@ -140,13 +144,17 @@ def epc_urn_to_dl(urn: str) -> str | None:
     entry = table.get(scheme)
     if entry is None or len(body) != entry[0] or not _digits(body[0]):
         return None
-    return DL_ROOT + entry[1](body)
+    try:
+        return DL_ROOT + entry[1](body)
+    except ValueError:  # a reference that is not digits where the scheme wants them: no GS1 key
+        return None
 
 
 def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+@functools.lru_cache(maxsize=65536)
 def constrain_dl(uri: str) -> str | None:
     """The constrained canonical form of a GS1 Digital Link URI, or None when ``uri`` is not one."""
     split = urlsplit(uri)
