@@ -60,3 +60,21 @@ def test_bench_scoped_read_refuses_a_partner_page_it_should_not_see() -> None:
     answers = {"admin": {"shipments": page(theirs)}, "partner": {"shipments": page(theirs)}}
     with pytest.raises(AssertionError, match="shipments it does not reach"):
         _check(world, answers, 1)
+
+
+@pytest.mark.slow
+def test_bench_trace_prints_the_issue_figures_as_one_object(invoke: Invoke) -> None:
+    result = invoke(
+        "bench", "trace", "--json", "--events", "5000", "--capture-events", "500", "--leaves", "2000"
+    )
+    (line,) = result.output.splitlines()
+    figures = json.loads(line)
+    for name in (
+        "capture_events_per_s",
+        "ledger_appends_per_s",
+        "proof_ms_p99",
+        "trace_p50_ms",
+        "trace_p95_ms",
+    ):
+        assert figures[name] > 0, name
+    assert figures["events"] >= 5000 and figures["details"]["ledger"]["leaves"] == 2000

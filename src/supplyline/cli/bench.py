@@ -22,6 +22,7 @@ from supplyline.bench.ingest_bench import run_ingest_bench
 from supplyline.bench.mqtt_bench import run_mqtt_bench
 from supplyline.bench.rules_bench import run_rules_bench
 from supplyline.bench.scoped_read_bench import run_scoped_read_bench
+from supplyline.bench.trace_bench import run_trace_bench
 from supplyline.bootstrap import Services
 from supplyline.cli.common import console, err_console, print_json
 
@@ -76,6 +77,27 @@ def rules_bench(
 def mqtt_bench(json_: JsonFlag = False) -> None:
     """MQTT ingestion through the real bridge and Mosquitto (SUPPLYLINE_BENCH_MQTT_URL) on SQLite."""
     _run("MQTT benchmark", lambda tmp: run_mqtt_bench(tmp), json_)
+
+
+@app.command("trace")
+def trace_bench(
+    json_: JsonFlag = False,
+    events: Annotated[
+        int, typer.Option(min=1000, help="Stored EPCIS events the five-hop traces run over.")
+    ] = 1_000_000,
+    capture_events: Annotated[
+        int, typer.Option(min=100, help="Events captured (validated, hashed, stored).")
+    ] = 20_000,
+    leaves: Annotated[
+        int, typer.Option(min=1000, help="Leaves of the ledger the proofs are taken on.")
+    ] = 1_000_000,
+) -> None:
+    """EPCIS capture, ledger appends and proofs, and lineage traces on SQLite (a few minutes)."""
+    _run(
+        "Trace benchmark",
+        lambda tmp: run_trace_bench(tmp, events=events, capture_events=capture_events, leaves=leaves),
+        json_,
+    )
 
 
 @app.command("scoped-read")
