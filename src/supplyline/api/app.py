@@ -18,6 +18,7 @@ from supplyline.api.v1 import (
     audit,
     deadletters,
     events,
+    fsma204,
     governance,
     imports,
     ledger,
@@ -94,6 +95,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(deadletters.router))
     v1.include_router(scopes.annotate(operations.router))
     v1.include_router(scopes.annotate(ledger.router))
+    v1.include_router(scopes.annotate(fsma204.router))
     v1.include_router(scopes.annotate(webhooks.router))
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))

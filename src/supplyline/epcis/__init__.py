@@ -7,6 +7,9 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 """
 
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
+from supplyline.epcis.fsma204 import Fsma204Report, Fsma204Request, fsma204_report
+from supplyline.epcis.fsma204_output import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
+from supplyline.epcis.fsma204_rules import CTE_RULES, CTES
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.store import (
     EventRecord,
@@ -20,17 +23,26 @@ from supplyline.epcis.store import (
 )
 
 __all__ = [
+    "CSV_MEDIA_TYPE",
+    "CTES",
+    "CTE_RULES",
     "EPCIS_EVENT_RECORDED",
     "EVENT_TYPES",
+    "XLSX_MEDIA_TYPE",
     "Edge",
     "EpcisEventRecorded",
     "EventRecord",
+    "Fsma204Report",
+    "Fsma204Request",
     "Key",
     "canonical_id",
     "canonical_term",
     "edges_of",
+    "fsma204_report",
     "index_event",
     "insert_events",
     "parse_time",
     "prefixes_of",
+    "to_csv",
+    "to_xlsx",
 ]

@@ -15,6 +15,7 @@ from supplyline.registry.device_queries import (
 from supplyline.registry.model import Name, Strict, not_before
 from supplyline.registry.queries import (
     DevicePlace,
+    SiteLabel,
     assets_at_site,
     device_assets,
     device_ids,
@@ -28,6 +29,7 @@ from supplyline.registry.queries import (
     profile_metric_specs,
     region_site_ids,
     site_circles,
+    sites_by_gln,
 )
 from supplyline.registry.resources import RESOURCES
 from supplyline.registry.visibility import VISIBILITY, device_ids_reached
@@ -37,6 +39,7 @@ __all__ = [
     "VISIBILITY",
     "DevicePlace",
     "Name",
+    "SiteLabel",
     "Strict",
     "assets_at_site",
     "device_assets",
@@ -59,6 +62,7 @@ __all__ = [
     "profile_metric_specs",
     "region_site_ids",
     "site_circles",
+    "sites_by_gln",
     "tenant_devices",
     "tenant_profiles",
 ]
