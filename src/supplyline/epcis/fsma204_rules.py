@@ -97,24 +97,28 @@ COLUMNS: dict[str, str] = {
     "event_id": "Event ID",
 }
 
-# What the rule requires at each CTE ("TLC source" is met by a location or a reference).
-_COMMON = (
-    "tlc",
-    "date",
-    "product",
-    "quantity",
-    "uom",
-    "reference_document_type",
-    "reference_document_number",
-)
+# What the rule requires at each CTE ("TLC source" is met by a location or a reference). A lot
+# code is assigned at initial packing, so harvest and cooling records need none.
+_DOCS = ("reference_document_type", "reference_document_number")
+_FOOD = ("product", "quantity", "uom")
+_LOT = ("tlc", "date", *_FOOD, *_DOCS)
 REQUIRED: dict[str, tuple[str, ...]] = {
-    HARVESTING: (*_COMMON, "location", "harvest_location", "field_name", "harvest_date", "ship_to"),
-    COOLING: (*_COMMON, "location", "cooling_date", "harvest_location", "ship_to"),
-    INITIAL_PACKING: (*_COMMON, "location", "harvest_location", "harvest_date", "packing_date", "tlc_source"),
-    FIRST_LAND_BASED_RECEIVING: (*_COMMON, "location", "landing_date", "harvest_date", "tlc_source"),
-    SHIPPING: (*_COMMON, "ship_from", "ship_to", "tlc_source"),
-    RECEIVING: (*_COMMON, "location", "previous_source", "tlc_source"),
-    TRANSFORMATION: (*_COMMON, "location", "input_tlcs", "tlc_source"),
+    HARVESTING: (
+        "date",
+        *_FOOD,
+        *_DOCS,
+        "location",
+        "harvest_location",
+        "field_name",
+        "harvest_date",
+        "ship_to",
+    ),
+    COOLING: ("date", *_FOOD, *_DOCS, "location", "cooling_date", "harvest_location", "ship_to"),
+    INITIAL_PACKING: (*_LOT, "location", "harvest_location", "harvest_date", "packing_date", "tlc_source"),
+    FIRST_LAND_BASED_RECEIVING: (*_LOT, "location", "landing_date", "harvest_date", "tlc_source"),
+    SHIPPING: (*_LOT, "ship_from", "ship_to", "tlc_source"),
+    RECEIVING: (*_LOT, "location", "previous_source", "tlc_source"),
+    TRANSFORMATION: (*_LOT, "location", "input_tlcs", "tlc_source"),
 }
 
 # ILMD (and user extension) fields by their local name, case-insensitive, for each KDE.
