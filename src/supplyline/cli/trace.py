@@ -7,7 +7,7 @@ elements are missing.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -31,8 +31,7 @@ class Format(StrEnum):
 def _day(value: datetime | None, *, end: bool) -> datetime | None:
     if value is None:
         return None
-    start = datetime.combine(date(value.year, value.month, value.day), time(), UTC)
-    return start + timedelta(days=1, microseconds=-1) if end else start
+    return epcis.day_end(value.date()) if end else epcis.day_start(value.date())
 
 
 @app.command("fsma204")

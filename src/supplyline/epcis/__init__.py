@@ -7,7 +7,7 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 """
 
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded
-from supplyline.epcis.fsma204 import Fsma204Report, Fsma204Request, fsma204_report
+from supplyline.epcis.fsma204 import Fsma204Report, Fsma204Request, day_end, day_start, fsma204_report
 from supplyline.epcis.fsma204_output import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from supplyline.epcis.fsma204_rules import CTE_RULES, CTES
 from supplyline.epcis.lineage import Edge, edges_of
@@ -37,6 +37,8 @@ __all__ = [
     "Key",
     "canonical_id",
     "canonical_term",
+    "day_end",
+    "day_start",
     "edges_of",
     "fsma204_report",
     "index_event",

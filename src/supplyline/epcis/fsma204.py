@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -60,6 +60,16 @@ class Fsma204Request:
             found = lot_of(canonical_id(tlc)) if tlc.startswith(("urn:", "http")) else None
             out.add(found[1] if found else tlc)
         return out
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a day (UTC): a range ``from`` a day takes all of it."""
+    return datetime.combine(day, time(), UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The last instant of a day (UTC): a range ``to`` a day takes all of it."""
+    return day_start(day) + timedelta(days=1, microseconds=-1)
 
 
 @dataclass

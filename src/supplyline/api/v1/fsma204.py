@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -41,8 +41,7 @@ def parse_when(name: str, value: str | None, *, end: bool) -> datetime | None:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            start = datetime.combine(day, time(), UTC)
-            return start + timedelta(days=1, microseconds=-1) if end else start
+            return epcis.day_end(day) if end else epcis.day_start(day)
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if at.tzinfo is None:
             raise Invalid(name, "needs a UTC offset")
