@@ -54,12 +54,17 @@ class Fsma204Request:
         if self.start is not None and self.end is not None and self.start > self.end:
             raise Invalid("from", "is after 'to'")
 
+    def lgtins(self) -> set[str]:
+        """The lots given with their GTIN, as canonical LGTIN Digital Links (exact matches)."""
+        canonical = (canonical_id(t) for t in self.tlcs if t.startswith(("urn:", "http")))
+        return {c for c in canonical if lot_of(c)}
+
+    def bare_codes(self) -> set[str]:
+        """The lots given by their code alone (any GTIN)."""
+        return {t for t in self.tlcs if not (t.startswith(("urn:", "http")) and lot_of(canonical_id(t)))}
+
     def lot_codes(self) -> set[str]:
-        out = set()
-        for tlc in self.tlcs:
-            found = lot_of(canonical_id(tlc)) if tlc.startswith(("urn:", "http")) else None
-            out.add(found[1] if found else tlc)
-        return out
+        return self.bare_codes() | {found[1] for c in self.lgtins() if (found := lot_of(c))}
 
 
 def day_start(day: date) -> datetime:
@@ -98,11 +103,13 @@ def _select(tenant_id: Any, request: Fsma204Request) -> Select[Any]:
     if request.end is not None:
         stmt = stmt.where(e.c.event_time <= request.end)
     if request.tlcs:
-        # A lot code is the /10/ qualifier of an LGTIN, whatever its GTIN.
-        like = [
-            k.c.value.like("%/10/" + _escape(quote(lot, safe="")), escape="\\") for lot in request.lot_codes()
+        # An LGTIN is looked up by the key index; a bare lot code is the /10/ qualifier of an
+        # LGTIN whatever its GTIN, which only a scan of the tenant's lot keys finds.
+        match = [k.c.value.in_(sorted(request.lgtins()))]
+        match += [
+            k.c.value.like("%/10/" + _escape(quote(c, safe="")), escape="\\") for c in request.bare_codes()
         ]
-        keyed = select(k.c.seq).where(k.c.tenant_id == tenant_id, k.c.role.in_(_LOT_ROLES), or_(*like))
+        keyed = select(k.c.seq).where(k.c.tenant_id == tenant_id, k.c.role.in_(_LOT_ROLES), or_(*match))
         stmt = stmt.where(e.c.seq.in_(keyed))
     return stmt.order_by(e.c.event_time, e.c.seq)
 
