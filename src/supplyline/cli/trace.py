@@ -51,11 +51,13 @@ def fsma204(
     format_: Annotated[Format, typer.Option("--format", help="csv or xlsx.")] = Format.csv,
 ) -> None:
     """Write the FSMA 204 electronic sortable spreadsheet for lot codes and/or a date range."""
-    request = epcis.Fsma204Request(tuple(tlc or ()), _day(from_, end=False), _day(to, end=True))
     try:
+        request = epcis.Fsma204Request(tuple(tlc or ()), _day(from_, end=False), _day(to, end=True))
         request.check()
     except Invalid as exc:
         fail(str(exc))
+    except OverflowError:
+        fail("--to: no day after 9999-12-30")
     settings = load_settings()
 
     async def main() -> epcis.Fsma204Report:
