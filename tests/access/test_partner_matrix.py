@@ -266,6 +266,25 @@ async def check_lineage(client: httpx.AsyncClient, w: World, who: str, path: str
     assert r.status_code == staff_wide(who), (who, r.text)
 
 
+async def check_captures(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """Capture jobs: nobody captured in this world, so every reader's list is empty."""
+    r = await get(client, w, who, path)
+    assert r.status_code == (403 if who == "sp" else 200), (who, r.text)
+    if r.status_code == 200:
+        assert r.json()["items"] == [], (who, r.text)
+
+
+async def check_capture_job(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    r = await get(client, w, who, path.format(captureID=w.ids["L1"]))
+    assert r.status_code == (403 if who == "sp" else 404), (who, r.text)
+
+
+async def check_fsma(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """The FSMA 204 export answers for the tenant as a whole, like lineage."""
+    r = await get(client, w, who, path, tlc="L1")
+    assert r.status_code == staff_wide(who), (who, r.text)
+
+
 # Routes that are not a catalog list or item: how each is checked.
 SPECIAL: dict[str, Check] = {
     "/v1/telemetry": check_telemetry,
@@ -275,6 +294,9 @@ SPECIAL: dict[str, Check] = {
     "/v1/devices/{id}/credentials": check_credentials,
     "/v1/events": check_events,
     "/v1/epcis/events": check_epcis,
+    "/v1/epcis/capture": check_captures,
+    "/v1/epcis/capture/{captureID}": check_capture_job,
+    "/v1/traceability/fsma204": check_fsma,
     "/v1/event-types": only(with_events),
     "/v1/event-types/{type}": check_event_type,
     "/v1/stats": only(staff_wide),

@@ -350,6 +350,13 @@ async def test_a_partner_captures_as_its_organisation_and_sees_only_its_jobs(
     url = f"/v1/epcis/capture/{ours['captureID']}"
     assert_problem(await client.get(url, headers=partner.headers), 404)
     assert len((await client.get("/v1/epcis/capture", headers=tenant.headers)).json()["items"]) == 2
+    # Another key of the same organisation sees the organisation's captures, not only its own.
+    body = {"name": "carrier night shift", "role": "partner_viewer", "organization_id": w["carrier"]["id"]}
+    second = (await client.post("/v1/api-keys", json=body, headers=tenant.headers)).json()
+    listed = (
+        await client.get("/v1/epcis/capture", headers={"Authorization": f"Bearer {second['token']}"})
+    ).json()
+    assert [j["captureID"] for j in listed["items"]] == [theirs.json()["captureID"]]
 
 
 async def test_capture_jobs_are_listed_newest_first_and_kept_per_tenant(

@@ -20,6 +20,7 @@ from supplyline.api.v1 import (
     epcis,
     epcis_query,
     events,
+    fsma204,
     governance,
     imports,
     ledger,
@@ -100,6 +101,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(traceability_routes.router))
     v1.include_router(scopes.annotate(epcis_query.router))
     v1.include_router(scopes.annotate(epcis.router))
+    v1.include_router(scopes.annotate(fsma204.router))
     v1.include_router(scopes.annotate(webhooks.router))
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))

@@ -23,6 +23,7 @@ from supplyline.cli import (
     mqtt,
     serve,
     sim,
+    trace,
 )
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(epcis.app, name="epcis")
+app.add_typer(trace.app, name="trace")
 app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
 

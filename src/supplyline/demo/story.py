@@ -296,7 +296,9 @@ class Story:
         verifier = trace.Verifier.parse((await self._get("/v1/ledger/public-key"))["verifier_key"])
         head = trace.TreeHead.open((await self._get("/v1/ledger/tree-head"))["checkpoint"], verifier)
         proof = await self._get("/v1/ledger/proofs/inclusion", seq=newest["seq"], tree_size=head.size)
-        leaf = trace.leaf_hash_of(newest["event_hash"])
+        # An EPCIS event's leaf is its Event Hash ID; any other event's, the ni URI of its hash.
+        stored = newest.get("leaf")
+        leaf = trace.merkle.leaf_hash(stored.encode()) if stored else trace.leaf_hash_of(newest["event_hash"])
         path = [bytes.fromhex(h) for h in proof["proof"]]
         if not trace.merkle.verify_inclusion(leaf, newest["seq"] - 1, head.size, path, head.root):
             raise DemoError(f"checkpoint {newest['seq']} is not proven in the signed tree head")

@@ -8,6 +8,9 @@ one canonical form so EPC URNs and Digital Links match; each stored event publis
 
 from supplyline.epcis.capture import CaptureRefused, DuplicateEvents, capture, record_refusal
 from supplyline.epcis.events import EPCIS_EVENT_RECORDED, EVENT_TYPES, EpcisEventRecorded, ledger_leaf
+from supplyline.epcis.fsma204 import Fsma204Report, Fsma204Request, day_end, day_start, fsma204_report
+from supplyline.epcis.fsma204_output import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
+from supplyline.epcis.fsma204_rules import CTE_RULES, CTES
 from supplyline.epcis.jobs import get_capture, list_captures
 from supplyline.epcis.lineage import Edge, edges_of
 from supplyline.epcis.platform_consumer import CONSUMER_NAME as PLATFORM_EVENTS_CONSUMER
@@ -40,6 +43,9 @@ from supplyline.epcis.visibility import VISIBILITY
 MATCH_PARAMETERS = tuple(MATCH_ROLES)
 
 __all__ = [
+    "CSV_MEDIA_TYPE",
+    "CTES",
+    "CTE_RULES",
     "EPCIS_EVENT_RECORDED",
     "EPCIS_EVENT_TYPES",
     "EVENT_TYPES",
@@ -50,6 +56,7 @@ __all__ = [
     "PLATFORM_EVENTS_CONSUMER",
     "PLATFORM_MAPPERS",
     "VISIBILITY",
+    "XLSX_MEDIA_TYPE",
     "CaptureRefused",
     "DuplicateEvents",
     "Edge",
@@ -59,6 +66,8 @@ __all__ = [
     "EventQuery",
     "EventRecord",
     "Exposure",
+    "Fsma204Report",
+    "Fsma204Request",
     "Key",
     "Lineage",
     "LineageEdge",
@@ -69,7 +78,10 @@ __all__ = [
     "canonical_id",
     "canonical_term",
     "capture",
+    "day_end",
+    "day_start",
     "edges_of",
+    "fsma204_report",
     "get_capture",
     "index_event",
     "insert_events",
@@ -83,6 +95,8 @@ __all__ = [
     "record_refusal",
     "resolve_lot",
     "search_events",
+    "to_csv",
+    "to_xlsx",
     "trace",
     "validate_document",
     "validate_event",

@@ -84,7 +84,7 @@ async def capture(
     if duplicates:
         raise DuplicateEvents(duplicates, single=single)
     await link_records(uow.conn, tenant_id, events, records)
-    job = await write_job(uow, tenant_id, actor, len(records), ())
+    job = await write_job(uow, tenant_id, actor, len(records), (), organization_id)
     await insert_events(
         uow,
         tenant_id,
@@ -98,10 +98,14 @@ async def capture(
 
 
 async def record_refusal(
-    uow: UnitOfWork, tenant_id: uuid.UUID, actor: str, errors: Sequence[EventError]
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    actor: str,
+    errors: Sequence[EventError],
+    organization_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """The job of a refused capture (``success: false`` with its errors); the caller commits."""
-    return await write_job(uow, tenant_id, actor, 0, errors)
+    return await write_job(uow, tenant_id, actor, 0, errors, organization_id)
 
 
 def index_all(

@@ -53,7 +53,12 @@ def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def write_job(
-    uow: UnitOfWork, tenant_id: uuid.UUID, actor: str, count: int, errors: Sequence[Fault]
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    actor: str,
+    count: int,
+    errors: Sequence[Fault],
+    organization_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """A finished job: capture validates and stores in one transaction, so none is left running."""
     now = utcnow()
@@ -66,6 +71,7 @@ async def write_job(
         "errors": [e.as_dict() for e in errors],
         "event_count": count,
         "created_by": actor[:200],
+        "organization_id": organization_id,
         "created_at": now,
         "finished_at": now,
     }
@@ -76,7 +82,9 @@ async def write_job(
 def _visible(stmt: Select[Any], scope: Scope) -> Select[Any]:
     stmt = stmt.where(C.c.tenant_id == scope.require_tenant())
     if scope.reaches("epcis", Action.READ) is not None:
-        stmt = stmt.where(C.c.created_by == scope.actor)
+        # A partner's people see their organisation's captures; other narrowed callers their own.
+        org = scope.organization_id
+        stmt = stmt.where(C.c.organization_id == org if org is not None else C.c.created_by == scope.actor)
     return stmt
 
 

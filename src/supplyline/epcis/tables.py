@@ -42,6 +42,7 @@ epcis_capture = Table(
     Column("errors", JsonType, nullable=False),  # [{eventIndex, field, reason}]
     Column("event_count", Integer, nullable=False),
     Column("created_by", String(200), nullable=False),
+    Column("organization_id", Uuid, nullable=True),  # the partner organisation that captured
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     UniqueConstraint("tenant_id", "id"),

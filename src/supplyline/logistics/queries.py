@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline.kernel.scope import Scope
 from supplyline.logistics.tables import (
     logistics_lot,
+    logistics_product,
     logistics_shipment,
     logistics_shipment_device,
     logistics_shipment_lot,
@@ -140,3 +141,15 @@ async def carried_by(
                 products.setdefault(r.device_id, set()).add(r.product_id)
                 lots.setdefault(r.device_id, set()).add(r.lot_id)
     return {d: Carried(tuple(shipments[d]), frozenset(products.get(d, ()))) for d in shipments}
+
+
+async def product_names_by_gtin(conn: AsyncConnection, scope: Scope, gtins: Sequence[str]) -> dict[str, str]:
+    """Product names by GTIN-14 (a product may hold its GTIN in 8, 12, 13 or 14 digits)."""
+    wanted = {g.zfill(14) for g in gtins}
+    if not wanted:
+        return {}
+    forms = {g[len(g) - n :] for g in wanted for n in (8, 12, 13, 14)}
+    p = logistics_product
+    stmt = scoped(select(p.c.gtin, p.c.name), p, scope).where(p.c.gtin.in_(sorted(forms)))
+    found = {str(r.gtin).zfill(14): str(r.name) for r in await conn.execute(stmt)}
+    return {g: name for g, name in found.items() if g in wanted}

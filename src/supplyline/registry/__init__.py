@@ -16,6 +16,7 @@ from supplyline.registry.model import Name, Strict, not_before
 from supplyline.registry.queries import (
     DevicePlace,
     SiteIdentity,
+    SiteLabel,
     SitePlace,
     assets_at_site,
     device_assets,
@@ -32,6 +33,7 @@ from supplyline.registry.queries import (
     site_circles,
     site_identities,
     site_places,
+    sites_by_gln,
 )
 from supplyline.registry.resources import RESOURCES
 from supplyline.registry.visibility import VISIBILITY, device_ids_reached
@@ -42,6 +44,7 @@ __all__ = [
     "DevicePlace",
     "Name",
     "SiteIdentity",
+    "SiteLabel",
     "SitePlace",
     "Strict",
     "assets_at_site",
@@ -67,6 +70,7 @@ __all__ = [
     "site_circles",
     "site_identities",
     "site_places",
+    "sites_by_gln",
     "tenant_devices",
     "tenant_profiles",
 ]

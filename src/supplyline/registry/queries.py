@@ -259,3 +259,37 @@ async def site_places(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[SiteP
         zones.setdefault(row.site_id, []).append(row.id)
     rows = await conn.execute(select(s.c.id, s.c.region_id, s.c.attributes).where(s.c.tenant_id == tenant_id))
     return [SitePlace(r.id, r.region_id, dict(r.attributes or {}), tuple(zones.get(r.id, ()))) for r in rows]
+
+
+@dataclass(frozen=True)
+class SiteLabel:
+    """How a site reads in a regulator's spreadsheet: its name and postal address."""
+
+    code: str
+    name: str
+    address: str
+
+
+def _address_text(address: Any) -> str:
+    if not isinstance(address, dict):
+        return ""
+    parts = ("line1", "line2", "city", "state", "postal_code", "country")
+    return ", ".join(str(address[p]) for p in parts if address.get(p))
+
+
+async def sites_by_gln(conn: AsyncConnection, scope: Scope, glns: Sequence[str]) -> dict[str, SiteLabel]:
+    """The live sites known by these GLNs (the site's code, or its ``gln`` attribute), by GLN."""
+    wanted = set(glns)
+    if not wanted:
+        return {}
+    s = registry_site
+    stmt = scoped(select(s.c.code, s.c.name, s.c.address, s.c.attributes), s, scope).where(
+        s.c.archived_at.is_(None)
+    )
+    found: dict[str, SiteLabel] = {}
+    for row in await conn.execute(stmt):
+        attributes = row.attributes if isinstance(row.attributes, dict) else {}
+        for key in (str(attributes.get("gln", "")), row.code):
+            if key in wanted:
+                found.setdefault(key, SiteLabel(row.code, row.name, _address_text(row.address)))
+    return found

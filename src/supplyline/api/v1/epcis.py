@@ -134,7 +134,9 @@ async def capture(
         return await idempotency.write(request, svc, scope, action, status_code=202, headers=headers)
     except (epcis.CaptureRefused, epcis.DuplicateEvents) as exc:
         async with svc.uow(correlation_id.get()) as uow:
-            job = await epcis.record_refusal(uow, tenant_id, scope.actor, exc.event_errors)
+            job = await epcis.record_refusal(
+                uow, tenant_id, scope.actor, exc.event_errors, scope.organization_id
+            )
             await uow.commit()
         exc.extensions = {"captureID": job["captureID"]}
         raise

@@ -38,6 +38,7 @@ def upgrade() -> None:
         ),
         sa.Column("event_count", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("organization_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", supplyline.kernel.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"], name=op.f("fk_epcis_capture_tenant_id")),
