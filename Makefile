@@ -62,6 +62,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench mqtt --json
 	@$(BIN)/supplyline bench rules --json
 	@$(BIN)/supplyline bench scoped-read --json
+	@$(BIN)/supplyline bench trace --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
