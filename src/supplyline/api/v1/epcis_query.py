@@ -96,7 +96,10 @@ def _next_link(request: Request, token: str, per_page: int) -> str:
     tags=["epcis"],
     summary="Query EPCIS events (EPCIS 2.0 SimpleEventQuery): an EPCISQueryDocument",
     description=DESCRIPTION,
-    responses={400: {"description": "An unknown query parameter or a malformed value, named in errors"}},
+    responses={
+        400: {"description": "An unknown query parameter or a malformed value, named in errors"},
+        422: {"description": "A NUL character in the query string (refused before the query is read)"},
+    },
     openapi_extra={"parameters": PARAMETERS},
 )
 async def query_events(
