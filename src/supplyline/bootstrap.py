@@ -20,6 +20,7 @@ from supplyline import (
     integrations,
     logistics,
     maintenance,
+    planning,
     registry,
     rules,
     sharing,
@@ -211,6 +212,7 @@ def build_services(
     event_types.register_all(maintenance.EVENT_TYPES)
     event_types.register_all(integrations.EVENT_TYPES)
     event_types.register_all(epcis.EVENT_TYPES)
+    event_types.register_all(planning.EVENT_TYPES)
     event_types.register_all(catalog.event_types())
     events = EventLog(event_types)
     uow = UnitOfWorkFactoryImpl(engine, events.append, events.on_commit)

@@ -168,6 +168,11 @@ async def test_every_post_honours_the_key(
     calls.append(("/v1/epcis/capture", "/v1/epcis/capture", shipped, tenant.headers))
     imported = {"regions": [{"code": "APAC", "name": "Asia Pacific"}]}
     calls.append(("/v1/imports", "/v1/imports", imported, tenant.headers))
+    # Computed, not stored: the replay answers the first recommendation, published once.
+    asked = {"product_id": w["product"]["id"], "site_id": w["dc"]["id"]}
+    calls.append(
+        ("/v1/replenishment/recommendations", "/v1/replenishment/recommendations", asked, tenant.headers)
+    )
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

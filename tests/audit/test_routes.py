@@ -45,6 +45,7 @@ OTHER_WRITES = {
     ("POST", "/v1/governance/legal-holds/{hold_id}/release"): "governance.legal_holds.release",
     ("POST", "/v1/traceability/recalls"): "traceability.recalls.create",
     ("POST", "/v1/epcis/capture"): "epcis.capture.create",
+    ("POST", "/v1/replenishment/recommendations"): "replenishment.recommendations.create",
 }
 
 

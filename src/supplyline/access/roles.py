@@ -31,6 +31,7 @@ SERVICE_RESOURCES = (
     "governance",
     "epcis",
     "traceability",
+    "planning",
 )
 ACTIONS = frozenset(a.value for a in Action)
 
@@ -74,6 +75,7 @@ OPERATIONS = (
     "work-orders",
     "epcis",
     "traceability",
+    "planning",
 )
 
 
@@ -126,7 +128,11 @@ BUILT_IN: dict[str, RoleDef] = {
         RoleDef(
             "planner",
             "Planner",
-            _perms(OPERATIONS, ["orders", "products", "lots", "inventory-positions"], "commercial:read"),
+            _perms(
+                OPERATIONS,
+                ["orders", "products", "lots", "inventory-positions", "planning"],
+                "commercial:read",
+            ),
             "Plans supply: orders, products, lots and inventory, with prices.",
         ),
         RoleDef(

@@ -21,6 +21,7 @@ from supplyline.cli import (
     imports,
     ledger,
     mqtt,
+    plan,
     serve,
     sim,
     trace,
@@ -51,6 +52,7 @@ app.add_typer(epcis.app, name="epcis")
 app.add_typer(trace.app, name="trace")
 app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
+app.add_typer(plan.app, name="plan")
 
 
 def _version(value: bool) -> None:

@@ -46,6 +46,15 @@ from supplyline.logistics.queries import (
     tracker_windows,
 )
 from supplyline.logistics.resources import RESOURCES, SHIPMENTS
+from supplyline.logistics.supply import (
+    OpenSupply,
+    StockPosition,
+    daily_outbound,
+    open_purchase_orders,
+    product_unit,
+    purchase_lead_times,
+    stock_positions,
+)
 from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
 
 __all__ = [
@@ -60,15 +69,18 @@ __all__ = [
     "Carried",
     "HoldLot",
     "LotIdentity",
+    "OpenSupply",
     "OrderIdentity",
     "OrderLineOfLot",
     "ShipmentExcursion",
     "ShipmentLine",
     "ShipmentOfLot",
     "ShipmentRoute",
+    "StockPosition",
     "TrackerWindow",
     "TripWindow",
     "carried_by",
+    "daily_outbound",
     "gtin14",
     "hold_lot",
     "list_holds",
@@ -76,9 +88,12 @@ __all__ = [
     "lot_identities",
     "lots_by_gtin",
     "lots_by_gtin_lot",
+    "open_purchase_orders",
     "order_identities",
     "order_lines_of_lots",
     "product_names_by_gtin",
+    "product_unit",
+    "purchase_lead_times",
     "record_excursion",
     "records_by_number",
     "release_hold",
@@ -87,6 +102,7 @@ __all__ = [
     "shipment_routes",
     "shipments_of_lots",
     "shipments_with_lot",
+    "stock_positions",
     "supplier_batch_lots",
     "tracker_windows",
     "trip_windows",
