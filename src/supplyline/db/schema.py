@@ -11,6 +11,7 @@ import supplyline.governance.tables
 import supplyline.integrations.tables
 import supplyline.logistics.tables
 import supplyline.maintenance.tables
+import supplyline.planning.tables
 import supplyline.registry.tables
 import supplyline.rules.tables
 import supplyline.sharing.tables
