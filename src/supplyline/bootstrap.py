@@ -55,6 +55,7 @@ class Services:
     rule_evaluator: rules.RuleEvaluator
     throttle: access.Throttle
     purger: governance.Purger
+    forecaster: planning.Forecaster = planning.seasonal_naive
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
@@ -70,6 +71,9 @@ class Services:
             self.deliverer.run(stop),
             self._every(stop, "alarm escalation", alarms.escalate_due, self._alarms_due),
             self._repeat(stop, "retention purge", self._purge_due, self.settings.retention_purge_interval_s),
+            self._repeat(
+                stop, "forecast schedule", self.run_forecasts, min(self.settings.forecast_interval_s, 3600)
+            ),
         )
 
     async def run_sweep(self, stop: asyncio.Event) -> None:
@@ -83,6 +87,16 @@ class Services:
 
     async def _heartbeats(self) -> bool:
         return self.rule_evaluator.watches_silence()
+
+    async def run_forecasts(self) -> int:
+        """Forecast every series whose latest run is older than ``forecast_interval_s``."""
+        return await planning.run_schedule(
+            self.read_engine,
+            self.uow,
+            self.forecaster,
+            now=self.clock(),
+            interval_s=self.settings.forecast_interval_s,
+        )
 
     async def _purge_due(self) -> None:
         """Each purge is a transaction of its own per tenant and class (``governance.Purger``)."""
@@ -191,6 +205,7 @@ def build_services(
     engine: AsyncEngine | None = None,
     read_engine: AsyncEngine | None = None,
     extra_consumers: list[Consumer] | None = None,
+    forecaster: planning.Forecaster | None = None,
     clock: Clock = utcnow,
 ) -> Services:
     url = settings.resolved_database_url
@@ -238,11 +253,13 @@ def build_services(
         evaluators=[rule_evaluator],
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
+    forecaster = forecaster or planning.seasonal_naive
     consumers: list[Consumer] = [
         eventlog.EntityIndexProjection(),
         rules.RuleActions(events, clock),
         trace.CheckpointRecorder(CHECKPOINTED, key, LEAVES),
         epcis.PlatformEvents(events),
+        planning.Reforecaster(forecaster, clock=clock),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
@@ -266,4 +283,5 @@ def build_services(
         throttle=throttle,
         purger=governance.Purger(uow, read_engine, key, [c.name for c in consumers]),
         ledger_key=key,
+        forecaster=forecaster,
     )

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="Base URL of the ERP (e.g. the mock: http://127.0.0.1:8070): exceptions, holds "
         "and releases are sent there through the outbox.",
     )
+    forecast_interval_s: float = Field(
+        default=86400,
+        ge=1,
+        description="How old a series' latest forecast may grow before the schedule runs it again "
+        "(events such as a hold or a late shipment re-forecast sooner).",
+    )
     escalation_interval_s: float = Field(
         default=5, ge=0.1, description="How often unacknowledged alarms are checked against their SLA."
     )

@@ -285,6 +285,14 @@ async def check_fsma(client: httpx.AsyncClient, w: World, who: str, path: str) -
     assert r.status_code == staff_wide(who), (who, r.text)
 
 
+async def check_forecast(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """No forecast was run in this world: whoever may read planning and reaches the product and
+    the site learns only that; nobody else learns more."""
+    r = await get(client, w, who, path, product=w.ids["P1"], site=w.ids["DC"])
+    assert r.status_code in (403, 404), (who, r.text)
+    assert "points" not in r.text, (who, r.text)
+
+
 # Routes that are not a catalog list or item: how each is checked.
 SPECIAL: dict[str, Check] = {
     "/v1/telemetry": check_telemetry,
@@ -297,6 +305,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/epcis/capture": check_captures,
     "/v1/epcis/capture/{captureID}": check_capture_job,
     "/v1/traceability/fsma204": check_fsma,
+    "/v1/forecasts": check_forecast,
     "/v1/event-types": only(with_events),
     "/v1/event-types/{type}": check_event_type,
     "/v1/stats": only(staff_wide),

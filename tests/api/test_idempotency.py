@@ -173,6 +173,8 @@ async def test_every_post_honours_the_key(
     calls.append(
         ("/v1/replenishment/recommendations", "/v1/replenishment/recommendations", asked, tenant.headers)
     )
+    # A forecast run is stored each time; the replay answers the first run and stores no second.
+    calls.append(("/v1/forecasts/runs", "/v1/forecasts/runs", asked, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

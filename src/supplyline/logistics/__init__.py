@@ -50,9 +50,11 @@ from supplyline.logistics.supply import (
     OpenSupply,
     StockPosition,
     daily_outbound,
+    lot_stock_sites,
     open_purchase_orders,
     product_unit,
     purchase_lead_times,
+    shipment_products,
     stock_positions,
 )
 from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
@@ -86,6 +88,7 @@ __all__ = [
     "list_holds",
     "lot_details",
     "lot_identities",
+    "lot_stock_sites",
     "lots_by_gtin",
     "lots_by_gtin_lot",
     "open_purchase_orders",
@@ -99,6 +102,7 @@ __all__ = [
     "release_hold",
     "shipment_context",
     "shipment_numbers",
+    "shipment_products",
     "shipment_routes",
     "shipments_of_lots",
     "shipments_with_lot",

@@ -143,3 +143,34 @@ async def purchase_lead_times(
         if r.actual_arrival_at.date() >= since and r.actual_arrival_at >= start:
             out.append((r.actual_arrival_at - start).total_seconds() / 86400)
     return out
+
+
+async def lot_stock_sites(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID
+) -> tuple[uuid.UUID | None, list[uuid.UUID]]:
+    """The lot's product and the sites holding a position of it: the series a hold on it moves.
+    Read for the tenant's own consumers (no caller's reach)."""
+    lot, inv = logistics_lot, logistics_inventory
+    product = (
+        await conn.execute(select(lot.c.product_id).where(lot.c.tenant_id == tenant_id, lot.c.id == lot_id))
+    ).scalar_one_or_none()
+    stmt = (
+        select(inv.c.site_id)
+        .where(inv.c.tenant_id == tenant_id, inv.c.lot_id == lot_id, inv.c.archived_at.is_(None))
+        .distinct()
+    )
+    return product, sorted((await conn.execute(stmt)).scalars().all())
+
+
+async def shipment_products(
+    conn: AsyncConnection, tenant_id: uuid.UUID, shipment_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The products of the lots a shipment carries (for the tenant's own consumers)."""
+    sl, lot = logistics_shipment_lot, logistics_lot
+    stmt = (
+        select(lot.c.product_id)
+        .join(sl, (sl.c.lot_id == lot.c.id) & (sl.c.tenant_id == lot.c.tenant_id))
+        .where(sl.c.tenant_id == tenant_id, sl.c.shipment_id == shipment_id)
+        .distinct()
+    )
+    return sorted((await conn.execute(stmt)).scalars().all())

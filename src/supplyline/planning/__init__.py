@@ -3,7 +3,18 @@ policy simulation and KPIs, so that what the sensors saw (a hold, a late shipmen
 plan: loop step 5.
 """
 
+from supplyline.planning.baseline import seasonal_naive
+from supplyline.planning.demand_series import demand_series
 from supplyline.planning.events import EVENT_TYPES, REPLENISHMENT_RECOMMENDED
+from supplyline.planning.forecast_result import LEVELS, ForecastResult
+from supplyline.planning.forecast_runs import GRAINS, Forecaster, latest_run
+from supplyline.planning.forecasts import (
+    ForecastRunRequest,
+    GrainName,
+    fit_run,
+    get_forecast,
+    save_run,
+)
 from supplyline.planning.law_kelton import (
     LAW_KELTON_POLICIES,
     PUBLISHED_AVERAGE_TOTAL_COST,
@@ -18,7 +29,9 @@ from supplyline.planning.policy_check import (
     reorder_point_for_fill_rate,
     verify_policy,
 )
+from supplyline.planning.reforecast import Reforecaster
 from supplyline.planning.replenishment import Recommendation, recommend, recommend_and_publish
+from supplyline.planning.schedule import due_series, run_schedule
 from supplyline.planning.simhistory import read_history
 from supplyline.planning.siminputs import (
     CompoundDemand,
@@ -38,7 +51,9 @@ from supplyline.planning.simulation import Scenario, SimulationReport, simulate
 
 __all__: list[str] = [
     "EVENT_TYPES",
+    "GRAINS",
     "LAW_KELTON_POLICIES",
+    "LEVELS",
     "PUBLISHED_AVERAGE_TOTAL_COST",
     "REPLENISHMENT_RECOMMENDED",
     "CompoundDemand",
@@ -46,6 +61,10 @@ __all__: list[str] = [
     "DemandSource",
     "Estimate",
     "FixedLeadTime",
+    "ForecastResult",
+    "ForecastRunRequest",
+    "Forecaster",
+    "GrainName",
     "InventoryModel",
     "LeadTime",
     "MinMax",
@@ -58,12 +77,18 @@ __all__: list[str] = [
     "PolicyCosts",
     "Recommendation",
     "RecommendationRequest",
+    "Reforecaster",
     "ReorderPointQuantity",
     "ReplayDemand",
     "Scenario",
     "SimulationReport",
     "UniformLeadTime",
+    "demand_series",
+    "due_series",
     "estimate",
+    "fit_run",
+    "get_forecast",
+    "latest_run",
     "law_kelton",
     "lead_time_demand_sd",
     "normal_loss",
@@ -71,6 +96,9 @@ __all__: list[str] = [
     "recommend",
     "recommend_and_publish",
     "reorder_point_for_fill_rate",
+    "run_schedule",
+    "save_run",
+    "seasonal_naive",
     "simulate",
     "verify_policy",
 ]

@@ -1,0 +1,104 @@
+"""Forecasts as the caller sees them: the latest run of a product at a site, and a run on demand.
+
+The caller must reach the product and the site (the same reads replenishment makes); the series
+itself is the tenant's demand there. Fitting happens before the write transaction, so a run
+asked for over HTTP holds no write lock while the model is fitted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplyline import logistics, registry
+from supplyline.kernel.errors import NotFound
+from supplyline.kernel.scope import Action, Scope
+from supplyline.planning.forecast_result import ForecastResult
+from supplyline.planning.forecast_runs import (
+    GRAINS,
+    Forecaster,
+    SeriesInput,
+    Trigger,
+    compute,
+    latest_run,
+    read_input,
+    store_run,
+)
+
+GrainName = Literal["day", "week"]
+
+
+class ForecastRunRequest(BaseModel):
+    """Forecast one product at one site now (a run outside the schedule)."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    grain: GrainName = "day"
+
+
+@dataclass(frozen=True)
+class FittedRun:
+    """A forecast fitted and not yet stored."""
+
+    request: ForecastRunRequest
+    series: SeriesInput
+    result: ForecastResult
+    duration_ms: float
+    as_of: date
+
+
+async def check_series(
+    conn: AsyncConnection, scope: Scope, product_id: uuid.UUID, site_id: uuid.UUID, action: str = Action.READ
+) -> None:
+    """404 unless the caller reaches both the product and the site."""
+    scope.require("planning", action)
+    if await logistics.product_unit(conn, scope, product_id) is None:
+        raise NotFound(f"no product {product_id}")
+    if not await registry.live_site_ids(conn, scope, [site_id]):
+        raise NotFound(f"no site {site_id}")
+
+
+async def get_forecast(
+    conn: AsyncConnection, scope: Scope, product_id: uuid.UUID, site_id: uuid.UUID, grain: str = "day"
+) -> dict[str, Any]:
+    """The latest forecast of the series with its bands and provenance; 404 before any run."""
+    await check_series(conn, scope, product_id, site_id)
+    out = await latest_run(conn, scope.require_tenant(), product_id, site_id, grain)
+    if out is None:
+        raise NotFound(f"no forecast yet of product {product_id} at site {site_id} ({grain})")
+    return {"product_id": str(product_id), "site_id": str(site_id), **out}
+
+
+async def fit_run(
+    conn: AsyncConnection, scope: Scope, request: ForecastRunRequest, engine: Forecaster, as_of: date
+) -> FittedRun:
+    """Read the series and fit it (on a read connection)."""
+    await check_series(conn, scope, request.product_id, request.site_id, Action.WRITE)
+    grain = GRAINS[request.grain]
+    series = await read_input(conn, scope.require_tenant(), request.product_id, request.site_id, grain, as_of)
+    result, ms = await compute(engine, series, grain)
+    return FittedRun(request, series, result, ms, as_of)
+
+
+async def save_run(conn: AsyncConnection, scope: Scope, fitted: FittedRun) -> dict[str, Any]:
+    """Store a fitted run (in the caller's transaction) and answer the forecast it made."""
+    req, tenant = fitted.request, scope.require_tenant()
+    await store_run(
+        conn,
+        tenant,
+        req.product_id,
+        req.site_id,
+        GRAINS[req.grain],
+        fitted.series,
+        fitted.result,
+        trigger=Trigger("request", scope.actor),
+        duration_ms=fitted.duration_ms,
+        as_of=fitted.as_of,
+    )
+    return await get_forecast(conn, scope, req.product_id, req.site_id, req.grain)
