@@ -4,16 +4,19 @@ of sellable stock raises the very next recommendation, and releasing the hold re
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from supplyline import logistics
+from supplyline.api import create_app
 from supplyline.bootstrap import Services
 from supplyline.planning.sizing import Constraints, size_order
+from supplyline.sim.mock_erp import ErpState
 from tests.api.samples import assert_problem, events_of
-from tests.conftest import TenantCtx
+from tests.conftest import Backend, TenantCtx, make_services
 from tests.factories import post, world
 
 URL = "/v1/replenishment/recommendations"
@@ -233,3 +236,24 @@ async def test_each_recommendation_is_an_event_on_the_log(
     data = events[0]["data"]
     assert data["orders"][0]["quantity"] == out["orders"][0]["quantity"]
     assert data["sellable"] == 130 and data["product_id"] == w["product"]["id"]
+
+
+async def test_a_recommendation_reaches_the_erp_as_a_requisition(
+    backend: Backend, tmp_path: Path, tenant: TenantCtx, erp: tuple[str, ErpState]
+) -> None:
+    svc = make_services(backend, tmp_path / "erp", admin_token="platform-secret", erp_url=erp[0])
+    try:
+        transport = httpx.ASGITransport(app=create_app(svc, run_consumers=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            w = await _stocked(client, tenant)
+            out = await _recommend(client, tenant, {**w["ask"], **GIVEN})
+        await svc.consumers.catch_up("integrations.erp")
+        assert await svc.deliverer.run_once() == 1
+    finally:
+        await svc.close()
+    (message,) = [m["message"] for m in erp[1].messages]
+    assert message["type"] == "replenishment"
+    assert (message["product"]["id"], message["site"]["id"]) == (w["product"]["id"], w["dc"]["id"])
+    assert message["orders"] == out["orders"] and message["unit"] == "each"
+    (req,) = erp[1].requisitions.values()
+    assert req["ack"].startswith("REQ-") and req["orders"][0]["quantity"] == out["orders"][0]["quantity"]

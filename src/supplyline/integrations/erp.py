@@ -3,7 +3,8 @@ the allocations of a held lot). Messages are queued in the outbox in the consume
 so an ERP that is down delays them and loses none.
 
 The message contract (JSON, POST {erp_url}/erp/v1/messages, Idempotency-Key = delivery id):
-``exception`` (a shipment's goods out of condition, with its lots), ``hold`` and ``release``.
+``exception`` (a shipment's goods out of condition, with its lots), ``hold``, ``release`` and
+``replenishment`` (a recommended purchase: the orders to place for a product at a site, and why).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from supplyline.kernel.events import StoredEvent
 EXCEPTION_TYPES = {logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type, logistics.SHIPMENT_CONDITION_BREACHED.type}
 HOLD = logistics.LOT_HELD.type
 RELEASE = logistics.LOT_RELEASED.type
+# Planning sits beside this capability: its recommendation is named by its wire type.
+REPLENISHMENT = "supplyline.replenishment.recommended.v1"
 
 
 class ErpAdapter:
@@ -31,7 +34,7 @@ class ErpAdapter:
         self.url = erp_url.rstrip("/") + "/erp/v1/messages"
 
     def accepts(self, event_type: str) -> bool:
-        return event_type in EXCEPTION_TYPES or event_type in (HOLD, RELEASE)
+        return event_type in EXCEPTION_TYPES or event_type in (HOLD, RELEASE, REPLENISHMENT)
 
     async def handle(self, conn: AsyncConnection, event: StoredEvent) -> None:
         message = await erp_message(conn, event)
@@ -68,6 +71,16 @@ async def erp_message(conn: AsyncConnection, event: StoredEvent) -> dict[str, An
             ],
             "severity": data["severity"],
             "reason": _reason(data),
+        }
+    if event.type == REPLENISHMENT:
+        return {
+            **base,
+            "type": "replenishment",
+            "product": {"id": data["product_id"]},
+            "site": {"id": data["site_id"]},
+            "unit": data["unit"],
+            "orders": data["orders"],
+            "reason": "; ".join(data["reasons"]) or "reorder point reached",
         }
     lot = {"id": data.get("lot_id"), "lot_code": data.get("lot_code"), "sku": data.get("sku")}
     if event.type == HOLD:

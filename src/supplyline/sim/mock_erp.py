@@ -5,7 +5,9 @@
 - ``exception``: a shipment or its lots went wrong; lots seen for the first time get an
   allocation row (status ``allocated``);
 - ``hold``: put the ERP allocation of a lot on hold (``hold_id`` names the hold);
-- ``release``: lift a hold (``approved_by`` says who decided).
+- ``release``: lift a hold (``approved_by`` says who decided);
+- ``replenishment``: a recommended purchase of a product for a site, kept as a purchase
+  requisition (``GET /erp/v1/requisitions``), the newest per product and site in force.
 
 Each is answered ``202 {"ack": "<document number>", "received_at"}``. A repeat (same
 ``Idempotency-Key`` header, else same body ``id``) changes nothing and gets the first answer
@@ -38,7 +40,7 @@ from starlette.routing import Route
 
 PREFIX = "/erp/v1"
 DEFAULT_PORT = 8070  # `supplyline mock-erp`'s, and the demo's first choice
-DOCUMENTS = {"exception": "EXC", "hold": "HLD", "release": "REL"}
+DOCUMENTS = {"exception": "EXC", "hold": "HLD", "release": "REL", "replenishment": "REQ"}
 PROBLEM = "urn:mock-erp:problem:"
 
 
@@ -83,6 +85,7 @@ class ErpState:
     holds: dict[str, Hold] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     down: bool = False
+    requisitions: dict[str, dict[str, Any]] = field(default_factory=dict)  # product@site -> newest
 
     def next_document(self, kind: str) -> str:
         prefix = DOCUMENTS[kind]
@@ -93,6 +96,7 @@ class ErpState:
         fresh = ErpState()
         self.messages, self.answers, self.allocations = fresh.messages, fresh.answers, fresh.allocations
         self.holds, self.counters, self.down = fresh.holds, fresh.counters, False
+        self.requisitions = fresh.requisitions
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +110,7 @@ class ErpState:
             holds={k: Hold(**v) for k, v in data.get("holds", {}).items()},
             counters=dict(data.get("counters", {})),
             down=bool(data.get("down", False)),
+            requisitions=dict(data.get("requisitions", {})),
         )
 
     def save(self, path: Path) -> None:
@@ -169,6 +174,14 @@ SPECS: dict[str, Spec] = {
         "reason": _text,
     },
     "release": {**COMMON, "hold_id": _text, "lot": LOT_REF, "approved_by": _text},
+    "replenishment": {
+        **COMMON,
+        "product": {"id": _text, "sku": _optional_text},
+        "site": {"id": _text},
+        "unit": _text,
+        "orders": ("list", {"quantity": _quantity, "order_date": _text, "expected_arrival": _text}),
+        "reason": _text,
+    },
 }
 
 
@@ -310,7 +323,13 @@ class MockErp:
             if hold.release_ack is not None:
                 return {"ack": hold.release_ack, "received_at": _now()}, True
         ack = state.next_document(kind)
-        if kind == "exception":
+        if kind == "replenishment":
+            key = f"{m['product']['id']}@{m['site']['id']}"
+            state.requisitions[key] = {
+                "ack": ack,
+                **{k: m[k] for k in ("product", "site", "unit", "orders", "reason")},
+            }
+        elif kind == "exception":
             for lot in m["lots"]:
                 self._allocation(lot, lot["quantity"], lot["unit"])
         elif kind == "hold":
@@ -363,6 +382,11 @@ class MockErp:
         rows = sorted(self.state.allocations.values(), key=lambda a: (a.lot_code, a.lot_id))
         return JSONResponse({"items": [asdict(a) for a in rows if status is None or a.status == status]})
 
+    async def requisitions(self, request: Request) -> Response:
+        if self.token is not None and request.headers.get("authorization") != f"Bearer {self.token}":
+            return _problem(401, "unauthorized", "Unauthorized", detail="send Authorization: Bearer <token>")
+        return JSONResponse({"items": [self.state.requisitions[k] for k in sorted(self.state.requisitions)]})
+
     async def health(self, request: Request) -> Response:
         if self.state.down:
             return JSONResponse({"status": "down"}, 503, headers={"Retry-After": "5"})
@@ -408,6 +432,7 @@ def create_mock_erp(
             Route(f"{PREFIX}/messages", erp.receive, methods=["POST"]),
             Route(f"{PREFIX}/messages", erp.messages, methods=["GET"]),
             Route(f"{PREFIX}/allocations", erp.allocations, methods=["GET"]),
+            Route(f"{PREFIX}/requisitions", erp.requisitions, methods=["GET"]),
             Route(f"{PREFIX}/health", erp.health, methods=["GET"]),
             Route(f"{PREFIX}/_control", erp.control, methods=["POST"]),
         ]
