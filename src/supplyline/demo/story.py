@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from supplyline import trace
+from supplyline.demo import plan_beat
 from supplyline.demo.facts import RULE, SHIPMENT
 from supplyline.sim.discovery import problem_detail
 
@@ -35,12 +36,13 @@ class DemoError(Exception):
     """Why the demo cannot go on, in a sentence a person can act on."""
 
 
-STEPS = ("reading", "events", "alarm", "holds", "checkpoints", "erp")
+STEPS = ("reading", "events", "alarm", "holds", "planning", "checkpoints", "erp")
 WAITING = {
     "reading": "no reading has crossed the rule's threshold yet (rule.condition_raised)",
     "events": "shipment.temperature_exceeded has not been published (the rules.actions consumer)",
     "alarm": "no alarm was raised for the reading",
     "holds": "the shipment's lots were not put on hold, or the inventory still counts them sellable",
+    "planning": "no re-forecast on lot.held yet, or the recommendation does not count the held stock",
     "checkpoints": "the ledger has no checkpoint of the exception and the holds, or does not verify",
     "erp": "the ERP has not acknowledged the exception and every hold",
 }
@@ -90,6 +92,7 @@ class Story:
         self.before: dict[str, dict[str, Any]] = {}  # inventory position id -> position at start
         self.after_event = 0  # rule.condition_raised events up to this log position are history
         self.after_seq = 0  # so are checkpoints up to this seq
+        self.plan = plan_beat.PlanView()
 
     @property
     def complete(self) -> bool:
@@ -129,10 +132,25 @@ class Story:
         for lot_id in self.lots:
             for p in await self._items("/v1/inventory-positions", lot_id=lot_id):
                 self.before[p["id"]] = p
+        await self._plan_baseline()
         self.after_event = await self._last_position()
         self.after_seq = await self._last_seq()
         self.started = time.monotonic()
         return notes
+
+    async def _plan_baseline(self) -> None:
+        """Planning's view of each product the lots are of, at the site the shipment leaves
+        (where its demand is), before the loop."""
+        self.plan.names.update(self.sites)
+        origin = self.shipment.get("origin_site_id")
+        for p in self.before.values():
+            if origin and p["site_id"] != origin:
+                continue
+            key = (p["product_id"], p["site_id"])
+            if key not in self.plan.series:
+                self.plan.series.append(key)
+                self.plan.names[p["product_id"]] = (await self._get(f"/v1/products/{p['product_id']}"))["sku"]
+        await plan_beat.baseline(self.plan, self._get_or_none, self._post)
 
     async def _release_earlier_holds(self) -> list[str]:
         notes = []
@@ -166,7 +184,15 @@ class Story:
     async def poll(self) -> list[Beat]:
         """The beats that became visible since the last poll, in story order."""
         new: list[Beat] = []
-        steps = (self._reading, self._events, self._alarm, self._holds, self._checkpoints, self._erp)
+        steps = (
+            self._reading,
+            self._events,
+            self._alarm,
+            self._holds,
+            self._planning,
+            self._checkpoints,
+            self._erp,
+        )
         while not self.complete:
             rows = await steps[len(self.beats)]()
             if rows is None:
@@ -275,6 +301,9 @@ class Story:
         self.seen.holds = mine
         return f"Holds: {len(mine)} lot(s) of {self.number} quarantined", rows
 
+    async def _planning(self) -> tuple[str, list[tuple[str, str]]] | None:
+        return await plan_beat.observe(self.plan, self._get_or_none, self._post, set(self.lots))
+
     async def _checkpoints(self) -> tuple[str, list[tuple[str, str]]] | None:
         page = await self._get("/v1/ledger/checkpoints", after=self.after_seq, limit=1000)
         mine = [c for c in page["items"] if c["correlation_id"] == self.correlation_id]
@@ -349,6 +378,20 @@ class Story:
 
     async def _get(self, path: str, **params: Any) -> Any:
         return (await self._call("GET", path, params=params)).json()
+
+    async def _get_or_none(self, path: str, *, missing_ok: bool = False, **params: Any) -> Any:
+        """``_get``, or None for a 404 when ``missing_ok`` (a forecast not made yet)."""
+        if missing_ok:
+            try:
+                r = await self.api.get(path, headers=self.headers, params=params)
+            except httpx.TransportError as exc:
+                raise DemoError(f"cannot reach the API at {self.api.base_url}: {exc}") from None
+            if r.status_code == 404:
+                return None
+        return await self._get(path, **params)
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return (await self._call("POST", path, json=body)).json()
 
     async def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
