@@ -3,7 +3,12 @@ policy simulation and KPIs, so that what the sensors saw (a hold, a late shipmen
 plan: loop step 5.
 """
 
-from supplyline.planning.events import EVENT_TYPES, REPLENISHMENT_RECOMMENDED
+from supplyline.planning.events import (
+    EVENT_TYPES,
+    FORECAST_OVERRIDE_CREATED,
+    FORECAST_OVERRIDE_WITHDRAWN,
+    REPLENISHMENT_RECOMMENDED,
+)
 from supplyline.planning.law_kelton import (
     LAW_KELTON_POLICIES,
     PUBLISHED_AVERAGE_TOTAL_COST,
@@ -12,6 +17,21 @@ from supplyline.planning.law_kelton import (
     law_kelton,
 )
 from supplyline.planning.model import RecommendationRequest
+from supplyline.planning.override_apply import apply_overrides
+from supplyline.planning.override_model import (
+    REASON_CODES,
+    AdjustedPoint,
+    Override,
+    OverrideRequest,
+    Point,
+)
+from supplyline.planning.overrides import (
+    create_override,
+    get_override,
+    list_overrides,
+    series_overrides,
+    withdraw_override,
+)
 from supplyline.planning.policy_check import (
     PolicyCheck,
     lead_time_demand_sd,
@@ -35,12 +55,17 @@ from supplyline.planning.siminputs import (
 from supplyline.planning.simpolicies import MinMax, OrderUpTo, Policy, ReorderPointQuantity
 from supplyline.planning.simstats import Estimate, estimate, normal_loss
 from supplyline.planning.simulation import Scenario, SimulationReport, simulate
+from supplyline.planning.value_added import forecast_value_added
 
 __all__: list[str] = [
     "EVENT_TYPES",
+    "FORECAST_OVERRIDE_CREATED",
+    "FORECAST_OVERRIDE_WITHDRAWN",
     "LAW_KELTON_POLICIES",
     "PUBLISHED_AVERAGE_TOTAL_COST",
+    "REASON_CODES",
     "REPLENISHMENT_RECOMMENDED",
+    "AdjustedPoint",
     "CompoundDemand",
     "Costs",
     "DemandSource",
@@ -52,6 +77,9 @@ __all__: list[str] = [
     "NormalDemand",
     "NormalLeadTime",
     "OrderUpTo",
+    "Override",
+    "OverrideRequest",
+    "Point",
     "PoissonDemand",
     "Policy",
     "PolicyCheck",
@@ -63,14 +91,21 @@ __all__: list[str] = [
     "Scenario",
     "SimulationReport",
     "UniformLeadTime",
+    "apply_overrides",
+    "create_override",
     "estimate",
+    "forecast_value_added",
+    "get_override",
     "law_kelton",
     "lead_time_demand_sd",
+    "list_overrides",
     "normal_loss",
     "read_history",
     "recommend",
     "recommend_and_publish",
     "reorder_point_for_fill_rate",
+    "series_overrides",
     "simulate",
     "verify_policy",
+    "withdraw_override",
 ]
