@@ -44,7 +44,7 @@ class OverrideRequest(BaseModel):
     ends_on: date = Field(
         ge=FIRST_DAY,
         le=LAST_DAY,
-        description=f"Last day covered (inclusive), at most {MAX_SPAN_DAYS} days after starts_on.",
+        description=f"Last day covered (inclusive); at most {MAX_SPAN_DAYS} days in all.",
     )
     kind: Kind = Field(description="set: the daily quantity; delta: added per day; percent: scaled.")
     value: float = Field(
@@ -77,7 +77,7 @@ class OverrideRequest(BaseModel):
             if v < starts:
                 raise ValueError("must be on or after starts_on")
             if (v - starts).days >= MAX_SPAN_DAYS:
-                raise ValueError(f"at most {MAX_SPAN_DAYS} days from starts_on")
+                raise ValueError(f"at most {MAX_SPAN_DAYS} days long, starts_on and ends_on included")
         return v
 
     @field_validator("value")
