@@ -173,6 +173,15 @@ async def test_every_post_honours_the_key(
     calls.append(
         ("/v1/replenishment/recommendations", "/v1/replenishment/recommendations", asked, tenant.headers)
     )
+    override = {
+        **asked,
+        "starts_on": "2999-01-01",
+        "ends_on": "2999-01-07",
+        "kind": "delta",
+        "value": 5,
+        "reason_code": "promotion",
+    }
+    calls.append(("/v1/forecast-overrides", "/v1/forecast-overrides", override, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

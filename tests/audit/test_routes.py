@@ -46,6 +46,8 @@ OTHER_WRITES = {
     ("POST", "/v1/traceability/recalls"): "traceability.recalls.create",
     ("POST", "/v1/epcis/capture"): "epcis.capture.create",
     ("POST", "/v1/replenishment/recommendations"): "replenishment.recommendations.create",
+    ("POST", "/v1/forecast-overrides"): "forecast_overrides.create",
+    ("DELETE", "/v1/forecast-overrides/{id}"): "forecast_overrides.delete",  # named .withdraw by the route
 }
 
 
