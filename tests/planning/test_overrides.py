@@ -353,3 +353,20 @@ async def test_value_added_bad_requests(client: httpx.AsyncClient, tenant: Tenan
     )
     r = await client.get(f"{URL}/value-added", params=ok, headers=tenant.headers)
     assert r.status_code == 200 and r.json()["counts"]["with_forecast"] == 0 and r.json()["fva"] is None
+
+
+async def test_a_withdrawal_retried_with_its_key_gets_the_first_answer(
+    client: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    w = await world(client, tenant.headers)
+    made = await _create(client, {**tenant.headers, "Idempotency-Key": "make-1"}, _body(w))
+    again = await client.post(URL, json=_body(w), headers={**tenant.headers, "Idempotency-Key": "make-1"})
+    assert again.status_code == 201 and again.json() == made
+    assert len((await client.get(URL, headers=tenant.headers)).json()["items"]) == 1
+    h = {**tenant.headers, "Idempotency-Key": "withdraw-1"}
+    first = await client.delete(f"{URL}/{made['id']}", headers=h)
+    retry = await client.delete(f"{URL}/{made['id']}", headers=h)
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    withdrawn = [e for e in await events_of(client, tenant.headers) if "override_withdrawn" in e["type"]]
+    assert len(withdrawn) == 1

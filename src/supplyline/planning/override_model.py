@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -66,6 +66,7 @@ class OverrideRequest(BaseModel):
     note: str | None = Field(None, max_length=1000, validate_default=True)
     expires_at: AwareDatetime | None = Field(
         None,
+        le=datetime(2999, 12, 31, tzinfo=UTC),
         description="When it stops applying (in the future); default the day after ends_on (00:00 UTC).",
     )
 
