@@ -180,6 +180,7 @@ async def _run(
     site: str,
     started_at: datetime,
     means: dict[date, float],
+    grain: str = "day",
 ) -> uuid.UUID:
     """A forecast run inserted directly (the run service is not this test's), with its points."""
     run_id = new_id()
@@ -188,7 +189,7 @@ async def _run(
         "tenant_id": tenant.id,
         "product_id": uuid.UUID(w["product"]["id"]),
         "site_id": uuid.UUID(w[site]["id"]),
-        "grain": "day",
+        "grain": grain,
         "horizon": len(means),
         "season": 7,
         "demand_class": "smooth",
@@ -311,6 +312,32 @@ async def test_fva_by_hand_positive_and_negative(
     assert store["counts"]["overridden"] == 1
     assert store["fva"] == pytest.approx(100 * 20 / 60 - 100 * 30 / 60)  # negative: it hurt
     assert list(store["by_reason"]) == ["event"]
+
+
+async def test_fva_of_a_week_adjusts_its_days(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    """70 for the week of 3 March 2025 (10 a day); 20 sold on Tuesday and Wednesday, 10 on the
+    other days (90); a set of 20 on those two days makes the week 90."""
+    w = await world(client, tenant.headers)
+    monday = date(2025, 3, 3)
+    week = [monday + timedelta(days=i) for i in range(7)]
+    await _run(services, tenant, w, "dc", RUN_AT, {monday: 70.0}, grain="week")
+    await _run(services, tenant, w, "dc", RUN_AT, {monday: 1.0})  # a daily run: not this grain's
+    await _demand(services, tenant, w, "dc", {d: 20.0 if d.weekday() in (1, 2) else 10.0 for d in week})
+    two_days = {"starts_on": "2025-03-04", "ends_on": "2025-03-05", "kind": "set", "value": 20}
+    await _override(services, tenant, w, "dc", BEFORE, **two_days)
+    params = {
+        "product": w["product"]["id"],
+        "site": w["dc"]["id"],
+        "start": "2025-03-05",
+        "end": "2025-03-09",
+    }
+    r = await client.get(f"{URL}/value-added", params={**params, "grain": "week"}, headers=tenant.headers)
+    got = r.json()
+    assert got["start"] == "2025-03-03" and got["counts"]["with_forecast"] == 1, got
+    assert [(p["actual"], p["statistical"], p["final"]) for p in got["points"]] == [(90.0, 70.0, 90.0)]
+    assert got["fva"] == pytest.approx(100 * 20 / 90)
 
 
 async def test_overrides_never_write_over_the_statistical_points(
