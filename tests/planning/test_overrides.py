@@ -397,3 +397,19 @@ async def test_a_withdrawal_retried_with_its_key_gets_the_first_answer(
     assert retry.headers["idempotent-replayed"] == "true"
     withdrawn = [e for e in await events_of(client, tenant.headers) if "override_withdrawn" in e["type"]]
     assert len(withdrawn) == 1
+
+
+async def test_an_expired_override_is_listed_as_expired_and_no_longer_active(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    w = await world(client, tenant.headers)
+    made = await _create(client, tenant.headers, _body(w))
+    later = datetime.fromisoformat(made["expires_at"]) + timedelta(seconds=1)
+    async with services.read_engine.connect() as conn:
+        found = await planning.list_overrides(conn, tenant.scope, now=later)
+        assert [(o["id"], o["status"]) for o in found.items] == [(made["id"], "expired")]
+        assert (await planning.list_overrides(conn, tenant.scope, active=True, now=later)).items == []
+        assert len((await planning.list_overrides(conn, tenant.scope, active=False, now=later)).items) == 1
+        assert (await planning.get_override(conn, tenant.scope, uuid.UUID(made["id"]), now=later))[
+            "status"
+        ] == "expired"
