@@ -293,6 +293,61 @@ async def check_forecast(client: httpx.AsyncClient, w: World, who: str, path: st
     assert "points" not in r.text, (who, r.text)
 
 
+def planners(who: str) -> int:
+    """Planning is staff's: no partner role holds 'planning:read'; the DC's operator does."""
+    return 200 if who in ("admin", "dc_operator") else 403
+
+
+async def _overrides(client: httpx.AsyncClient, w: World) -> dict[str, str]:
+    """A forecast override of P1 at the DC and one at the plant, made once by the admin."""
+    for site in ("DC", "PL"):
+        if f"OV_{site}" not in w.ids:
+            body = {
+                "product_id": w.ids["P1"],
+                "site_id": w.ids[site],
+                "starts_on": "2999-01-01",
+                "ends_on": "2999-01-07",
+                "kind": "percent",
+                "value": 10,
+                "reason_code": "promotion",
+            }
+            r = await client.post("/v1/forecast-overrides", json=body, headers=w.headers["admin"])
+            assert r.status_code == 201, r.text
+            w.ids[f"OV_{site}"], w.kinds[f"OV_{site}"] = r.json()["id"], "forecast-overrides"
+    return {site: w.ids[f"OV_{site}"] for site in ("DC", "PL")}
+
+
+async def check_overrides(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """Overrides of the sites the caller reaches: the admin both, the DC's operator the DC's."""
+    made = await _overrides(client, w)
+    r = await get(client, w, who, path, limit=500)
+    assert r.status_code == planners(who), (who, r.text)
+    if r.status_code == 200:
+        got = {o["id"] for o in r.json()["items"]}
+        want = set(made.values()) if who == "admin" else {made["DC"]}
+        assert got >= want if who == "admin" else got == want, (who, got)
+
+
+def _override_status(who: str, site: str) -> int:
+    """403 without 'planning:read'; else 200 where the caller reaches the site, 404 elsewhere."""
+    if planners(who) == 403:
+        return 403
+    return 200 if who == "admin" or (who == "dc_operator" and site == "DC") else 404
+
+
+async def check_override(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    for site, oid in (await _overrides(client, w)).items():
+        r = await get(client, w, who, path.format(id=oid))
+        assert r.status_code == _override_status(who, site), (who, site, r.text)
+
+
+async def check_value_added(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    for site in ("DC", "PL"):
+        params = {"product": w.ids["P1"], "site": w.ids[site], "start": "2026-11-01", "end": "2026-11-30"}
+        r = await get(client, w, who, path, **params)
+        assert r.status_code == _override_status(who, site), (who, site, r.text)
+
+
 # Routes that are not a catalog list or item: how each is checked.
 SPECIAL: dict[str, Check] = {
     "/v1/telemetry": check_telemetry,
@@ -334,6 +389,9 @@ SPECIAL: dict[str, Check] = {
     "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,
     "/v1/tenants": only(tenant_key_refused),
     "/v1/consumers": only(tenant_key_refused),
+    "/v1/forecast-overrides": check_overrides,
+    "/v1/forecast-overrides/{id}": check_override,
+    "/v1/forecast-overrides/value-added": check_value_added,
     "/healthz": only(anyone),
     "/readyz": only(anyone),
     "/metrics": only(anyone),

@@ -175,6 +175,15 @@ async def test_every_post_honours_the_key(
     )
     # A forecast run is stored each time; the replay answers the first run and stores no second.
     calls.append(("/v1/forecasts/runs", "/v1/forecasts/runs", asked, tenant.headers))
+    override = {
+        **asked,
+        "starts_on": "2999-01-01",
+        "ends_on": "2999-01-07",
+        "kind": "delta",
+        "value": 5,
+        "reason_code": "promotion",
+    }
+    calls.append(("/v1/forecast-overrides", "/v1/forecast-overrides", override, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

@@ -82,6 +82,20 @@ async def _tenant_a(
     r = await client.post("/v1/epcis/capture", json=event, headers=tenant.headers)
     assert r.status_code == 202, r.text
     w["epcis-capture"] = r.json()
+    override = {
+        "product_id": w["product"]["id"],
+        "site_id": w["dc"]["id"],
+        "starts_on": "2999-01-01",
+        "ends_on": "2999-01-07",
+        "kind": "set",
+        "value": 12,
+        "reason_code": "other",
+        "note": "A-OVERRIDE-NOTE-9B1E",
+    }
+    w["forecast-override"] = await post(client, tenant.headers, "forecast-overrides", override)
+    series = {"product_id": w["product"]["id"], "site_id": w["dc"]["id"]}
+    w["forecast"] = await post(client, tenant.headers, "forecasts/runs", series)
+    secrets |= {override["note"], w["forecast-override"]["id"]}
     secrets |= {w["epcis-capture"]["captureID"], event["eventID"]}
     return w, secrets
 
@@ -190,6 +204,25 @@ async def test_every_get_is_confined_to_the_caller(
                 assert mine.status_code == 200, mine.text
                 if path.endswith("legal-holds"):
                     assert [h["id"] for h in mine.json()["items"]] == [w["legal-hold"]["id"]]
+            elif path == "/v1/forecast-overrides/{id}":
+                url = path.format(id=w["forecast-override"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
+            elif path == "/v1/forecasts":
+                params = {"product": w["product"]["id"], "site": w["dc"]["id"]}
+                assert_problem(await client.get(path, params=params, headers=b.headers), 404)
+                mine = await client.get(path, params=params, headers=a.headers)
+                assert mine.status_code == 200 and mine.json()["run"]["id"] == w["forecast"]["run"]["id"]
+            elif path == "/v1/forecast-overrides/value-added":
+                # A's product and site are none of B's: not found; A's own answers.
+                params = {
+                    "product": w["product"]["id"],
+                    "site": w["dc"]["id"],
+                    "start": "2026-01-01",
+                    "end": "2026-01-31",
+                }
+                assert_problem(await client.get(path, params=params, headers=b.headers), 404)
+                assert (await client.get(path, params=params, headers=a.headers)).status_code == 200
             elif path == "/v1/traceability/fsma204":
                 # The FSMA 204 spreadsheet needs a lot code or a range; B's holds none of A's events.
                 params = {"from": "2000-01-01", "to": "2100-01-01"}

@@ -47,6 +47,8 @@ OTHER_WRITES = {
     ("POST", "/v1/epcis/capture"): "epcis.capture.create",
     ("POST", "/v1/replenishment/recommendations"): "replenishment.recommendations.create",
     ("POST", "/v1/forecasts/runs"): "forecasts.runs.create",
+    ("POST", "/v1/forecast-overrides"): "forecast_overrides.create",
+    ("DELETE", "/v1/forecast-overrides/{id}"): "forecast_overrides.delete",  # named .withdraw by the route
 }
 
 

@@ -210,3 +210,30 @@ async def test_a_series_with_little_or_no_demand_still_gets_a_forecast(
     points = out["run"]["input"]["points"]
     assert points == 0 if not days else points >= 1
     assert len(out["points"]) == 13
+
+
+async def test_an_override_shows_beside_the_statistical_forecast_and_never_over_it(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    w = await _stocked(client, services, tenant)
+    body = {"product_id": w["product"]["id"], "site_id": w["dc"]["id"]}
+    made = (await client.post(RUNS, json=body, headers=tenant.headers)).json()
+    first = made["points"][0]
+    assert first["final"]["mean"] == first["mean"] and first["override_ids"] == []
+    day = first["ds"]
+    override = {
+        **body,
+        "starts_on": day,
+        "ends_on": day,
+        "kind": "delta",
+        "value": 25,
+        "reason_code": "promotion",
+    }
+    r = await client.post("/v1/forecast-overrides", json=override, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    got = (await client.get("/v1/forecasts", params=w["query"], headers=tenant.headers)).json()
+    p0, p1 = got["points"][0], got["points"][1]
+    assert p0["mean"] == first["mean"]  # the statistical value as the run made it
+    assert p0["final"]["mean"] == pytest.approx(first["mean"] + 25)
+    assert p0["override_ids"] == [r.json()["id"]] and p0["reason_codes"] == ["promotion"]
+    assert p1["final"]["mean"] == p1["mean"] and p1["override_ids"] == []

@@ -3,11 +3,27 @@ policy simulation and KPIs, so that what the sensors saw (a hold, a late shipmen
 plan: loop step 5.
 """
 
-from supplyline.planning.baseline import seasonal_naive
-from supplyline.planning.demand_series import demand_series
-from supplyline.planning.events import EVENT_TYPES, REPLENISHMENT_RECOMMENDED
-from supplyline.planning.forecast_result import LEVELS, ForecastResult
-from supplyline.planning.forecast_runs import GRAINS, Forecaster, latest_run
+from supplyline.planning.baseline import (
+    seasonal_naive,
+)
+from supplyline.planning.demand_series import (
+    demand_series,
+)
+from supplyline.planning.events import (
+    EVENT_TYPES,
+    FORECAST_OVERRIDE_CREATED,
+    FORECAST_OVERRIDE_WITHDRAWN,
+    REPLENISHMENT_RECOMMENDED,
+)
+from supplyline.planning.forecast_result import (
+    LEVELS,
+    ForecastResult,
+)
+from supplyline.planning.forecast_runs import (
+    GRAINS,
+    Forecaster,
+    latest_run,
+)
 from supplyline.planning.forecasts import (
     ForecastRunRequest,
     GrainName,
@@ -22,17 +38,47 @@ from supplyline.planning.law_kelton import (
     PolicyCosts,
     law_kelton,
 )
-from supplyline.planning.model import RecommendationRequest
+from supplyline.planning.model import (
+    RecommendationRequest,
+)
+from supplyline.planning.override_apply import (
+    apply_overrides,
+)
+from supplyline.planning.override_model import (
+    REASON_CODES,
+    AdjustedPoint,
+    Override,
+    OverrideRequest,
+    Point,
+)
+from supplyline.planning.overrides import (
+    create_override,
+    get_override,
+    list_overrides,
+    series_overrides,
+    withdraw_override,
+)
 from supplyline.planning.policy_check import (
     PolicyCheck,
     lead_time_demand_sd,
     reorder_point_for_fill_rate,
     verify_policy,
 )
-from supplyline.planning.reforecast import Reforecaster
-from supplyline.planning.replenishment import Recommendation, recommend, recommend_and_publish
-from supplyline.planning.schedule import due_series, run_schedule
-from supplyline.planning.simhistory import read_history
+from supplyline.planning.reforecast import (
+    Reforecaster,
+)
+from supplyline.planning.replenishment import (
+    Recommendation,
+    recommend,
+    recommend_and_publish,
+)
+from supplyline.planning.schedule import (
+    due_series,
+    run_schedule,
+)
+from supplyline.planning.simhistory import (
+    read_history,
+)
 from supplyline.planning.siminputs import (
     CompoundDemand,
     Costs,
@@ -45,17 +91,37 @@ from supplyline.planning.siminputs import (
     ReplayDemand,
     UniformLeadTime,
 )
-from supplyline.planning.simpolicies import MinMax, OrderUpTo, Policy, ReorderPointQuantity
-from supplyline.planning.simstats import Estimate, estimate, normal_loss
-from supplyline.planning.simulation import Scenario, SimulationReport, simulate
+from supplyline.planning.simpolicies import (
+    MinMax,
+    OrderUpTo,
+    Policy,
+    ReorderPointQuantity,
+)
+from supplyline.planning.simstats import (
+    Estimate,
+    estimate,
+    normal_loss,
+)
+from supplyline.planning.simulation import (
+    Scenario,
+    SimulationReport,
+    simulate,
+)
+from supplyline.planning.value_added import (
+    forecast_value_added,
+)
 
 __all__: list[str] = [
     "EVENT_TYPES",
+    "FORECAST_OVERRIDE_CREATED",
+    "FORECAST_OVERRIDE_WITHDRAWN",
     "GRAINS",
     "LAW_KELTON_POLICIES",
     "LEVELS",
     "PUBLISHED_AVERAGE_TOTAL_COST",
+    "REASON_CODES",
     "REPLENISHMENT_RECOMMENDED",
+    "AdjustedPoint",
     "CompoundDemand",
     "Costs",
     "DemandSource",
@@ -71,6 +137,9 @@ __all__: list[str] = [
     "NormalDemand",
     "NormalLeadTime",
     "OrderUpTo",
+    "Override",
+    "OverrideRequest",
+    "Point",
     "PoissonDemand",
     "Policy",
     "PolicyCheck",
@@ -83,14 +152,19 @@ __all__: list[str] = [
     "Scenario",
     "SimulationReport",
     "UniformLeadTime",
+    "apply_overrides",
+    "create_override",
     "demand_series",
     "due_series",
     "estimate",
     "fit_run",
+    "forecast_value_added",
     "get_forecast",
+    "get_override",
     "latest_run",
     "law_kelton",
     "lead_time_demand_sd",
+    "list_overrides",
     "normal_loss",
     "read_history",
     "recommend",
@@ -99,6 +173,8 @@ __all__: list[str] = [
     "run_schedule",
     "save_run",
     "seasonal_naive",
+    "series_overrides",
     "simulate",
     "verify_policy",
+    "withdraw_override",
 ]

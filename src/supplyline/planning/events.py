@@ -1,5 +1,6 @@
 """Events planning publishes: a replenishment recommendation, so that it is on the log and an
-outbound adapter (the ERP's) can take it up."""
+outbound adapter (the ERP's) can take it up; a planner's forecast override made or withdrawn,
+so that a forecast consumer can recompute the final forecast and the history says who judged."""
 
 from __future__ import annotations
 
@@ -39,4 +40,40 @@ REPLENISHMENT_RECOMMENDED = EventType(
     ReplenishmentRecommended,
     "A replenishment recommendation for a product at a site (orders to place, why).",
 )
-EVENT_TYPES = [REPLENISHMENT_RECOMMENDED]
+
+
+class OverrideCreated(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    starts_on: str
+    ends_on: str
+    kind: str
+    value: float
+    reason_code: str
+    note: str | None
+    expires_at: str
+
+
+class OverrideWithdrawn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    withdrawn_by: str
+
+
+FORECAST_OVERRIDE_CREATED = EventType(
+    "forecast.override_created",
+    1,
+    OverrideCreated,
+    "A planner's override of a product's forecast at a site over a range of days, with its reason.",
+)
+FORECAST_OVERRIDE_WITHDRAWN = EventType(
+    "forecast.override_withdrawn",
+    1,
+    OverrideWithdrawn,
+    "A forecast override withdrawn: it no longer applies (it is kept, not deleted).",
+)
+EVENT_TYPES = [REPLENISHMENT_RECOMMENDED, FORECAST_OVERRIDE_CREATED, FORECAST_OVERRIDE_WITHDRAWN]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import logistics, registry
+from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import NotFound
 from supplyline.kernel.scope import Action, Scope
 from supplyline.planning.forecast_result import ForecastResult
@@ -29,6 +30,9 @@ from supplyline.planning.forecast_runs import (
     read_input,
     store_run,
 )
+from supplyline.planning.override_apply import apply_overrides
+from supplyline.planning.override_model import AdjustedPoint, Point
+from supplyline.planning.overrides import series_overrides
 
 GrainName = Literal["day", "week"]
 
@@ -69,10 +73,32 @@ async def get_forecast(
 ) -> dict[str, Any]:
     """The latest forecast of the series with its bands and provenance; 404 before any run."""
     await check_series(conn, scope, product_id, site_id)
-    out = await latest_run(conn, scope.require_tenant(), product_id, site_id, grain)
+    tenant = scope.require_tenant()
+    out = await latest_run(conn, tenant, product_id, site_id, grain)
     if out is None:
         raise NotFound(f"no forecast yet of product {product_id} at site {site_id} ({grain})")
+    points = out["points"]
+    if points:
+        first, last = date.fromisoformat(points[0]["ds"]), date.fromisoformat(points[-1]["ds"])
+        span = GRAINS[grain].step - timedelta(days=1)
+        found = await series_overrides(conn, tenant, product_id, site_id, first, last + span)
+        adjusted = apply_overrides([_point(p) for p in points], found, as_of=utcnow(), grain=grain)
+        out["points"] = [_with_final(p, a) for p, a in zip(points, adjusted, strict=True)]
     return {"product_id": str(product_id), "site_id": str(site_id), **out}
+
+
+def _point(p: dict[str, Any]) -> Point:
+    return Point(date.fromisoformat(p["ds"]), p["mean"], p["lo80"], p["hi80"], p["lo95"], p["hi95"])
+
+
+def _with_final(p: dict[str, Any], a: AdjustedPoint) -> dict[str, Any]:
+    """The statistical point as the run made it, and beside it the planner's final one."""
+    return {
+        **p,
+        "final": {"mean": a.final, "lo80": a.lo80, "hi80": a.hi80, "lo95": a.lo95, "hi95": a.hi95},
+        "override_ids": [str(i) for i in a.override_ids],
+        "reason_codes": list(a.reason_codes),
+    }
 
 
 async def fit_run(
