@@ -243,6 +243,7 @@ def build_services(
         rules.RuleActions(events, clock),
         trace.CheckpointRecorder(CHECKPOINTED, key, LEAVES),
         epcis.PlatformEvents(events),
+        planning.DemandProjection(),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
