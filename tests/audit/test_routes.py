@@ -46,6 +46,7 @@ OTHER_WRITES = {
     ("POST", "/v1/traceability/recalls"): "traceability.recalls.create",
     ("POST", "/v1/epcis/capture"): "epcis.capture.create",
     ("POST", "/v1/replenishment/recommendations"): "replenishment.recommendations.create",
+    ("POST", "/v1/demand-history"): "demand_history.create",
 }
 
 
