@@ -67,6 +67,8 @@ async def import_demand(
         raise Invalid("rows", f"{len(records)} rows; at most {MAX_ROWS} in one import")
     if not records:
         raise Invalid("rows", "holds no rows")
+    if filename is not None and (len(filename) > 255 or any(ord(ch) < 32 for ch in filename)):
+        raise Invalid("filename", "must be at most 255 characters, without control characters")
     rows, errors = parse_rows(records, where)
     checked = await _check(uow, scope, rows, where)
     errors = sorted([*errors, *checked.errors], key=lambda e: _row_key(e.field))

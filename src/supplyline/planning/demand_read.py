@@ -20,6 +20,9 @@ from supplyline.planning.demand_series import GRAINS, demand_series
 
 MAX_DAYS = 3_660  # ten years of days in one answer
 DEFAULT_DAYS = 90
+# Far enough either way for any history or plan, and clear of date.min/max (a week's step past
+# the end must still be a date).
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 async def read_demand(
@@ -41,6 +44,9 @@ async def read_demand(
     tenant_id = scope.require_tenant()
     if grain not in GRAINS:
         raise Invalid("grain", f"must be one of {', '.join(GRAINS)}")
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise Invalid(name, f"must be between {EARLIEST} and {LATEST}")
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

@@ -93,6 +93,8 @@ def parse_rows(
                 errors.append(FieldError(f"{where(i)}.{field}", "is required (a non-empty string)"))
             elif len(text) > 200:
                 errors.append(FieldError(f"{where(i)}.{field}", "is longer than 200 characters"))
+            elif any(ord(ch) < 32 for ch in text):
+                errors.append(FieldError(f"{where(i)}.{field}", "holds a control character"))
             texts[field] = text
         y = parse_y(rec.get("y"))
         if isinstance(y, str):

@@ -67,7 +67,7 @@ def _records(request: Request, body: bytes) -> tuple[list[dict[str, Any]], str, 
     mode, filename = doc.get("mode", "upsert"), doc.get("filename")
     if not isinstance(mode, str):
         raise Invalid("mode", f"must be one of {', '.join(planning.DEMAND_IMPORT_MODES)}")
-    if filename is not None and (not isinstance(filename, str) or len(filename) > 255):
+    if filename is not None and not isinstance(filename, str):
         raise Invalid("filename", "must be a string of at most 255 characters")
     return rows, mode, filename, planning.json_where
 
