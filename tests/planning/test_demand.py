@@ -162,6 +162,20 @@ async def test_a_changed_or_cancelled_order_is_corrected_not_doubled(
     await _settle(services)
     assert (await _demand(client, tenant, **ask))["total"] == 9
 
+    # SO-2 moves from the DC to the store: the DC's series loses it, the store's gains it.
+    order2 = await _sales_order(client, tenant, w, "SO-2", 4, "2026-11-03")
+    await _settle(services)
+    assert (await _demand(client, tenant, **ask))["total"] == 13
+    r2 = await client.patch(
+        f"/v1/orders/{order2['id']}",
+        json={"from_site_id": w["store"]["id"], "to_site_id": w["dc"]["id"]},
+        headers={**tenant.headers, "If-Match": f'"{order2["version"]}"'},
+    )
+    assert r2.status_code == 200, r2.text
+    await _settle(services)
+    assert (await _demand(client, tenant, **ask))["total"] == 9
+    assert (await _demand(client, tenant, **{**ask, "site": w["store"]["id"]}))["total"] == 4
+
     version = r.json()["version"]
     r = await client.patch(
         f"/v1/orders/{order['id']}",
@@ -169,16 +183,16 @@ async def test_a_changed_or_cancelled_order_is_corrected_not_doubled(
         headers={**tenant.headers, "If-Match": f'"{version}"'},
     )
     assert r.status_code == 200, r.text
-    order2 = await _sales_order(client, tenant, w, "SO-2", 4, "2026-11-03")
     r = await client.patch(
         f"/v1/orders/{order2['id']}",
         json={"status": "cancelled"},
-        headers={**tenant.headers, "If-Match": f'"{order2["version"]}"'},
+        headers={**tenant.headers, "If-Match": f'"{r2.json()["version"]}"'},
     )
     assert r.status_code == 200, r.text
     await _settle(services)
-    # SO-2 was never shipped once cancelled; the shipment of SO-1 left all the same.
+    # The cancelled SO-2 leaves the store's series; the shipment of SO-1 left all the same.
     assert (await _demand(client, tenant, **ask))["total"] == 9
+    assert (await _demand(client, tenant, **{**ask, "site": w["store"]["id"]}))["total"] == 0
 
 
 def _rows(w: dict[str, Any], *days: tuple[str, float]) -> list[dict[str, Any]]:
@@ -345,6 +359,26 @@ async def test_a_narrowed_caller_imports_and_reads_only_inside_its_reach(
 
 async def test_bounds_and_hierarchy_errors(client: httpx.AsyncClient, tenant: TenantCtx) -> None:
     w = await world(client, tenant.headers)
+    # Found fuzzing: a NUL that PostgreSQL cannot store, and dates at the ends of the calendar.
+    nul = [{"unique_id": "VAC\x00@DC", "ds": "2026-11-01", "y": 1}]
+    assert_problem(
+        await client.post(HISTORY, json={"rows": nul}, headers=tenant.headers), 422, "rows.0.unique_id"
+    )
+    named = {"rows": _rows(w, ("2026-11-01", 1)), "filename": "a\x00b"}
+    assert_problem(await client.post(HISTORY, json=named, headers=tenant.headers), 422, "filename")
+    ends = {"product": w["product"]["id"], "site": w["dc"]["id"], "grain": "week"}
+    assert_problem(
+        await client.get("/v1/demand", params={**ends, "end": "0001-01-01"}, headers=tenant.headers),
+        422,
+        "end",
+    )
+    assert_problem(
+        await client.get(
+            "/v1/demand", params={**ends, "start": "9999-12-25", "end": "9999-12-31"}, headers=tenant.headers
+        ),
+        422,
+        "start",
+    )
     r = await client.post(HISTORY, json={"rows": []}, headers=tenant.headers)
     assert_problem(r, 422, "rows")
     r = await client.post(

@@ -47,16 +47,18 @@ _JSON_BODY = {
 EXAMPLE = {"rows": [{"unique_id": "SKU-1@DC-LYON", "ds": "2026-11-30", "y": 12}]}
 
 
-def _records(request: Request, body: bytes) -> tuple[list[dict[str, Any]], str, str | None, Any]:
-    """(rows, mode, filename, where) from a JSON document or a CSV body."""
+def _records(
+    request: Request, body: bytes, mode: str, filename: str | None
+) -> tuple[list[dict[str, Any]], str, str | None, Any]:
+    """(rows, mode, filename, where) from a JSON document or a CSV body; the JSON document's
+    own ``mode`` and ``filename`` win over the query's."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "text/csv":
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise Invalid("body", "a CSV body must be UTF-8") from None
-        mode = request.query_params.get("mode", "upsert")
-        return planning.csv_records(text), mode, request.query_params.get("filename"), planning.csv_where
+        return planning.csv_records(text), mode, filename, planning.csv_where
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError):
@@ -64,7 +66,7 @@ def _records(request: Request, body: bytes) -> tuple[list[dict[str, Any]], str, 
     if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
         raise Invalid("rows", "is required: a list of {unique_id, ds, y}")
     rows = [r if isinstance(r, dict) else {} for r in doc["rows"]]
-    mode, filename = doc.get("mode", "upsert"), doc.get("filename")
+    mode, filename = doc.get("mode", mode), doc.get("filename", filename)
     if not isinstance(mode, str):
         raise Invalid("mode", f"must be one of {', '.join(planning.DEMAND_IMPORT_MODES)}")
     if filename is not None and not isinstance(filename, str):
@@ -105,10 +107,12 @@ def _records(request: Request, body: bytes) -> tuple[list[dict[str, Any]], str, 
 )
 async def import_history(
     request: Request,
+    mode: Literal["upsert", "replace"] = Query("upsert", description="For a CSV body (JSON: `mode`)"),
+    filename: str | None = Query(None, max_length=255, description="For a CSV body: kept on the import"),
     scope: Scope = requires("planning", Action.WRITE),
     svc: Services = Depends(services),
 ) -> Response:
-    rows, mode, filename, where = _records(request, await request.body())
+    rows, mode, filename, where = _records(request, await request.body(), mode, filename)
 
     async def action(uow: UnitOfWork) -> dict[str, Any]:
         return await planning.import_demand(uow, scope, rows, where=where, filename=filename, mode=mode)
