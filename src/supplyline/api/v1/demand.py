@@ -112,10 +112,10 @@ async def import_history(
     scope: Scope = requires("planning", Action.WRITE),
     svc: Services = Depends(services),
 ) -> Response:
-    rows, mode, filename, where = _records(request, await request.body(), mode, filename)
+    rows, chosen, name, where = _records(request, await request.body(), mode, filename)
 
     async def action(uow: UnitOfWork) -> dict[str, Any]:
-        return await planning.import_demand(uow, scope, rows, where=where, filename=filename, mode=mode)
+        return await planning.import_demand(uow, scope, rows, where=where, filename=name, mode=chosen)
 
     return await idempotency.write(request, svc, scope, action)
 
