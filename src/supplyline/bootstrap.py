@@ -260,6 +260,7 @@ def build_services(
         trace.CheckpointRecorder(CHECKPOINTED, key, LEAVES),
         epcis.PlatformEvents(events),
         planning.Reforecaster(forecaster, clock=clock),
+        planning.DemandProjection(events),
         sharing.WebhookFanout(catalog, visibility),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),

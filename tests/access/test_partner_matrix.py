@@ -349,7 +349,22 @@ async def check_value_added(client: httpx.AsyncClient, w: World, who: str, path:
 
 
 # Routes that are not a catalog list or item: how each is checked.
+async def check_demand(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """A product's demand at a site: for those with planning:read (staff), 200 where both are
+    in reach and 404 otherwise, exactly as for ids that do not exist; partners have none."""
+    products, sites = entitled(w, who, "products") or set(), entitled(w, who, "sites") or set()
+    for p in ("P1", "P2"):
+        for s in ("DC", "ST", "PL"):
+            r = await get(client, w, who, path, product=w.ids[p], site=w.ids[s])
+            if who in PARTNERS:
+                assert r.status_code == 403, (who, p, s, r.text)
+            else:
+                expected = 200 if w.ids[p] in products and w.ids[s] in sites else 404
+                assert r.status_code == expected, (who, p, s, r.text)
+
+
 SPECIAL: dict[str, Check] = {
+    "/v1/demand": check_demand,
     "/v1/telemetry": check_telemetry,
     "/v1/telemetry/latest": check_latest,
     "/v1/telemetry/context": check_context,

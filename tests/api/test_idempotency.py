@@ -184,6 +184,10 @@ async def test_every_post_honours_the_key(
         "reason_code": "promotion",
     }
     calls.append(("/v1/forecast-overrides", "/v1/forecast-overrides", override, tenant.headers))
+    history = {
+        "rows": [{"unique_id": f"{w['product']['sku']}@{w['dc']['code']}", "ds": "2026-11-01", "y": 1}]
+    }
+    calls.append(("/v1/demand-history", "/v1/demand-history", history, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

@@ -223,6 +223,12 @@ async def test_every_get_is_confined_to_the_caller(
                 }
                 assert_problem(await client.get(path, params=params, headers=b.headers), 404)
                 assert (await client.get(path, params=params, headers=a.headers)).status_code == 200
+            elif path == "/v1/demand":
+                # A's product at A's site is no series of B's: not found, as if it did not exist.
+                params = {"product": w["product"]["id"], "site": w["dc"]["id"]}
+                assert_problem(await client.get(path, params=params, headers=b.headers), 404)
+                r = await client.get(path, params=params, headers=a.headers)
+                assert r.status_code == 200, r.text
             elif path == "/v1/traceability/fsma204":
                 # The FSMA 204 spreadsheet needs a lot code or a range; B's holds none of A's events.
                 params = {"from": "2000-01-01", "to": "2100-01-01"}

@@ -25,7 +25,9 @@ from tests.factories import post, world
 RUNS = "/v1/forecasts/runs"
 
 
-async def _demand(services: Services, tenant: TenantCtx, w: dict[str, Any], days: int = 60) -> None:
+async def _demand(
+    services: Services, tenant: TenantCtx, w: dict[str, Any], days: int = 60, source: str = "events"
+) -> None:
     """A weekly pattern of demand at the DC, ending yesterday."""
     end = utcnow().date() - timedelta(days=1)
     rows = [
@@ -34,7 +36,7 @@ async def _demand(services: Services, tenant: TenantCtx, w: dict[str, Any], days
             "product_id": uuid.UUID(w["product"]["id"]),
             "site_id": uuid.UUID(w["dc"]["id"]),
             "day": end - timedelta(days=i),
-            "source": "events",
+            "source": source,
             "quantity": float(10 + (i % 7) * 3),
             "updated_at": utcnow(),
         }
@@ -237,3 +239,34 @@ async def test_an_override_shows_beside_the_statistical_forecast_and_never_over_
     assert p0["final"]["mean"] == pytest.approx(first["mean"] + 25)
     assert p0["override_ids"] == [r.json()["id"]] and p0["reason_codes"] == ["promotion"]
     assert p1["final"]["mean"] == p1["mean"] and p1["override_ids"] == []
+
+
+async def test_a_demand_spike_is_published_once_and_re_forecasts_its_series(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    w = await world(client, tenant.headers)
+    await _demand(services, tenant, w, days=40, source="import")
+    today = utcnow().date().isoformat()
+    await post(
+        client,
+        tenant.headers,
+        "shipments",
+        {
+            "number": "OUT-BIG",
+            "status": "in_transit",
+            "origin_site_id": w["dc"]["id"],
+            "destination_site_id": w["store"]["id"],
+            "actual_departure_at": f"{today}T00:00:01Z",
+            "lots": [{"lot_id": w["lot"]["id"], "quantity": 500, "unit": "each"}],
+        },
+    )
+    await services.consumers.catch_up("planning.demand")
+    await services.consumers.replay("planning.demand")  # a replay publishes no second spike
+    r = await client.get(
+        "/v1/events", params={"type": "supplyline.demand.spike_detected.v1"}, headers=tenant.headers
+    )
+    (spike,) = r.json()["items"]
+    assert spike["data"]["quantity"] == 500 and spike["data"]["day"] == today
+    await services.consumers.catch_up("planning.reforecast")
+    (run,) = await _runs(services)
+    assert (run["trigger"], run["trigger_event_id"]) == ("demand.spike_detected", uuid.UUID(spike["id"]))

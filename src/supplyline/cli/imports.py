@@ -28,6 +28,7 @@ from supplyline.cli.common import (
     print_json,
     run,
 )
+from supplyline.cli.demand import import_demand_file
 from supplyline.kernel.scope import Scope
 from supplyline.onboarding import ImportReport, import_document, load_document
 
@@ -60,8 +61,14 @@ def _progress_bar() -> Progress:
 
 
 def import_file(
-    file: Annotated[Path, typer.Argument(help="A .json file of sections, or a .csv of one section.")],
+    file: Annotated[
+        Path, typer.Argument(help="A .json file of sections, or a .csv of one section; or the word 'demand'.")
+    ],
     tenant: Annotated[str, typer.Option(help="The tenant to import into (its slug).")],
+    history: Annotated[
+        Path | None,
+        typer.Argument(help="After 'demand': a long-format CSV (unique_id=<sku>@<site code>, ds, y)."),
+    ] = None,
     kind: Annotated[
         str | None,
         typer.Option(
@@ -69,8 +76,17 @@ def import_file(
         ),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    mode: Annotated[
+        str, typer.Option(help="For demand: upsert, or replace (drop the series' earlier imported days).")
+    ] = "upsert",
 ) -> None:
-    """Import master data into a tenant: all of it, or nothing and a list of every error."""
+    """Import master data into a tenant: all of it, or nothing and a list of every error.
+    ``supplyline import demand FILE.csv`` imports demand history the same way."""
+    if str(file) == "demand":
+        if history is None:
+            fail("name the file: supplyline import demand FILE.csv --tenant SLUG")
+        import_demand_file(history, tenant, mode, json_)
+        return
     settings = load_settings()
     if not file.is_file():
         fail(f"no such file: {file}")

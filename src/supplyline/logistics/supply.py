@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +30,7 @@ from supplyline.resources import scoped
 SHIPPED_SHIPMENTS = ("in_transit", "delivered")
 SHIPPED_ORDERS = ("shipped", "delivered", "closed")
 OPEN_ORDERS = ("open", "allocated", "shipped")
+_BATCH = 500  # values per IN list, under SQLite's and asyncpg's parameter limits
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,33 @@ async def product_unit(conn: AsyncConnection, scope: Scope, product_id: uuid.UUI
     p = logistics_product
     stmt = scoped(select(p.c.unit), p, scope).where(p.c.id == product_id, p.c.archived_at.is_(None))
     return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def product_ids_by_sku(
+    conn: AsyncConnection, scope: Scope, skus: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """SKU -> id of the live products the caller sees among these SKUs (others are absent, so
+    a narrowed caller cannot tell a product it does not reach from one that does not exist)."""
+    p, out = logistics_product, {}
+    wanted = sorted({s for s in skus if 0 < len(s) <= 64})
+    for i in range(0, len(wanted), _BATCH):
+        stmt = scoped(select(p.c.sku, p.c.id), p, scope).where(
+            p.c.sku.in_(wanted[i : i + _BATCH]), p.c.archived_at.is_(None)
+        )
+        out.update({r.sku: r.id for r in await conn.execute(stmt)})
+    return out
+
+
+async def product_ids_in_category(conn: AsyncConnection, scope: Scope, category: str) -> list[uuid.UUID]:
+    """The live products the caller sees whose ``attributes.category`` is ``category`` (compared
+    in Python: JSON paths differ between SQLite and PostgreSQL, and a tenant's item master is small)."""
+    p = logistics_product
+    stmt = scoped(select(p.c.id, p.c.attributes), p, scope).where(p.c.archived_at.is_(None))
+    return [
+        r.id
+        for r in await conn.execute(stmt)
+        if isinstance(r.attributes, dict) and r.attributes.get("category") == category
+    ]
 
 
 async def stock_positions(

@@ -6,7 +6,29 @@ plan: loop step 5.
 from supplyline.planning.baseline import (
     seasonal_naive,
 )
+from supplyline.planning.demand_consumer import (
+    CONSUMER_NAME as DEMAND_CONSUMER,
+)
+from supplyline.planning.demand_consumer import (
+    DemandProjection,
+)
+from supplyline.planning.demand_import import (
+    MAX_ROWS as MAX_DEMAND_ROWS,
+)
+from supplyline.planning.demand_import import (
+    MODES as DEMAND_IMPORT_MODES,
+)
+from supplyline.planning.demand_import import (
+    import_demand,
+    split_unique_id,
+)
+from supplyline.planning.demand_read import (
+    demand_spike,
+    read_demand,
+)
 from supplyline.planning.demand_series import (
+    GRAINS,
+    daily_demand,
     demand_series,
 )
 from supplyline.planning.events import (
@@ -20,7 +42,6 @@ from supplyline.planning.forecast_result import (
     ForecastResult,
 )
 from supplyline.planning.forecast_runs import (
-    GRAINS,
     Forecaster,
     latest_run,
 )
@@ -37,6 +58,13 @@ from supplyline.planning.law_kelton import (
     InventoryModel,
     PolicyCosts,
     law_kelton,
+)
+from supplyline.planning.longformat import (
+    LongRow,
+    csv_records,
+    csv_where,
+    json_where,
+    parse_rows,
 )
 from supplyline.planning.model import (
     RecommendationRequest,
@@ -112,18 +140,22 @@ from supplyline.planning.value_added import (
 )
 
 __all__: list[str] = [
+    "DEMAND_CONSUMER",
+    "DEMAND_IMPORT_MODES",
     "EVENT_TYPES",
     "FORECAST_OVERRIDE_CREATED",
     "FORECAST_OVERRIDE_WITHDRAWN",
     "GRAINS",
     "LAW_KELTON_POLICIES",
     "LEVELS",
+    "MAX_DEMAND_ROWS",
     "PUBLISHED_AVERAGE_TOTAL_COST",
     "REASON_CODES",
     "REPLENISHMENT_RECOMMENDED",
     "AdjustedPoint",
     "CompoundDemand",
     "Costs",
+    "DemandProjection",
     "DemandSource",
     "Estimate",
     "FixedLeadTime",
@@ -133,6 +165,7 @@ __all__: list[str] = [
     "GrainName",
     "InventoryModel",
     "LeadTime",
+    "LongRow",
     "MinMax",
     "NormalDemand",
     "NormalLeadTime",
@@ -154,18 +187,26 @@ __all__: list[str] = [
     "UniformLeadTime",
     "apply_overrides",
     "create_override",
+    "csv_records",
+    "csv_where",
+    "daily_demand",
     "demand_series",
+    "demand_spike",
     "due_series",
     "estimate",
     "fit_run",
     "forecast_value_added",
     "get_forecast",
     "get_override",
+    "import_demand",
+    "json_where",
     "latest_run",
     "law_kelton",
     "lead_time_demand_sd",
     "list_overrides",
     "normal_loss",
+    "parse_rows",
+    "read_demand",
     "read_history",
     "recommend",
     "recommend_and_publish",
@@ -175,6 +216,7 @@ __all__: list[str] = [
     "seasonal_naive",
     "series_overrides",
     "simulate",
+    "split_unique_id",
     "verify_policy",
     "withdraw_override",
 ]

@@ -76,4 +76,29 @@ FORECAST_OVERRIDE_WITHDRAWN = EventType(
     OverrideWithdrawn,
     "A forecast override withdrawn: it no longer applies (it is kept, not deleted).",
 )
-EVENT_TYPES = [REPLENISHMENT_RECOMMENDED, FORECAST_OVERRIDE_CREATED, FORECAST_OVERRIDE_WITHDRAWN]
+
+
+class DemandSpikeDetected(BaseModel):
+    """The last day's demand of a series stood far out of the weeks before it."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    day: str
+    quantity: float
+    trailing_mean: float
+    trailing_sd: float
+
+
+DEMAND_SPIKE_DETECTED = EventType(
+    "demand.spike_detected",
+    1,
+    DemandSpikeDetected,
+    "A product's demand at a site on one day stood out of the four weeks before it.",
+)
+EVENT_TYPES = [
+    REPLENISHMENT_RECOMMENDED,
+    FORECAST_OVERRIDE_CREATED,
+    FORECAST_OVERRIDE_WITHDRAWN,
+    DEMAND_SPIKE_DETECTED,
+]

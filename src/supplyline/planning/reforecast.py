@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline import logistics
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.events import StoredEvent
+from supplyline.planning.events import DEMAND_SPIKE_DETECTED
 from supplyline.planning.forecast_result import ForecastResult
 from supplyline.planning.forecast_runs import (
     GRAINS,
@@ -151,6 +152,7 @@ async def _spike_series(
 SeriesFinder = Callable[[AsyncConnection, uuid.UUID, dict[str, Any]], Any]
 _SHIPMENT_UPDATED = [t for t in logistics.SHIPMENTS.event_types.values() if t.name.endswith(".updated")]
 _FINDERS = [
+    (DEMAND_SPIKE_DETECTED, _spike_series),
     (logistics.LOT_HELD, _lot_series),
     (logistics.LOT_RELEASED, _lot_series),
     *((t, _shipment_series) for t in _SHIPMENT_UPDATED),

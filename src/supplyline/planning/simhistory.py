@@ -8,43 +8,21 @@ than a period that never happened.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import math
-from datetime import date, datetime
+from datetime import date
 
 from supplyline.kernel.errors import FieldError, Invalid
+from supplyline.planning.longformat import csv_records, csv_where, parse_day, parse_rows
 
 MAX_HISTORY_PERIODS = 100_000
-_COLUMNS = ("unique_id", "ds", "y")
-
-
-def _parse_row(number: int, row: dict[str, str]) -> tuple[str, str, float]:
-    raw = (row.get("y") or "").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Invalid(f"row {number}.y", f"{raw!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise Invalid(f"row {number}.y", "must be a finite number at least 0")
-    return (row.get("unique_id") or "").strip(), (row.get("ds") or "").strip(), value
-
-
-def _as_day(text: str) -> date | None:
-    try:
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        return None
 
 
 def read_history(text: str, series: str | None = None) -> tuple[float, ...]:
     """The demand per period of one series (``series``, or the only one in the file)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in _COLUMNS if c not in (reader.fieldnames or ())]
-    if missing:
-        raise Invalid("history", f"needs the columns unique_id, ds, y (missing: {', '.join(missing)})")
-    rows = [_parse_row(n, row) for n, row in enumerate(reader, start=2)]
+    parsed, errors = parse_rows(csv_records(text), csv_where)
+    if errors:
+        raise Invalid.many(errors[:10])
+    rows = [(r.unique_id, r.ds, r.y) for r in parsed]
     ids = sorted({uid for uid, _, _ in rows})
     if series is None:
         if len(ids) != 1:
@@ -53,7 +31,7 @@ def read_history(text: str, series: str | None = None) -> tuple[float, ...]:
     picked = [(ds, y) for uid, ds, y in rows if uid == series]
     if not picked:
         raise Invalid("series", f"no rows for {series!r}")
-    days = [_as_day(ds) for ds, _ in picked]
+    days = [parse_day(ds) for ds, _ in picked]
     if all(d is not None for d in days):
         return _fill_dated([(d, y) for d, (_, y) in zip(days, picked, strict=True) if d is not None])
     return tuple(y for _, y in picked)

@@ -37,6 +37,19 @@ planning_demand = Table(
     tenant_fk("site_id", "registry_site"),
 )
 
+# Which (product, site) series each order or shipment last fed, so that the demand consumer
+# can recompute a series an order left (its site or lines changed, a shipment took it over).
+planning_demand_subject = Table(
+    "planning_demand_subject",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("product_id", Uuid, nullable=False),
+    Column("site_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subject", "product_id", "site_id"),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
+)
+
 # One imported file or request of demand history: who loaded what, when, into which series.
 planning_demand_import = Table(
     "planning_demand_import",

@@ -32,6 +32,7 @@ from supplyline.registry.queries import (
     region_site_ids,
     site_circles,
     site_identities,
+    site_ids_by_code,
     site_places,
     sites_by_gln,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "region_site_ids",
     "site_circles",
     "site_identities",
+    "site_ids_by_code",
     "site_places",
     "sites_by_gln",
     "tenant_devices",

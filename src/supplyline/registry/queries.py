@@ -82,6 +82,19 @@ async def live_site_ids(conn: AsyncConnection, scope: Scope, site_ids: Sequence[
     return {r.id for r in await conn.execute(stmt)}
 
 
+async def site_ids_by_code(conn: AsyncConnection, scope: Scope, codes: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Code -> id of the live sites the caller reaches among these codes (a site out of reach
+    is absent, exactly like one that does not exist)."""
+    s, out = registry_site, {}
+    wanted = sorted({c for c in codes if 0 < len(c) <= 64})
+    for i in range(0, len(wanted), 500):
+        stmt = scoped(select(s.c.code, s.c.id), s, scope).where(
+            s.c.code.in_(wanted[i : i + 500]), s.c.archived_at.is_(None)
+        )
+        out.update({r.code: r.id for r in await conn.execute(stmt)})
+    return out
+
+
 async def profile_metric_specs(conn: AsyncConnection, scope: Scope) -> list[list[dict[str, Any]]]:
     """The declared metrics of each device profile of the tenant (MetricSpec dicts)."""
     p = registry_device_profile

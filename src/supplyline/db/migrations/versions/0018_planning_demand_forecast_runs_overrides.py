@@ -47,6 +47,20 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "planning_demand_subject",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["access_tenant.id"], name=op.f("fk_planning_demand_subject_tenant_id")
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "subject", "product_id", "site_id", name=op.f("pk_planning_demand_subject")
+        ),
+    )
+
+    op.create_table(
         "planning_demand",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("product_id", sa.Uuid(), nullable=False),
@@ -197,6 +211,7 @@ def downgrade() -> None:
 
     op.drop_table("planning_forecast_run")
     op.drop_table("planning_demand")
+    op.drop_table("planning_demand_subject")
     with op.batch_alter_table("planning_demand_import", schema=None) as batch_op:
         batch_op.drop_index("ix_planning_demand_import_tenant_created")
 
