@@ -4,6 +4,7 @@ of sellable stock raises the very next recommendation, and releasing the hold re
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from supplyline import logistics
 from supplyline.api import create_app
 from supplyline.bootstrap import Services
+from supplyline.kernel.clock import utcnow
 from supplyline.planning.sizing import Constraints, size_order
 from supplyline.sim.mock_erp import ErpState
 from tests.api.samples import assert_problem, events_of
@@ -257,3 +259,27 @@ async def test_a_recommendation_reaches_the_erp_as_a_requisition(
     assert message["orders"] == out["orders"] and message["unit"] == "each"
     (req,) = erp[1].requisitions.values()
     assert req["ack"].startswith("REQ-") and req["orders"][0]["quantity"] == out["orders"][0]["quantity"]
+
+
+async def test_imported_history_and_the_latest_forecast_feed_the_demand(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    w = await _stocked(client, tenant)
+    sku, site = w["product"]["sku"], w["dc"]["code"]
+    today = utcnow().date()
+    rows = [
+        {"unique_id": f"{sku}@{site}", "ds": (today - timedelta(days=d)).isoformat(), "y": 12}
+        for d in range(1, 31)
+    ]
+    r = await client.post("/v1/demand-history", json={"rows": rows}, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    history = await _recommend(client, tenant, {**w["ask"], "history_days": 30})
+    assert history["demand"]["mean_per_day"] == pytest.approx(12)
+    assert "30 of them from imported history" in history["demand"]["source"]
+    assert history["demand"]["forecast_run_id"] is None
+
+    run = await post(client, tenant.headers, "forecasts/runs", {**w["ask"]})
+    planned = await _recommend(client, tenant, {**w["ask"], "history_days": 30})
+    assert planned["demand"]["forecast_run_id"] == run["run"]["id"]
+    ahead = [p["mean"] for p in run["points"]]
+    assert planned["demand"]["mean_per_day"] == pytest.approx(sum(ahead) / len(ahead))

@@ -62,6 +62,27 @@ async def daily_demand(
     return out
 
 
+async def imported_days(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    site_id: uuid.UUID,
+    start: date,
+    end: date,
+) -> dict[date, float]:
+    """The days of one series that imported history covers, with their quantities."""
+    d = planning_demand
+    stmt = select(d.c.day, d.c.quantity).where(
+        d.c.tenant_id == tenant_id,
+        d.c.product_id == product_id,
+        d.c.site_id == site_id,
+        d.c.source == "import",
+        d.c.day >= start,
+        d.c.day <= end,
+    )
+    return {day: float(q) for day, q in (await conn.execute(stmt)).all()}
+
+
 async def demand_series(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,

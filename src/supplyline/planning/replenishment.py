@@ -22,7 +22,9 @@ from supplyline.kernel.events import NewEvent
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.planning import safety_stock as ss
+from supplyline.planning.demand_series import imported_days
 from supplyline.planning.events import REPLENISHMENT_RECOMMENDED
+from supplyline.planning.forecasts import get_forecast
 from supplyline.planning.model import RecommendationRequest
 from supplyline.planning.sizing import Constraints, eoq, size_order
 
@@ -37,6 +39,7 @@ class Demand:
     trend: float
     days: tuple[float, ...]
     source: str
+    forecast_run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,16 @@ async def _stock(
 
 
 async def _demand(conn: AsyncConnection, scope: Scope, request: RecommendationRequest, today: date) -> Demand:
-    """Daily demand over the window, zero-filled; the request's figures win where given."""
+    """Daily demand over the window, zero-filled: what left the site, with imported history
+    winning on the days it covers; the mean from the latest forecast when there is one; the
+    request's figures win where given."""
     since = today - timedelta(days=request.history_days)
     by_day = await logistics.daily_outbound(conn, scope, request.product_id, request.site_id, since)
+    tenant = scope.require_tenant()
+    imported = await imported_days(
+        conn, tenant, request.product_id, request.site_id, since, today - timedelta(days=1)
+    )
+    by_day = {**by_day, **imported}
     days = tuple(by_day.get(since + timedelta(days=i), 0.0) for i in range(request.history_days))
     mean = statistics.fmean(days)
     sd = statistics.stdev(days) if len(days) > 1 else 0.0
@@ -128,7 +138,27 @@ async def _demand(conn: AsyncConnection, scope: Scope, request: RecommendationRe
         return Demand(request.demand_mean_per_day, sd, trend, (), "given")
     if request.demand_sd_per_day is not None:
         sd = request.demand_sd_per_day
-    return Demand(mean, sd, trend, days, f"outbound history of the last {request.history_days} days")
+    source = f"outbound history of the last {request.history_days} days"
+    if imported:
+        source += f" ({len(imported)} of them from imported history)"
+    forecast = await _forecast(conn, scope, request)
+    ahead = [p for p in (forecast or {}).get("points", []) if p["ds"] >= today.isoformat()]
+    if forecast and ahead:
+        run = forecast["run"]
+        # The final forecast: the planner's overrides count, as they are meant to.
+        mean = statistics.fmean(p["final"]["mean"] for p in ahead)
+        source = f"forecast run {run['id']} ({run['model']}, {run['trigger']}); spread from {source}"
+        return Demand(mean, sd, trend, days, source, run["id"])
+    return Demand(mean, sd, trend, days, source)
+
+
+async def _forecast(
+    conn: AsyncConnection, scope: Scope, request: RecommendationRequest
+) -> dict[str, Any] | None:
+    try:
+        return await get_forecast(conn, scope, request.product_id, request.site_id, "day")
+    except NotFound:
+        return None
 
 
 def _slope(days: tuple[float, ...]) -> float:
@@ -228,6 +258,7 @@ def _demand_view(demand: Demand) -> dict[str, Any]:
         "trend_per_day": demand.trend,
         "trend": sign,
         "source": demand.source,
+        "forecast_run_id": demand.forecast_run_id,
     }
     if demand.days:
         out["adi"] = ss.adi(demand.days) if any(demand.days) else None
