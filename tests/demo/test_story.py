@@ -99,7 +99,7 @@ async def test_an_excursion_tells_the_whole_loop_in_order(demo: Demo, erp: tuple
     assert await story.poll() == [] and "condition_raised" in story.missing()
     await demo.send(9.4)
     beats = await tell(story)
-    assert [b.name for b in beats] == list(STEPS) and [b.step for b in beats] == [1, 2, 3, 4, 5, 6]
+    assert [b.name for b in beats] == list(STEPS) and [b.step for b in beats] == [1, 2, 3, 4, 5, 6, 7]
     reading = rows(beats, "reading")
     assert reading["value"].startswith("temperature_c = 9.4") and reading["stored"].startswith("yes")
     assert rows(beats, "events")["correlation"] == story.correlation_id
@@ -107,6 +107,12 @@ async def test_an_excursion_tells_the_whole_loop_in_order(demo: Demo, erp: tuple
     holds = rows(beats, "holds")
     assert {"lot FLU-2611-A", "lot INS-2610-07"} <= set(holds)
     assert holds["sellable FLU-2611-A @ DC-LYON"].startswith("800 -> 0 box")
+    plan = rows(beats, "planning")  # loop step 5
+    assert plan["sellable VAX-FLU-10 @ DC-LYON"].startswith("1560 -> 760 box")
+    assert plan["forecast VAX-FLU-10 @ DC-LYON"].startswith("re-run on lot.held")
+    assert "365 days" in plan["forecast INS-PEN-5 @ DC-LYON"]
+    order = plan["order VAX-FLU-10 @ DC-LYON"]
+    assert order.startswith("0 -> ") and "held stock: 1,000 box of lot FLU-2611-A are on hold" in order
     ledger = rows(beats, "checkpoints")
     assert ledger["verify"].startswith("ok") and any("lot.held" in v for v in ledger.values())
     assert ledger["tree head"].endswith("verified") and "proven" in ledger["inclusion"]

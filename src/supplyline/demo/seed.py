@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from supplyline import access
+from supplyline import access, planning
 from supplyline.bootstrap import Services
 from supplyline.demo.facts import ACTOR, TENANT_NAME, TENANT_SLUG
+from supplyline.demo.history import demand_history
 from supplyline.demo.records import Seeder, seed_records
+from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import Conflict, NotFound
 from supplyline.kernel.scope import Scope
 
@@ -37,7 +39,12 @@ async def seed_demo(services: Services) -> DemoInfo:
     try:
         async with services.uow() as uow:
             tenant, key = await access.create_tenant(uow, Scope.platform(ACTOR), TENANT_SLUG, TENANT_NAME)
-            await seed_records(Seeder(services.resources, uow, Scope.system(tenant.id, ACTOR)))
+            scope = Scope.system(tenant.id, ACTOR)
+            await seed_records(Seeder(services.resources, uow, scope))
+            rows = demand_history(utcnow().date())
+            await planning.import_demand(
+                uow, scope, rows, where=planning.json_where, filename="erp-sales-history.csv"
+            )
             await uow.commit()
     except Conflict:
         # Another process seeded it between our look-up and our insert: reuse theirs.
