@@ -3,7 +3,11 @@ policy simulation and KPIs, so that what the sensors saw (a hold, a late shipmen
 plan: loop step 5.
 """
 
+from supplyline.planning.backtest import SeriesBacktest, backtest_series
+from supplyline.planning.demand_class import classify
 from supplyline.planning.events import EVENT_TYPES, REPLENISHMENT_RECOMMENDED
+from supplyline.planning.forecast_result import LEVELS, ForecastResult
+from supplyline.planning.forecasting import forecast, forecast_many
 from supplyline.planning.law_kelton import (
     LAW_KELTON_POLICIES,
     PUBLISHED_AVERAGE_TOTAL_COST,
@@ -39,6 +43,7 @@ from supplyline.planning.simulation import Scenario, SimulationReport, simulate
 __all__: list[str] = [
     "EVENT_TYPES",
     "LAW_KELTON_POLICIES",
+    "LEVELS",
     "PUBLISHED_AVERAGE_TOTAL_COST",
     "REPLENISHMENT_RECOMMENDED",
     "CompoundDemand",
@@ -46,6 +51,7 @@ __all__: list[str] = [
     "DemandSource",
     "Estimate",
     "FixedLeadTime",
+    "ForecastResult",
     "InventoryModel",
     "LeadTime",
     "MinMax",
@@ -61,9 +67,14 @@ __all__: list[str] = [
     "ReorderPointQuantity",
     "ReplayDemand",
     "Scenario",
+    "SeriesBacktest",
     "SimulationReport",
     "UniformLeadTime",
+    "backtest_series",
+    "classify",
     "estimate",
+    "forecast",
+    "forecast_many",
     "law_kelton",
     "lead_time_demand_sd",
     "normal_loss",
