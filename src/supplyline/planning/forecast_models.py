@@ -99,9 +99,16 @@ CANDIDATES: dict[str, dict[str, tuple[Candidate, ...]]] = {
 
 def run(candidate: Candidate, train: Floats, horizon: int, season: int) -> Floats | None:
     """The candidate's point forecast, or None where it cannot fit this history (too short for
-    its season, say) or gives a non-finite value: a candidate that fails is not chosen."""
-    fitted = fit(candidate, train, horizon, season)
-    return None if fitted is None else fitted[0]
+    its season, say) or gives a non-finite value: a candidate that fails is not chosen. Uses the
+    library's ``forecast`` (no fitted state kept), the fast path the backtest windows need."""
+    model = candidate.build(season)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            mean = np.asarray(model.forecast(y=train, h=horizon)["mean"], dtype=np.float64)
+    except Exception:  # the library raises many kinds on a history it cannot fit
+        return None
+    return mean if mean.shape == (horizon,) and np.all(np.isfinite(mean)) else None
 
 
 def fit(candidate: Candidate, train: Floats, horizon: int, season: int) -> tuple[Floats, Any] | None:
