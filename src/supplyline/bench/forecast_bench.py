@@ -34,8 +34,8 @@ def synthetic_series(series: int, days: int, seed: int = SEED) -> dict[str, list
         elif kind == 2:
             y = rng.poisson(level * (1 + rng.uniform(-0.4, 0.8) * t / days)).astype(np.float64)
         else:
-            y = rng.binomial(1, rng.uniform(0.1, 0.4), days) * rng.poisson(rng.uniform(1, 6), days)
-            y = y.astype(np.float64)
+            sold = rng.binomial(1, rng.uniform(0.1, 0.4), days) * rng.poisson(rng.uniform(1, 6), days)
+            y = sold.astype(np.float64)
         out[f"s{i:05d}"] = y.tolist()
     return out
 
@@ -69,7 +69,9 @@ async def measure_recommendations_place(workdir: Path) -> dict[str, Any]:
     return {}
 
 
-async def run_forecast_bench(workdir: Path, *, series: int, days: int, n_jobs: int | None = None) -> dict[str, Any]:
+async def run_forecast_bench(
+    workdir: Path, *, series: int, days: int, n_jobs: int | None = None
+) -> dict[str, Any]:
     """The forecasting figures (and, once wired, the recommendations figure) in one object."""
     jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1)
     figures = measure_series(series, days, jobs)

@@ -106,7 +106,9 @@ def forecast_bench(
     json_: JsonFlag = False,
     series: Annotated[int, typer.Option(min=1, help="Daily series forecast (bulk profile).")] = 10_000,
     days: Annotated[int, typer.Option(min=60, help="Days of history per series.")] = 730,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Processes (default: 2, or the cores if fewer).")] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: 2, or the cores if fewer).")
+    ] = None,
 ) -> None:
     """Forecasts with 80% and 95% bands, 28 days ahead, for many synthetic daily series."""
     _run(

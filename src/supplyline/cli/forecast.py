@@ -59,7 +59,9 @@ def backtest(
     except Invalid as exc:
         fail(str(exc))
     if as_json:
-        print_json({"horizon": horizon, "season": season, "series": {k: r.as_dict() for k, r in reports.items()}})
+        print_json(
+            {"horizon": horizon, "season": season, "series": {k: r.as_dict() for k, r in reports.items()}}
+        )
         return
     table = Table(title=f"Rolling-origin backtest · {windows} windows of {horizon} · season {season}")
     for column in ("series", "MASE ours", "seasonal naive", "naive", "80% band", "95% band", "models"):
@@ -73,6 +75,6 @@ def backtest(
             f"{r.mase['naive']:.3f}",
             f"{cov[80]:.0%}",
             f"{cov[95]:.0%}",
-            ", ".join(f"{m} ×{n}" for m, n in r.models.items()),
+            ", ".join(f"{m} x{n}" for m, n in r.models.items()),
         )
     console.print(table)

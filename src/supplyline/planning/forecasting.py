@@ -1,7 +1,7 @@
 """Forecasting one series or many: candidates by demand class, a rolling-origin backtest picks
 one, and conformal 80% and 95% bands come from that backtest's errors.
 
-The backtest cuts the last ``windows × horizon`` periods into windows of one horizon each; every
+The backtest cuts the last ``windows x horizon`` periods into windows of one horizon each; every
 candidate is fitted on what came before each window and scored by MASE (the window's MAE over
 the training part's seasonal naive MAE). The lowest mean MASE wins (the first listed on a tie).
 Its errors, divided by a per-step scale that may only grow with the step, give one pooled
@@ -29,7 +29,7 @@ MIN_TRAIN_SEASONS, MIN_TRAIN = 2, 10
 
 
 def forecast(
-    values: Sequence[float], *, horizon: int, season: int, profile: str = "accurate"
+    values: Sequence[float] | Floats, *, horizon: int, season: int, profile: str = "accurate"
 ) -> ForecastResult:
     """Forecast ``horizon`` periods after ``values`` (one per period, oldest first) with bands at
     every level in ``LEVELS``. Deterministic; short or all-zero histories get the naive or the
@@ -95,7 +95,9 @@ def forecast_many(
     parts = [[(k, list(series[k])) for k in keys[i : i + chunk]] for i in range(0, len(keys), chunk)]
     out: dict[str, ForecastResult] = {}
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        for done in pool.map(_chunk, parts, [horizon] * len(parts), [season] * len(parts), [profile] * len(parts)):
+        for done in pool.map(
+            _chunk, parts, [horizon] * len(parts), [season] * len(parts), [profile] * len(parts)
+        ):
             out.update(done)
     return {k: out[k] for k in keys}
 
@@ -106,7 +108,7 @@ def _chunk(
     return {k: forecast(v, horizon=horizon, season=season, profile=profile) for k, v in part}
 
 
-def _checked(values: Sequence[float], horizon: int, season: int, profile: str) -> Floats:
+def _checked(values: Sequence[float] | Floats, horizon: int, season: int, profile: str) -> Floats:
     if profile not in fm.PROFILES:
         raise Invalid("profile", f"must be one of {', '.join(fm.PROFILES)}")
     if horizon < 1:
@@ -132,7 +134,7 @@ def _origins(n: int, horizon: int, season: int, windows: int) -> list[int]:
 def _score(
     c: fm.Candidate, y: Floats, origins: list[int], horizon: int, season: int
 ) -> tuple[float, Floats | None]:
-    """Mean MASE over the windows and the errors (windows × steps), or inf and None."""
+    """Mean MASE over the windows and the errors (windows x steps), or inf and None."""
     scores, errs = [], []
     for o in origins:
         train, actual = y[:o], y[o : o + horizon]
