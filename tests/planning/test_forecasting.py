@@ -124,7 +124,7 @@ def test_negative_history_is_not_clipped_at_zero() -> None:
 
 
 def test_a_seasonal_series_gets_a_searched_model_and_its_backtest() -> None:
-    t = np.arange(120)
+    t = np.arange(56)
     values = (50 + 10 * np.sin(2 * np.pi * t / 7) + (t % 5)).tolist()
     r = planning.forecast(values, horizon=7, season=7)
     _assert_shape(r, 7)
@@ -153,9 +153,10 @@ def test_invalid_input_names_the_field(kwargs: dict[str, object], field: str) ->
 
 
 def test_the_same_input_gives_the_same_forecast() -> None:
-    values = _series("wineind")[:120]
-    first = planning.forecast(values, horizon=6, season=12)
-    assert planning.forecast(values, horizon=6, season=12) == first
+    values = _series("wineind")[:60]
+    first = planning.forecast(values, horizon=3, season=12)
+    assert first.model in ("AutoETS", "AutoTheta", "AutoARIMA")
+    assert planning.forecast(values, horizon=3, season=12) == first
 
 
 def _mix() -> dict[str, list[float]]:

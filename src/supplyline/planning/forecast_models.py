@@ -24,7 +24,6 @@ from statsforecast.models import (
     CrostonClassic,
     CrostonOptimized,
     CrostonSBA,
-    Naive,
     SeasonalExponentialSmoothingOptimized,
     SeasonalWindowAverage,
 )
@@ -66,8 +65,6 @@ _INTERMITTENT_ACCURATE = (
     Candidate("ADIDA", lambda m: ADIDA()),
     Candidate("IMAPA", lambda m: IMAPA()),
     Candidate("TSB", lambda m: TSB(alpha_d=0.1, alpha_p=0.1)),
-    # A run of zeros is best forecast as zeros: the Croston family keeps a positive rate.
-    Candidate("Naive", lambda m: Naive()),
 )
 _SMOOTH_BULK = (
     Candidate("SeasonalESOptimized", lambda m: SeasonalExponentialSmoothingOptimized(season_length=m)),
@@ -77,7 +74,6 @@ _INTERMITTENT_BULK = (
     Candidate("CrostonSBA", lambda m: CrostonSBA()),
     Candidate("IMAPA", lambda m: IMAPA()),
     Candidate("TSB", lambda m: TSB(alpha_d=0.1, alpha_p=0.1)),
-    Candidate("Naive", lambda m: Naive()),
 )
 CANDIDATES: dict[str, dict[str, tuple[Candidate, ...]]] = {
     "accurate": {
