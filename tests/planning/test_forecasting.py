@@ -208,3 +208,11 @@ def test_cli_backtest_refuses_a_bad_file(tmp_path: Path) -> None:
     path.write_text("unique_id,ds,y\na,2026-01-01,many\n")
     result = CliRunner().invoke(app, ["forecast", "backtest", str(path), "--horizon", "2", "--season", "1"])
     assert result.exit_code == 1 and "row 2" in result.stderr
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_forecast_many_names_the_series_with_a_bad_value(n_jobs: int) -> None:
+    series = {**_mix(), "broken": [1.0, math.nan, 2.0]}
+    with pytest.raises(Invalid) as caught:
+        planning.forecast_many(series, horizon=3, season=7, n_jobs=n_jobs)
+    assert caught.value.errors[0].field == "broken"

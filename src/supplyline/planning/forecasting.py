@@ -88,27 +88,29 @@ def forecast_many(
     """``forecast`` of every series on ``profile``; with ``n_jobs`` > 1 in that many processes
     (the results are the same: each series is forecast on its own)."""
     keys = list(series)
+    # Checked before any work (and never in a worker): an error names the series.
+    arrays = {k: _checked(series[k], horizon, season, profile, name=k) for k in keys}
     if n_jobs <= 1 or len(keys) < 2 * n_jobs:
-        return {k: forecast(series[k], horizon=horizon, season=season, profile=profile) for k in keys}
-    _checked([], horizon, season, profile)
+        return {k: forecast(arrays[k], horizon=horizon, season=season, profile=profile) for k in keys}
     chunk = math.ceil(len(keys) / (n_jobs * 8))
-    parts = [[(k, list(series[k])) for k in keys[i : i + chunk]] for i in range(0, len(keys), chunk)]
+    parts = [[(k, arrays[k]) for k in keys[i : i + chunk]] for i in range(0, len(keys), chunk)]
     out: dict[str, ForecastResult] = {}
+    same = [horizon] * len(parts), [season] * len(parts), [profile] * len(parts)
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        for done in pool.map(
-            _chunk, parts, [horizon] * len(parts), [season] * len(parts), [profile] * len(parts)
-        ):
+        for done in pool.map(_chunk, parts, *same):
             out.update(done)
     return {k: out[k] for k in keys}
 
 
 def _chunk(
-    part: list[tuple[str, list[float]]], horizon: int, season: int, profile: str
+    part: list[tuple[str, Floats]], horizon: int, season: int, profile: str
 ) -> dict[str, ForecastResult]:
     return {k: forecast(v, horizon=horizon, season=season, profile=profile) for k, v in part}
 
 
-def _checked(values: Sequence[float] | Floats, horizon: int, season: int, profile: str) -> Floats:
+def _checked(
+    values: Sequence[float] | Floats, horizon: int, season: int, profile: str, *, name: str = "values"
+) -> Floats:
     if profile not in fm.PROFILES:
         raise Invalid("profile", f"must be one of {', '.join(fm.PROFILES)}")
     if horizon < 1:
@@ -118,9 +120,9 @@ def _checked(values: Sequence[float] | Floats, horizon: int, season: int, profil
     try:
         y = np.asarray(values, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise Invalid("values", "must be numbers") from None
+        raise Invalid(name, "must be numbers") from None
     if not np.all(np.isfinite(y)):
-        raise Invalid("values", "must be finite numbers (no NaN or infinity)")
+        raise Invalid(name, "must be finite numbers (no NaN or infinity)")
     return y
 
 
