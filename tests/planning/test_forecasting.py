@@ -153,7 +153,7 @@ def test_invalid_input_names_the_field(kwargs: dict[str, object], field: str) ->
 
 
 def test_the_same_input_gives_the_same_forecast() -> None:
-    values = _series("wineind")[:60]
+    values = _series("elec_equip")[:48]
     first = planning.forecast(values, horizon=3, season=12)
     assert first.model in ("AutoETS", "AutoTheta", "AutoARIMA")
     assert planning.forecast(values, horizon=3, season=12) == first

@@ -14,19 +14,6 @@ from importlib.metadata import version
 from typing import Any
 
 import numpy as np
-from statsforecast.models import (
-    ADIDA,
-    IMAPA,
-    TSB,
-    AutoARIMA,
-    AutoETS,
-    AutoTheta,
-    CrostonClassic,
-    CrostonOptimized,
-    CrostonSBA,
-    SeasonalExponentialSmoothingOptimized,
-    SeasonalWindowAverage,
-)
 
 from supplyline.planning.demand_class import Floats
 
@@ -37,6 +24,14 @@ PROFILES = ("accurate", "bulk")
 WINDOWS = {"accurate": 4, "bulk": 2}
 # Model state larger than this (fitted values, residuals, states) is not a parameter.
 _MAX_PARAM_ARRAY = 24
+
+
+def models_module() -> Any:
+    """``statsforecast.models``, imported on first use: the import takes about two seconds
+    (pandas, scipy, statsmodels), which every command and the API would otherwise pay at start."""
+    import statsforecast.models
+
+    return statsforecast.models
 
 
 @dataclass(frozen=True)
@@ -50,30 +45,38 @@ class Candidate:
 def _arima(season: int) -> Any:
     # The stepwise search with the approximation and small orders: about 0.3 s on 250 monthly
     # points against 2 s for the full search, with forecasts within 1% on elec_equip and wineind.
-    return AutoARIMA(season_length=season, approximation=True, max_p=2, max_q=2, max_P=1, max_Q=1, nmodels=30)
+    return models_module().AutoARIMA(
+        season_length=season, approximation=True, max_p=2, max_q=2, max_P=1, max_Q=1, nmodels=30
+    )
 
 
 _SMOOTH_ACCURATE = (
-    Candidate("AutoETS", lambda m: AutoETS(season_length=m)),
-    Candidate("AutoTheta", lambda m: AutoTheta(season_length=m)),
+    Candidate("AutoETS", lambda m: models_module().AutoETS(season_length=m)),
+    Candidate("AutoTheta", lambda m: models_module().AutoTheta(season_length=m)),
     Candidate("AutoARIMA", _arima),
 )
 _INTERMITTENT_ACCURATE = (
-    Candidate("CrostonClassic", lambda m: CrostonClassic()),
-    Candidate("CrostonOptimized", lambda m: CrostonOptimized()),
-    Candidate("CrostonSBA", lambda m: CrostonSBA()),
-    Candidate("ADIDA", lambda m: ADIDA()),
-    Candidate("IMAPA", lambda m: IMAPA()),
-    Candidate("TSB", lambda m: TSB(alpha_d=0.1, alpha_p=0.1)),
+    Candidate("CrostonClassic", lambda m: models_module().CrostonClassic()),
+    Candidate("CrostonOptimized", lambda m: models_module().CrostonOptimized()),
+    Candidate("CrostonSBA", lambda m: models_module().CrostonSBA()),
+    Candidate("ADIDA", lambda m: models_module().ADIDA()),
+    Candidate("IMAPA", lambda m: models_module().IMAPA()),
+    Candidate("TSB", lambda m: models_module().TSB(alpha_d=0.1, alpha_p=0.1)),
 )
 _SMOOTH_BULK = (
-    Candidate("SeasonalESOptimized", lambda m: SeasonalExponentialSmoothingOptimized(season_length=m)),
-    Candidate("SeasonalWindowAverage", lambda m: SeasonalWindowAverage(season_length=m, window_size=4)),
+    Candidate(
+        "SeasonalESOptimized",
+        lambda m: models_module().SeasonalExponentialSmoothingOptimized(season_length=m),
+    ),
+    Candidate(
+        "SeasonalWindowAverage",
+        lambda m: models_module().SeasonalWindowAverage(season_length=m, window_size=4),
+    ),
 )
 _INTERMITTENT_BULK = (
-    Candidate("CrostonSBA", lambda m: CrostonSBA()),
-    Candidate("IMAPA", lambda m: IMAPA()),
-    Candidate("TSB", lambda m: TSB(alpha_d=0.1, alpha_p=0.1)),
+    Candidate("CrostonSBA", lambda m: models_module().CrostonSBA()),
+    Candidate("IMAPA", lambda m: models_module().IMAPA()),
+    Candidate("TSB", lambda m: models_module().TSB(alpha_d=0.1, alpha_p=0.1)),
 )
 CANDIDATES: dict[str, dict[str, tuple[Candidate, ...]]] = {
     "accurate": {

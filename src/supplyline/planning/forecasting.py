@@ -96,6 +96,7 @@ def forecast_many(
     parts = [[(k, arrays[k]) for k in keys[i : i + chunk]] for i in range(0, len(keys), chunk)]
     out: dict[str, ForecastResult] = {}
     same = [horizon] * len(parts), [season] * len(parts), [profile] * len(parts)
+    fm.models_module()  # imported once here, so that forked workers start with it
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
         for done in pool.map(_chunk, parts, *same):
             out.update(done)
