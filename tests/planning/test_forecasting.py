@@ -216,3 +216,14 @@ def test_forecast_many_names_the_series_with_a_bad_value(n_jobs: int) -> None:
     with pytest.raises(Invalid) as caught:
         planning.forecast_many(series, horizon=3, season=7, n_jobs=n_jobs)
     assert caught.value.errors[0].field == "broken"
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+@pytest.mark.parametrize("profile", ["accurate", "bulk"])
+def test_magnitudes_near_the_float_limits_give_a_finite_forecast(scale: float, profile: str) -> None:
+    # Found by a random sweep: squaring such sizes overflowed (or underflowed) in numpy.
+    values = [scale * v for v in (3.0, 0.0, 5.0, 4.0, 0.0, 6.0) * 4]
+    r = planning.forecast(values, horizon=3, season=1, profile=profile)
+    _assert_shape(r, 3)
+    assert all(math.isfinite(x) for side in r.bands[95] for x in side)
+    assert planning.classify(values)[2] == pytest.approx(planning.classify([3, 0, 5, 4, 0, 6] * 4)[2])

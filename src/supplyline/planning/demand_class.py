@@ -17,6 +17,7 @@ import numpy.typing as npt
 # smoothing on squared error.
 ADI_CUT = 1.32
 CV2_CUT = 0.49
+CV2_MAX = 1e12
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "none")
 
 Floats = npt.NDArray[np.float64]
@@ -29,8 +30,12 @@ def classify(values: Sequence[float] | Floats) -> tuple[str, float | None, float
     if sizes.size == 0:
         return "none", None, None
     adi = float(y.size / sizes.size)
-    mean = float(np.mean(sizes))
-    cv2 = float(np.var(sizes) / (mean * mean)) if mean != 0 else 0.0
+    # On sizes scaled to at most 1 in magnitude: the same ratio, without the overflow (or
+    # underflow) of squaring sizes near the float limits.
+    z = sizes / np.max(np.abs(sizes))
+    mean = float(np.mean(z))
+    # Sizes that cancel out (returns as large as sales) vary without limit: capped to stay JSON.
+    cv2 = min(float(np.var(z)) / (mean * mean), CV2_MAX) if mean != 0 else CV2_MAX
     frequent, steady = adi < ADI_CUT, cv2 < CV2_CUT
     if frequent:
         return ("smooth" if steady else "erratic"), adi, cv2
