@@ -5,7 +5,7 @@
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest on
 #                TEST_WORKERS processes (default 2; TEST_WORKERS=0 runs in one)
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads): one JSON object a
+#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast): one JSON object a
 #                line on stdout
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
@@ -63,6 +63,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench rules --json
 	@$(BIN)/supplyline bench scoped-read --json
 	@$(BIN)/supplyline bench trace --json
+	@$(BIN)/supplyline bench forecast --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

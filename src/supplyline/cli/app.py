@@ -17,6 +17,7 @@ from supplyline.cli import (
     demo,
     epcis,
     events,
+    forecast,
     governance,
     imports,
     ledger,
@@ -53,6 +54,7 @@ app.add_typer(trace.app, name="trace")
 app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
 app.add_typer(plan.app, name="plan")
+app.add_typer(forecast.app, name="forecast")
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from supplyline.api.app import create_app
+from supplyline.bench.forecast_bench import run_forecast_bench
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
 from supplyline.bench.mqtt_bench import run_mqtt_bench
@@ -96,6 +97,23 @@ def trace_bench(
     _run(
         "Trace benchmark",
         lambda tmp: run_trace_bench(tmp, events=events, capture_events=capture_events, leaves=leaves),
+        json_,
+    )
+
+
+@app.command("forecast")
+def forecast_bench(
+    json_: JsonFlag = False,
+    series: Annotated[int, typer.Option(min=1, help="Daily series forecast (bulk profile).")] = 10_000,
+    days: Annotated[int, typer.Option(min=60, help="Days of history per series.")] = 730,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: 2, or the cores if fewer).")
+    ] = None,
+) -> None:
+    """Forecasts with 80% and 95% bands, 28 days ahead, for many synthetic daily series."""
+    _run(
+        "Forecast benchmark",
+        lambda tmp: run_forecast_bench(tmp, series=series, days=days, n_jobs=jobs),
         json_,
     )
 

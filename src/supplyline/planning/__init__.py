@@ -3,8 +3,15 @@ policy simulation and KPIs, so that what the sensors saw (a hold, a late shipmen
 plan: loop step 5.
 """
 
+from supplyline.planning.backtest import (
+    SeriesBacktest,
+    backtest_series,
+)
 from supplyline.planning.baseline import (
     seasonal_naive,
+)
+from supplyline.planning.demand_class import (
+    classify,
 )
 from supplyline.planning.demand_consumer import (
     CONSUMER_NAME as DEMAND_CONSUMER,
@@ -44,6 +51,10 @@ from supplyline.planning.forecast_result import (
 from supplyline.planning.forecast_runs import (
     Forecaster,
     latest_run,
+)
+from supplyline.planning.forecasting import (
+    forecast,
+    forecast_many,
 )
 from supplyline.planning.forecasts import (
     ForecastRunRequest,
@@ -183,9 +194,12 @@ __all__: list[str] = [
     "ReorderPointQuantity",
     "ReplayDemand",
     "Scenario",
+    "SeriesBacktest",
     "SimulationReport",
     "UniformLeadTime",
     "apply_overrides",
+    "backtest_series",
+    "classify",
     "create_override",
     "csv_records",
     "csv_where",
@@ -195,6 +209,8 @@ __all__: list[str] = [
     "due_series",
     "estimate",
     "fit_run",
+    "forecast",
+    "forecast_many",
     "forecast_value_added",
     "get_forecast",
     "get_override",

@@ -16,11 +16,11 @@ class ForecastResult:
 
     model: str
     params: dict[str, Any]
-    demand_class: str  # smooth | erratic | intermittent | lumpy
+    demand_class: str  # smooth | erratic | intermittent | lumpy | none (no demand at all)
     adi: float | None
     cv2: float | None
     mean: tuple[float, ...]
     bands: dict[int, tuple[tuple[float, ...], tuple[float, ...]]]
-    band_method: str  # conformal | model
+    band_method: str  # conformal | model | none (zero width: nothing to calibrate on)
     library: str  # e.g. "statsforecast 2.1.1"
     backtest: dict[str, Any] = field(default_factory=dict)  # model name -> MASE, windows, ...
