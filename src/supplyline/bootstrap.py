@@ -55,7 +55,7 @@ class Services:
     rule_evaluator: rules.RuleEvaluator
     throttle: access.Throttle
     purger: governance.Purger
-    forecaster: planning.Forecaster = planning.seasonal_naive
+    forecaster: planning.Forecaster = planning.forecast
     ledger_key: bytes = field(repr=False, default=b"")
 
     async def run_background(self, stop: asyncio.Event) -> None:
@@ -253,7 +253,7 @@ def build_services(
         evaluators=[rule_evaluator],
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
-    forecaster = forecaster or planning.seasonal_naive
+    forecaster = forecaster or planning.forecast
     consumers: list[Consumer] = [
         eventlog.EntityIndexProjection(),
         rules.RuleActions(events, clock),

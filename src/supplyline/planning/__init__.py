@@ -7,9 +7,6 @@ from supplyline.planning.backtest import (
     SeriesBacktest,
     backtest_series,
 )
-from supplyline.planning.baseline import (
-    seasonal_naive,
-)
 from supplyline.planning.demand_class import (
     classify,
 )
@@ -229,7 +226,6 @@ __all__: list[str] = [
     "reorder_point_for_fill_rate",
     "run_schedule",
     "save_run",
-    "seasonal_naive",
     "series_overrides",
     "simulate",
     "split_unique_id",

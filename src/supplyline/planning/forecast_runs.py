@@ -29,7 +29,12 @@ from supplyline.planning.tables import planning_forecast_point, planning_forecas
 
 
 class Forecaster(Protocol):
-    def __call__(self, values: Sequence[float], *, horizon: int, season: int) -> ForecastResult: ...
+    """``profile`` is ``accurate`` (a run asked for or triggered by an event: the full model
+    search) or ``bulk`` (the schedule over every series: cheaper models)."""
+
+    def __call__(
+        self, values: Sequence[float], *, horizon: int, season: int, profile: str = "accurate"
+    ) -> ForecastResult: ...
 
 
 @dataclass(frozen=True)
@@ -98,10 +103,14 @@ class Trigger:
     event_id: uuid.UUID | None = None
 
 
-async def compute(engine: Forecaster, series: SeriesInput, grain: Grain) -> tuple[ForecastResult, float]:
+async def compute(
+    engine: Forecaster, series: SeriesInput, grain: Grain, profile: str = "accurate"
+) -> tuple[ForecastResult, float]:
     """The engine's forecast of the input, off the event loop, and the milliseconds it took."""
     started = time.perf_counter()
-    result = await asyncio.to_thread(engine, list(series.values), horizon=grain.horizon, season=grain.season)
+    result = await asyncio.to_thread(
+        engine, list(series.values), horizon=grain.horizon, season=grain.season, profile=profile
+    )
     return result, (time.perf_counter() - started) * 1000
 
 

@@ -87,5 +87,5 @@ async def _fit(
 ) -> Any:
     async with read_engine.connect() as conn:
         series = await read_input(conn, tenant, product, site, GRAINS[grain], as_of)
-    result, ms = await compute(engine, series, GRAINS[grain])
+    result, ms = await compute(engine, series, GRAINS[grain], "bulk")
     return series, result, ms
