@@ -30,6 +30,7 @@ from supplyline.api.v1 import (
     tenants,
     webhooks,
 )
+from supplyline.api.v1 import kpis as kpi_routes
 from supplyline.api.v1 import replenishment as replenishment_routes
 from supplyline.api.v1 import traceability as traceability_routes
 from supplyline.api.v1.exports import export_router
@@ -107,6 +108,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))
     v1.include_router(scopes.annotate(replenishment_routes.router))
+    v1.include_router(scopes.annotate(kpi_routes.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
     _document(app, svc)

@@ -4,6 +4,16 @@ plan: loop step 5.
 """
 
 from supplyline.planning.events import EVENT_TYPES, REPLENISHMENT_RECOMMENDED
+from supplyline.planning.kpis import (
+    MEASURES,
+    KpiCatalog,
+    KpiDefinition,
+    KpiQuery,
+    kpi_definitions,
+    kpi_values,
+    load_catalog,
+    packaged_catalog,
+)
 from supplyline.planning.law_kelton import (
     LAW_KELTON_POLICIES,
     PUBLISHED_AVERAGE_TOTAL_COST,
@@ -39,6 +49,7 @@ from supplyline.planning.simulation import Scenario, SimulationReport, simulate
 __all__: list[str] = [
     "EVENT_TYPES",
     "LAW_KELTON_POLICIES",
+    "MEASURES",
     "PUBLISHED_AVERAGE_TOTAL_COST",
     "REPLENISHMENT_RECOMMENDED",
     "CompoundDemand",
@@ -47,6 +58,9 @@ __all__: list[str] = [
     "Estimate",
     "FixedLeadTime",
     "InventoryModel",
+    "KpiCatalog",
+    "KpiDefinition",
+    "KpiQuery",
     "LeadTime",
     "MinMax",
     "NormalDemand",
@@ -64,9 +78,13 @@ __all__: list[str] = [
     "SimulationReport",
     "UniformLeadTime",
     "estimate",
+    "kpi_definitions",
+    "kpi_values",
     "law_kelton",
     "lead_time_demand_sd",
+    "load_catalog",
     "normal_loss",
+    "packaged_catalog",
     "read_history",
     "recommend",
     "recommend_and_publish",
