@@ -20,6 +20,7 @@ from supplyline import alarms, logistics, planning
 from supplyline.bootstrap import Services
 from supplyline.kernel.clock import utcnow
 from supplyline.maintenance.tables import maintenance_work_order
+from supplyline.planning.kpis.facts import aggregate
 from supplyline.planning.tables import planning_demand, planning_forecast_point, planning_forecast_run
 from tests.api.samples import assert_problem
 from tests.conftest import TenantCtx
@@ -485,7 +486,18 @@ def test_a_broken_definition_is_refused_at_load(change: Any, reason: str) -> Non
 
 # A definition is never edited in place: a change is a new version. The fingerprints pin every
 # (name, version) as released; a changed one fails here until it becomes a new version.
-PINNED: dict[str, str] = {}
+PINNED: dict[str, str] = {
+    "fill_rate.v1": "95bc5e3670e775a2",
+    "otif.v1": "2ce6a5f8862e5387",
+    "days_of_supply.v1": "01c27a620b354503",
+    "inventory_turns.v1": "ba359f1cbf2267df",
+    "wape.v1": "6576154b731479f8",
+    "mase.v1": "fad487b3b0245b50",
+    "bias.v1": "4fd4b8e7581668dd",
+    "excursion_rate.v1": "4be63d0b3279100a",
+    "time_out_of_range.v1": "101ba7cd9647a4c1",
+    "mtbf.v1": "3098f08b0b1843bb",
+}
 
 
 def test_released_definitions_are_not_edited_in_place() -> None:
@@ -528,3 +540,32 @@ async def test_bad_parameters_are_422_naming_them_and_an_unknown_kpi_is_404(
     assert_problem(await client.get("/v1/kpis/perfect_order", params=NOV, headers=tenant.headers), 404)
     empty = await kpi(client, tenant.headers, "mtbf", grain="month")
     assert [(p["period_start"], p["value"]) for p in empty["points"]] == [("2026-11-01", None)]
+
+
+def test_the_aggregation_sums_facts_and_levels_over_the_days_each_period_holds() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    window = planning.Window(date(2026, 1, 28), date(2026, 2, 3))  # Wed Jan 28 to Tue Feb 3
+    facts = [
+        planning.Fact(date(2026, 1, 29), 3, 1, {"site": frozenset({a})}),
+        planning.Fact(date(2026, 2, 2), 5, 1, {"site": frozenset({a, b})}),
+        # A level of 2 a day over the whole window, and one outside it.
+        planning.Fact(date(2026, 1, 1), 0, 2, {"site": frozenset({b})}, last=date(2026, 12, 31)),
+        planning.Fact(date(2026, 3, 1), 100, 100, {"site": frozenset({a})}),
+    ]
+    monthly = aggregate(facts, window, "month", {}, None)
+    assert [(p["period_start"], p["period_end"], p["numerator"], p["denominator"]) for p in monthly] == [
+        ("2026-01-28", "2026-01-31", 3, 1 + 4 * 2),
+        ("2026-02-01", "2026-02-03", 5, 1 + 3 * 2),
+    ]
+    weekly = aggregate(facts, window, "week", {}, None, denominator="daily_mean")
+    assert [(p["period_start"], p["denominator"]) for p in weekly] == [
+        ("2026-01-28", pytest.approx((1 + 5 * 2) / 5)),  # Wed-Sun
+        ("2026-02-02", pytest.approx((1 + 2 * 2) / 2)),  # Mon-Tue
+    ]
+    grouped = aggregate(facts, window, "total", {}, "site")
+    assert {p["group"]["site"]: (p["numerator"], p["denominator"]) for p in grouped} == {
+        str(a): (8, 2),
+        str(b): (5, 1 + 7 * 2),
+    }
+    only_b = aggregate(facts, window, "total", {"site": b}, None)
+    assert (only_b[0]["numerator"], only_b[0]["denominator"]) == (5, 15)

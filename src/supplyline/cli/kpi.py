@@ -18,7 +18,15 @@ import typer
 from pydantic import ValidationError
 
 from supplyline import planning
-from supplyline.cli.common import check_schema, fail, find_tenant, load_settings, open_services, print_json, run
+from supplyline.cli.common import (
+    check_schema,
+    fail,
+    find_tenant,
+    load_settings,
+    open_services,
+    print_json,
+    run,
+)
 from supplyline.kernel.scope import Scope
 
 DAY = ["%Y-%m-%d"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,14 +81,15 @@ def _overlap_minutes(spans: list[tuple[datetime, datetime]], trip: tuple[datetim
 
 
 async def mtbf(conn: AsyncConnection, scope: Scope, window: Window, params: Mapping[str, Any]) -> list[Fact]:
-    """One fact per asset and day: 24 hours of time in service (numerator) and the failures
-    (corrective work orders) opened on it that day (denominator)."""
+    """Per asset: 24 hours in service on every day (numerator) and the failures (corrective
+    work orders) opened on it, each on its day (denominator)."""
     assets = await registry.asset_sites(conn, scope)
-    failures: dict[tuple[uuid.UUID, Any], int] = defaultdict(int)
+    failures: dict[uuid.UUID, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for asset_id, at in await maintenance.asset_failures(conn, scope, window.since, window.until):
-        failures[(asset_id, at.date())] += 1
+        failures[asset_id][at.date()] += 1
     out = []
     for asset_id, site_id in assets.items():
         d = dims(asset=asset_id, site=site_id)
-        out += [Fact(day, 24.0, float(failures.get((asset_id, day), 0)), d) for day in window.days()]
+        out.append(Fact(window.start, 24.0, 0.0, d, last=window.end))
+        out += [Fact(day, 0.0, float(n), d) for day, n in failures.get(asset_id, {}).items()]
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
@@ -52,11 +52,16 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
+    """What one counted thing adds on ``day``; with ``last``, on every day from ``day`` to
+    ``last`` (a level that holds: today's stock, an asset's 24 hours in service), so that a
+    standing figure is one fact, not one per day."""
+
     day: date
     numerator: float
     denominator: float
     # The dimensions it belongs to: a shipment carrying two products belongs to both.
     dims: Mapping[str, frozenset[uuid.UUID]] = field(default_factory=dict)
+    last: date | None = None
 
 
 def dims(**given: uuid.UUID | Iterable[uuid.UUID] | None) -> dict[str, frozenset[uuid.UUID]]:
@@ -105,6 +110,16 @@ def bucket(day: date, grain: str, window: Window) -> tuple[date, date]:
     return max(first, window.start), min(last, window.end)
 
 
+def _spans(first_day: date, last_day: date, grain: str, window: Window) -> Iterator[tuple[date, date, int]]:
+    """The periods a run of days falls in, each with the number of those days it holds."""
+    day = first_day
+    while day <= last_day:
+        first, last = bucket(day, grain, window)
+        end = min(last, last_day)
+        yield first, last, (end - day).days + 1
+        day = end + timedelta(days=1)
+
+
 def aggregate(
     facts: Iterable[Fact],
     window: Window,
@@ -120,18 +135,19 @@ def aggregate(
     a null value where nothing was counted (a denominator of zero)."""
     sums: dict[tuple[date, date, uuid.UUID | None], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for f in facts:
-        if not window.start <= f.day <= window.end:
+        first_day, last_day = max(f.day, window.start), min(f.last or f.day, window.end)
+        if first_day > last_day:
             continue
         if any(v not in f.dims.get(k, frozenset()) for k, v in filters.items()):
             continue
-        first, last = bucket(f.day, grain, window)
         groups: Iterable[uuid.UUID | None] = (
             (None,) if group_by is None else sorted(f.dims.get(group_by, frozenset()), key=str)
         )
-        for g in groups:
-            acc = sums[(first, last, g)]
-            acc[0] += f.numerator
-            acc[1] += f.denominator
+        for first, last, days in _spans(first_day, last_day, grain, window):
+            for g in groups:
+                acc = sums[(first, last, g)]
+                acc[0] += f.numerator * days
+                acc[1] += f.denominator * days
     if group_by is None:
         for day in window.days():
             first, last = bucket(day, grain, window)

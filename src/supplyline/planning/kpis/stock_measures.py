@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,8 +27,8 @@ Key = tuple[uuid.UUID, uuid.UUID]
 async def days_of_supply(
     conn: AsyncConnection, scope: Scope, window: Window, params: Mapping[str, Any]
 ) -> list[Fact]:
-    """Per product, site and day: today's sellable stock (numerator) and that day's outbound
-    units (denominator); both are averaged over the period's days."""
+    """Per product and site: today's sellable stock on every day (numerator) and each day's
+    outbound units (denominator); both are averaged over the period's days."""
     stock = {(s.product_id, s.site_id): s.sellable for s in await logistics.site_stock(conn, scope)}
     moves = await logistics.outbound_movements(conn, scope, window.start, window.end)
     demand: dict[Key, dict[date, float]] = defaultdict(dict)
@@ -36,17 +36,17 @@ async def days_of_supply(
         demand[(product, site)][day] = q
     out = []
     for key in stock.keys() | demand.keys():
-        sellable, by_day = stock.get(key, 0.0), demand.get(key, {})
         d = dims(product=key[0], site=key[1])
-        out += [Fact(day, sellable, by_day.get(day, 0.0), d) for day in window.days()]
+        out.append(Fact(window.start, stock.get(key, 0.0), 0.0, d, last=window.end))
+        out += [Fact(day, 0.0, q, d) for day, q in demand.get(key, {}).items()]
     return out
 
 
 async def inventory_turns(
     conn: AsyncConnection, scope: Scope, window: Window, params: Mapping[str, Any]
 ) -> list[Fact]:
-    """Per product, site and day: the units that left (numerator) and the on-hand inventory at
-    the end of the day (denominator, averaged over the period's days)."""
+    """Per product and site: the units that left each day (numerator) and the on-hand inventory
+    at the end of each day (denominator, averaged over the period's days)."""
     on_hand = {(s.product_id, s.site_id): s.on_hand for s in await logistics.site_stock(conn, scope)}
     outbound = await logistics.outbound_movements(conn, scope, window.start)
     inbound = await logistics.inbound_movements(conn, scope, window.start)
@@ -59,14 +59,14 @@ async def inventory_turns(
     out = []
     for key in on_hand.keys() | net.keys():
         changes = net.get(key, {})
-        level = on_hand.get(key, 0.0)
-        # Walk back from today: the level at the end of a day is the next day's less its change.
-        levels: dict[date, float] = {}
-        later = sorted((d for d in changes if d > window.end), reverse=True)
-        level -= sum(changes[d] for d in later if d <= today)
-        for day in reversed(list(window.days())):
-            levels[day] = max(0.0, level)
-            level -= changes.get(day, 0.0)
         d = dims(product=key[0], site=key[1])
-        out += [Fact(day, outbound.get((*key, day), 0.0), levels[day], d) for day in window.days()]
+        # The closing level of a day is today's less every change after that day: the level at
+        # the window's end holds on every day, and each change in the window is undone on the
+        # days before it.
+        after = sum(q for day, q in changes.items() if window.end < day <= today)
+        out.append(Fact(window.start, 0.0, on_hand.get(key, 0.0) - after, d, last=window.end))
+        for day, q in changes.items():
+            if window.start < day <= window.end:
+                out.append(Fact(window.start, 0.0, -q, d, last=day - timedelta(days=1)))
+        out += [Fact(day, outbound.get((*key, day), 0.0), 0.0, d) for day in changes if day <= window.end]
     return out
