@@ -13,8 +13,15 @@ from supplyline.planning.kpis.condition_measures import (
 )
 from supplyline.planning.kpis.facts import Measure
 from supplyline.planning.kpis.forecast_measures import ForecastErrorParams, forecast_error
-from supplyline.planning.kpis.order_measures import ORDER_DIMENSIONS, OtifParams, fill_rate, otif
-from supplyline.planning.kpis.stock_measures import STOCK_DIMENSIONS, days_of_supply, inventory_turns
+from supplyline.planning.kpis.supply_measures import (
+    ORDER_DIMENSIONS,
+    STOCK_DIMENSIONS,
+    OtifParams,
+    days_of_supply,
+    fill_rate,
+    inventory_turns,
+    otif,
+)
 
 MEASURES: dict[str, Measure] = {
     "fill_rate": Measure(fill_rate, ORDER_DIMENSIONS),
