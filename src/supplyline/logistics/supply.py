@@ -112,7 +112,11 @@ async def outbound_movements(
         if day >= since and (until is None or day <= until):
             out[(r.product_id, r.origin_site_id, day)] += r.quantity
     o, ol = logistics_order, logistics_order_line
-    carried = exists().where(s.c.order_id == o.c.id, s.c.tenant_id == o.c.tenant_id)
+    # One list of carried orders rather than a correlated EXISTS: shipments have no index on
+    # order_id, and SQLite would scan them once per order line.
+    carried = o.c.id.in_(
+        select(s.c.order_id).where(s.c.tenant_id == scope.require_tenant(), s.c.order_id.is_not(None))
+    )
     lines = (
         scoped(
             select(o.c.requested_at, o.c.created_at, o.c.from_site_id, ol.c.product_id, ol.c.quantity),

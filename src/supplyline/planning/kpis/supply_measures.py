@@ -112,13 +112,14 @@ async def inventory_turns(
     for key in on_hand.keys() | net.keys():
         changes = net.get(key, {})
         d = dims(product=key[0], site=key[1])
-        # The closing level of a day is today's less every change after that day: the level at
-        # the window's end holds on every day, and each change in the window is undone on the
-        # days before it.
-        after = sum(q for day, q in changes.items() if window.end < day <= today)
-        out.append(Fact(window.start, 0.0, on_hand.get(key, 0.0) - after, d, last=window.end))
-        for day, q in changes.items():
-            if window.start < day <= window.end:
-                out.append(Fact(window.start, 0.0, -q, d, last=day - timedelta(days=1)))
+        # The closing level of a day is today's less every change after that day: constant
+        # between two days with movements, so one fact per stretch, walking back from the end.
+        level = on_hand.get(key, 0.0) - sum(q for day, q in changes.items() if window.end < day <= today)
+        last = window.end
+        for day in sorted((t for t in changes if window.start < t <= window.end), reverse=True):
+            out.append(Fact(day, 0.0, level, d, last=last))
+            level -= changes[day]
+            last = day - timedelta(days=1)
+        out.append(Fact(window.start, 0.0, level, d, last=last))
         out += [Fact(day, outbound.get((*key, day), 0.0), 0.0, d) for day in changes if day <= window.end]
     return out
