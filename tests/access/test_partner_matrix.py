@@ -348,6 +348,28 @@ async def check_value_added(client: httpx.AsyncClient, w: World, who: str, path:
         assert r.status_code == _override_status(who, site), (who, site, r.text)
 
 
+async def check_kpi_list(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """The KPIs a caller may compute are those whose rows it may read."""
+    r = await get(client, w, who, path)
+    assert r.status_code == 200, (who, r.text)
+    names = {d["name"] for d in r.json()["items"]}
+    assert ("excursion_rate" in names) == (entitled(w, who, "shipments") is not None), (who, names)
+    assert ("days_of_supply" in names) == (who in ("admin", "dc_operator")), (who, names)
+
+
+async def check_kpi(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """A KPI counts what the caller reaches: the excursion rate's shipments are its own."""
+    day = T0.date().isoformat()
+    r = await get(client, w, who, path.format(name="excursion_rate"), start=day, end=day)
+    want = entitled(w, who, "shipments")
+    if want is None:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 200, (who, r.text)
+    counted = r.json()["points"][0]["denominator"]
+    assert counted >= 2 if who == "admin" else counted == len(want), (who, r.text)
+
+
 # Routes that are not a catalog list or item: how each is checked.
 async def check_demand(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     """A product's demand at a site: for those with planning:read (staff), 200 where both are
@@ -388,6 +410,8 @@ SPECIAL: dict[str, Check] = {
     "/v1/ledger/proofs/inclusion": lambda c, w, who, path: check_proof(c, w, who, path, seq=1),
     "/v1/ledger/proofs/consistency": lambda c, w, who, path: check_proof(c, w, who, path, first=0),
     "/v1/rules/{rule_id}/history": check_history,
+    "/v1/kpis": check_kpi_list,
+    "/v1/kpis/{name}": check_kpi,
     "/v1/traceability/lots/{lot_id}": check_lineage,
     "/v1/api-keys": only(staff_wide),
     "/v1/users": only(staff_wide),

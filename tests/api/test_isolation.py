@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 
 from supplyline import epcis
 from supplyline.bootstrap import Services
+from supplyline.kernel.clock import utcnow
 from tests.api.samples import SAMPLES, assert_problem, create_all_samples, raise_alarm_and_hold
 from tests.conftest import PLATFORM_HEADERS, TenantCtx
 from tests.factories import post, world
@@ -102,6 +104,24 @@ async def _tenant_a(
 
 def _leaks(text: str, secrets: set[str]) -> list[str]:
     return sorted(s for s in secrets if s in text)
+
+
+async def _kpis_count_none_of_a(
+    client: httpx.AsyncClient, a: TenantCtx, b: TenantCtx, w: dict[str, Any], secrets: set[str]
+) -> None:
+    """Every KPI asked by B counts nothing of A's, even filtered by A's site."""
+    today = utcnow().date()
+    window = {"start": str(today - timedelta(days=400)), "end": str(today + timedelta(days=30))}
+    names = {d["name"] for d in (await client.get("/v1/kpis", headers=a.headers)).json()["items"]}
+    assert names
+    for name in sorted(names):
+        url = f"/v1/kpis/{name}"
+        for params in (window, {**window, "site": w["dc"]["id"]}):
+            r = await client.get(url, params=params, headers=b.headers)
+            assert r.status_code == 200, r.text
+            assert not _leaks(r.text.replace(w["dc"]["id"], ""), secrets), r.text
+            assert all(p["denominator"] == 0 for p in r.json()["points"]), (name, r.text)
+        assert (await client.get(url, params=window, headers=a.headers)).status_code == 200
 
 
 async def test_every_get_is_confined_to_the_caller(
@@ -236,6 +256,8 @@ async def test_every_get_is_confined_to_the_caller(
                 assert r.status_code == 200 and r.json()["rows"] == [], r.text
                 assert not _leaks(r.text, secrets), r.text
                 assert (await client.get(path, params=params, headers=a.headers)).status_code == 200
+            elif path == "/v1/kpis/{name}":
+                await _kpis_count_none_of_a(client, a, b, w, secrets)
             else:
                 assert "{" not in path, f"no way to call {path}: teach this test its path parameters"
                 r = await client.get(path, headers=b.headers)

@@ -54,6 +54,8 @@ def test_replay_reprocesses_the_log_and_status_shows_it(invoke: Invoke) -> None:
     assert [(c["name"], c["position"], c["lag"]) for c in before] == [
         ("entity-index", 0, 4),
         ("epcis.platform_events", 0, 4),
+        ("planning.demand", 0, 4),
+        ("planning.reforecast", 0, 4),
         ("rules.actions", 0, 4),
         ("sharing.webhooks", 0, 4),
         ("trace.checkpoints", 0, 4),
@@ -74,5 +76,8 @@ def test_replay_reprocesses_the_log_and_status_shows_it(invoke: Invoke) -> None:
 def test_replay_of_an_unknown_consumer_names_the_known_ones(invoke: Invoke) -> None:
     result = invoke("events", "replay", "--consumer", "nope", ok=False)
     assert result.exit_code == 1
-    known = "entity-index, epcis.platform_events, rules.actions, sharing.webhooks, trace.checkpoints"
+    known = (
+        "entity-index, epcis.platform_events, planning.demand, planning.reforecast, rules.actions, "
+        "sharing.webhooks, trace.checkpoints"
+    )
     assert f"known: {known}" in result.stderr

@@ -2,7 +2,7 @@
 
 from supplyline.alarms.events import EVENT_TYPES
 from supplyline.alarms.model import AssignIn, CommentIn, EscalationPolicyIn, Status
-from supplyline.alarms.queries import get_alarm, list_alarms
+from supplyline.alarms.queries import get_alarm, list_alarms, shipment_alarm_windows
 from supplyline.alarms.resources import RESOURCES
 from supplyline.alarms.service import (
     AlarmBook,
@@ -40,4 +40,5 @@ __all__ = [
     "get_alarm",
     "list_alarms",
     "raise_alarm",
+    "shipment_alarm_windows",
 ]

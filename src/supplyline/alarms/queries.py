@@ -81,3 +81,18 @@ async def get_alarm(conn: AsyncConnection, scope: Scope, alarm_id: uuid.UUID) ->
         for n in notes
     ]
     return out
+
+
+async def shipment_alarm_windows(
+    conn: AsyncConnection, scope: Scope, since: datetime, metric: str
+) -> list[tuple[uuid.UUID, datetime, datetime | None]]:
+    """``(shipment, raised, cleared or None)`` of the alarms on ``metric`` about a shipment,
+    raised or still active since ``since``, that the caller reaches: how long goods were out."""
+    stmt = scoped(select(A.c.shipment_id, A.c.raised_at, A.c.cleared_at, A.c.details), A, scope).where(
+        A.c.shipment_id.is_not(None), (A.c.cleared_at.is_(None)) | (A.c.cleared_at >= since)
+    )
+    return [
+        (r.shipment_id, r.raised_at, r.cleared_at)
+        for r in await conn.execute(stmt)
+        if isinstance(r.details, dict) and r.details.get("metric") == metric
+    ]

@@ -33,6 +33,7 @@ from supplyline.api.v1 import (
 from supplyline.api.v1 import demand as demand_routes
 from supplyline.api.v1 import forecast_overrides as forecast_override_routes
 from supplyline.api.v1 import forecasts as forecast_routes
+from supplyline.api.v1 import kpis as kpi_routes
 from supplyline.api.v1 import replenishment as replenishment_routes
 from supplyline.api.v1 import traceability as traceability_routes
 from supplyline.api.v1.exports import export_router
@@ -113,6 +114,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(forecast_routes.router))
     v1.include_router(scopes.annotate(forecast_override_routes.router))
     v1.include_router(scopes.annotate(demand_routes.router))
+    v1.include_router(scopes.annotate(kpi_routes.router))
     app.include_router(v1)
     app.include_router(scopes.annotate(health.router))
     _document(app, svc)

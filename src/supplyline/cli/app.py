@@ -20,6 +20,7 @@ from supplyline.cli import (
     forecast,
     governance,
     imports,
+    kpi,
     ledger,
     mqtt,
     plan,
@@ -45,6 +46,7 @@ app.command("compactor")(compactor.compactor)
 app.command("workers")(compactor.workers)
 app.command("simulate")(sim.simulate)
 app.command("mock-erp")(sim.mock_erp)
+app.command("kpi")(kpi.kpi)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")

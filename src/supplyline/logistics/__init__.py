@@ -8,7 +8,9 @@ from supplyline.logistics.events import (
     SHIPMENT_TEMPERATURE_EXCEEDED,
     ShipmentExcursion,
 )
-from supplyline.logistics.excursions import record_excursion
+from supplyline.logistics.excursions import (
+    record_excursion,
+)
 from supplyline.logistics.exposure import (
     LotIdentity,
     OrderLineOfLot,
@@ -19,6 +21,18 @@ from supplyline.logistics.exposure import (
     order_lines_of_lots,
     shipments_of_lots,
     supplier_batch_lots,
+)
+from supplyline.logistics.flows import (
+    ShipmentCondition,
+    SiteStock,
+    inbound_movements,
+    shipment_conditions,
+    site_stock,
+)
+from supplyline.logistics.fulfilment import (
+    LineFulfilment,
+    OrderFulfilment,
+    order_fulfilment,
 )
 from supplyline.logistics.holds import (
     HoldLot,
@@ -35,7 +49,10 @@ from supplyline.logistics.identities import (
     order_identities,
     shipment_routes,
 )
-from supplyline.logistics.lookup import lots_by_gtin, records_by_number
+from supplyline.logistics.lookup import (
+    lots_by_gtin,
+    records_by_number,
+)
 from supplyline.logistics.queries import (
     Carried,
     TrackerWindow,
@@ -45,13 +62,17 @@ from supplyline.logistics.queries import (
     shipments_with_lot,
     tracker_windows,
 )
-from supplyline.logistics.resources import RESOURCES, SHIPMENTS
+from supplyline.logistics.resources import (
+    RESOURCES,
+    SHIPMENTS,
+)
 from supplyline.logistics.supply import (
     OpenSupply,
     StockPosition,
     daily_outbound,
     lot_stock_sites,
     open_purchase_orders,
+    outbound_movements,
     product_ids_by_sku,
     product_ids_in_category,
     product_unit,
@@ -59,9 +80,13 @@ from supplyline.logistics.supply import (
     shipment_products,
     stock_positions,
 )
-from supplyline.logistics.visibility import VISIBILITY, TripWindow, trip_windows
+from supplyline.logistics.visibility import (
+    VISIBILITY,
+    TripWindow,
+    trip_windows,
+)
 
-__all__ = [
+__all__: list[str] = [
     "EVENT_TYPES",
     "LOT_HELD",
     "LOT_RELEASED",
@@ -72,14 +97,18 @@ __all__ = [
     "VISIBILITY",
     "Carried",
     "HoldLot",
+    "LineFulfilment",
     "LotIdentity",
     "OpenSupply",
+    "OrderFulfilment",
     "OrderIdentity",
     "OrderLineOfLot",
+    "ShipmentCondition",
     "ShipmentExcursion",
     "ShipmentLine",
     "ShipmentOfLot",
     "ShipmentRoute",
+    "SiteStock",
     "StockPosition",
     "TrackerWindow",
     "TripWindow",
@@ -87,6 +116,7 @@ __all__ = [
     "daily_outbound",
     "gtin14",
     "hold_lot",
+    "inbound_movements",
     "list_holds",
     "lot_details",
     "lot_identities",
@@ -94,8 +124,10 @@ __all__ = [
     "lots_by_gtin",
     "lots_by_gtin_lot",
     "open_purchase_orders",
+    "order_fulfilment",
     "order_identities",
     "order_lines_of_lots",
+    "outbound_movements",
     "product_ids_by_sku",
     "product_ids_in_category",
     "product_names_by_gtin",
@@ -104,12 +136,14 @@ __all__ = [
     "record_excursion",
     "records_by_number",
     "release_hold",
+    "shipment_conditions",
     "shipment_context",
     "shipment_numbers",
     "shipment_products",
     "shipment_routes",
     "shipments_of_lots",
     "shipments_with_lot",
+    "site_stock",
     "stock_positions",
     "supplier_batch_lots",
     "tracker_windows",

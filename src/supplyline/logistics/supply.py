@@ -106,34 +106,64 @@ async def stock_positions(
 async def daily_outbound(
     conn: AsyncConnection, scope: Scope, product_id: uuid.UUID, site_id: uuid.UUID, since: date
 ) -> dict[date, float]:
-    """Units of the product that left the site per day since ``since``: shipped lots of it on
-    shipments from the site, plus shipped sales order lines from the site that no shipment
-    carries (so a shipped order is not counted twice)."""
-    out: dict[date, float] = defaultdict(float)
+    """Units of the product that left the site per day since ``since`` (see ``outbound_movements``)."""
+    moves = await outbound_movements(conn, scope, since, product_id=product_id, site_id=site_id)
+    return {day: q for (_, _, day), q in moves.items()}
+
+
+async def outbound_movements(
+    conn: AsyncConnection,
+    scope: Scope,
+    since: date,
+    until: date | None = None,
+    *,
+    product_id: uuid.UUID | None = None,
+    site_id: uuid.UUID | None = None,
+) -> dict[tuple[uuid.UUID, uuid.UUID, date], float]:
+    """Units that left each site per (product, site, day) from ``since`` to ``until`` (inclusive):
+    shipped lots on shipments from the site, plus shipped sales order lines from the site that
+    no shipment carries (so a shipped order is not counted twice)."""
+    out: dict[tuple[uuid.UUID, uuid.UUID, date], float] = defaultdict(float)
     s, sl, lot = logistics_shipment, logistics_shipment_lot, logistics_lot
     when = func.coalesce(s.c.actual_departure_at, s.c.planned_departure_at)
     stmt = (
-        scoped(select(when.label("at"), sl.c.quantity), s, scope)
+        scoped(select(when.label("at"), s.c.origin_site_id, lot.c.product_id, sl.c.quantity), s, scope)
         .join(sl, sl.c.shipment_id == s.c.id)
         .join(lot, lot.c.id == sl.c.lot_id)
-        .where(s.c.origin_site_id == site_id, lot.c.product_id == product_id)
         .where(s.c.status.in_(SHIPPED_SHIPMENTS), when.is_not(None))
     )
+    if site_id is not None:
+        stmt = stmt.where(s.c.origin_site_id == site_id)
+    if product_id is not None:
+        stmt = stmt.where(lot.c.product_id == product_id)
     for r in await conn.execute(stmt):
-        if r.at.date() >= since:
-            out[r.at.date()] += r.quantity
+        day = r.at.date()
+        if day >= since and (until is None or day <= until):
+            out[(r.product_id, r.origin_site_id, day)] += r.quantity
     o, ol = logistics_order, logistics_order_line
-    carried = exists().where(s.c.order_id == o.c.id, s.c.tenant_id == o.c.tenant_id)
+    # One list of carried orders rather than a correlated EXISTS: shipments have no index on
+    # order_id, and SQLite would scan them once per order line.
+    carried = o.c.id.in_(
+        select(s.c.order_id).where(s.c.tenant_id == scope.require_tenant(), s.c.order_id.is_not(None))
+    )
     lines = (
-        scoped(select(o.c.requested_at, o.c.created_at, ol.c.quantity), o, scope)
+        scoped(
+            select(o.c.requested_at, o.c.created_at, o.c.from_site_id, ol.c.product_id, ol.c.quantity),
+            o,
+            scope,
+        )
         .join(ol, ol.c.order_id == o.c.id)
-        .where(o.c.kind == "sales", o.c.from_site_id == site_id, ol.c.product_id == product_id)
+        .where(o.c.kind == "sales", o.c.from_site_id.is_not(None))
         .where(o.c.status.in_(SHIPPED_ORDERS), ~carried)
     )
+    if site_id is not None:
+        lines = lines.where(o.c.from_site_id == site_id)
+    if product_id is not None:
+        lines = lines.where(ol.c.product_id == product_id)
     for line in await conn.execute(lines):
         day = (line.requested_at or line.created_at).date()
-        if day >= since:
-            out[day] += line.quantity
+        if day >= since and (until is None or day <= until):
+            out[(line.product_id, line.from_site_id, day)] += line.quantity
     return dict(out)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -102,3 +103,15 @@ async def list_work_orders(
         stmt = stmt.where(W.c.status == status)
     found = await page(conn, stmt, by_id(W, "work-orders"), cursor, limit)
     return Page([jsonable(r) for r in found.items], found.next_cursor)
+
+
+async def asset_failures(
+    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+) -> list[tuple[uuid.UUID, datetime]]:
+    """``(asset, opened at)`` of the work orders on an asset opened in ``[since, until)`` that the
+    caller reaches. Every work order here is corrective (opened by a rule on a failing asset or by a
+    person reporting one): the platform schedules no preventive work yet."""
+    stmt = scoped(select(W.c.asset_id, W.c.created_at), W, scope).where(
+        W.c.asset_id.is_not(None), W.c.created_at >= since, W.c.created_at < until
+    )
+    return [(r.asset_id, r.created_at) for r in await conn.execute(stmt)]

@@ -37,6 +37,13 @@ async def devices_of_assets(
     return [r.id for r in rows]
 
 
+async def asset_sites(conn: AsyncConnection, scope: Scope) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Every asset in the register the caller reaches (not archived), with its site."""
+    a = registry_asset
+    rows = await conn.execute(scoped(select(a.c.id, a.c.site_id), a, scope).where(a.c.archived_at.is_(None)))
+    return {r.id: r.site_id for r in rows}
+
+
 async def assets_at_site(conn: AsyncConnection, scope: Scope, site_id: uuid.UUID) -> list[uuid.UUID]:
     a = registry_asset
     rows = await conn.execute(scoped(select(a.c.id), a, scope).where(a.c.site_id == site_id))
