@@ -81,9 +81,11 @@ def test_bench_trace_prints_the_issue_figures_as_one_object(invoke: Invoke) -> N
 
 
 def test_bench_forecast_prints_series_per_s_as_one_object(invoke: Invoke) -> None:
-    result = invoke("bench", "forecast", "--json", "--series", "20", "--days", "120", "--jobs", "1")
+    args = ("--series", "20", "--days", "120", "--jobs", "1", "--requests", "20")
+    result = invoke("bench", "forecast", "--json", *args)
     (line,) = result.output.splitlines()
     figures = json.loads(line)
     assert figures["series_per_s"] > 0 and figures["seconds"] > 0
     assert figures["series"] == 20 and figures["horizon"] == 28
     assert sum(figures["models"].values()) == 20
+    assert figures["recommendations_per_s"] > 0 and figures["recommendations"]["requests"] == 20

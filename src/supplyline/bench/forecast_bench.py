@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from supplyline import planning
+from supplyline.bench.replenish_bench import AppFactory, measure_recommendations
 
 HORIZON, SEASON, SEED = 28, 7, 20261207
 
@@ -62,18 +63,20 @@ def measure_series(series: int, days: int, n_jobs: int) -> dict[str, Any]:
     }
 
 
-async def measure_recommendations_place(workdir: Path) -> dict[str, Any]:
-    """The place for ``recommendations_per_s`` through the API: the lead adds it here from
-    ``bench/replenish_bench.py`` ``measure_recommendations`` (it needs the app factory the CLI
-    hands in). Until then it adds no figure."""
-    return {}
-
-
 async def run_forecast_bench(
-    workdir: Path, *, series: int, days: int, n_jobs: int | None = None
+    workdir: Path,
+    *,
+    series: int,
+    days: int,
+    app: AppFactory,
+    requests: int = 2000,
+    n_jobs: int | None = None,
 ) -> dict[str, Any]:
-    """The forecasting figures (and, once wired, the recommendations figure) in one object."""
+    """The forecasting figures and the recommendations figure (through the API) in one object."""
     jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1)
     figures = measure_series(series, days, jobs)
-    figures.update(await measure_recommendations_place(workdir))
+    if requests:
+        recs = await measure_recommendations(workdir, requests, app=app)
+        figures["recommendations_per_s"] = recs.pop("recommendations_per_s")
+        figures["recommendations"] = recs
     return figures

@@ -109,11 +109,21 @@ def forecast_bench(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: 2, or the cores if fewer).")
     ] = None,
+    requests: Annotated[
+        int, typer.Option(min=0, help="Replenishment recommendations asked through the API (0: none).")
+    ] = 2000,
 ) -> None:
-    """Forecasts with 80% and 95% bands, 28 days ahead, for many synthetic daily series."""
+    """Forecasts with 80% and 95% bands, 28 days ahead, for many synthetic daily series, and
+    replenishment recommendations per second through the API."""
+
+    def app(svc: Services) -> FastAPI:
+        return create_app(svc, run_consumers=False)
+
     _run(
         "Forecast benchmark",
-        lambda tmp: run_forecast_bench(tmp, series=series, days=days, n_jobs=jobs),
+        lambda tmp: run_forecast_bench(
+            tmp, series=series, days=days, app=app, requests=requests, n_jobs=jobs
+        ),
         json_,
     )
 
