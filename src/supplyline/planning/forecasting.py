@@ -21,7 +21,7 @@ import numpy as np
 
 from supplyline.kernel.errors import Invalid
 from supplyline.planning import forecast_models as fm
-from supplyline.planning.demand_class import Floats, classify, isotonic, mase, naive_scale
+from supplyline.planning.demand_class import Floats, classify, isotonic, mase, naive_scale, obsolete
 from supplyline.planning.forecast_result import LEVELS, ForecastResult
 
 # A candidate is trained on at least two seasons (ten periods for short seasons) before a window.
@@ -58,6 +58,8 @@ def _forecast(y: Floats, horizon: int, season: int, profile: str) -> ForecastRes
     nonneg = bool(y.size == 0 or np.min(y) >= 0)
     if demand_class == "none":
         return _flat(0.0, "zero", demand_class, horizon, {})
+    if obsolete(y, season):
+        return _flat(0.0, "obsolete", demand_class, horizon, {"adi": adi, "cv2": cv2})
     origins = _origins(y.size, horizon, season, fm.WINDOWS[profile])
     candidates = fm.CANDIDATES[profile][demand_class]
     if not origins:
