@@ -236,3 +236,16 @@ def test_magnitudes_near_the_float_limits_give_a_finite_forecast(scale: float, p
     _assert_shape(r, 3)
     assert all(math.isfinite(x) for side in r.bands[95] for x in side)
     assert planning.classify(values)[2] == pytest.approx(planning.classify([3, 0, 5, 4, 0, 6] * 4)[2])
+
+
+def test_spread_windows_cover_the_life_of_the_series() -> None:
+    values = [float(v % 5) for v in range(80)]
+    last = planning.backtest_series(values, horizon=3, season=1, windows=4, profile="bulk")
+    spread = planning.backtest_series(values, horizon=3, season=1, windows=4, profile="bulk", spread=True)
+    assert last.points == spread.points == 12
+    assert sum(spread.models.values()) == 4
+    # The first spread window starts after 10 periods of training and the bulk profile's own 2
+    # windows of 3 (16), so 6 windows of 3 do not fit evenly into 30 periods.
+    with pytest.raises(Invalid) as caught:
+        planning.backtest_series(values[:30], horizon=3, season=1, windows=6, profile="bulk", spread=True)
+    assert caught.value.errors[0].field == "windows"

@@ -148,10 +148,15 @@ def _checked(
     return y
 
 
+def min_train(season: int) -> int:
+    """The fewest periods a candidate is trained on before a backtest window."""
+    return max(MIN_TRAIN, MIN_TRAIN_SEASONS * season)
+
+
 def _origins(n: int, horizon: int, season: int, windows: int) -> list[int]:
     """Window starts, oldest first, each window one horizon long and the last ending at ``n``."""
-    min_train = max(MIN_TRAIN, MIN_TRAIN_SEASONS * season)
-    fit = min(windows, (n - min_train) // horizon) if n > min_train else 0
+    least = min_train(season)
+    fit = min(windows, (n - least) // horizon) if n > least else 0
     return [n - k * horizon for k in range(fit, 0, -1)]
 
 
