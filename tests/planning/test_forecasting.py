@@ -249,3 +249,17 @@ def test_spread_windows_cover_the_life_of_the_series() -> None:
     with pytest.raises(Invalid) as caught:
         planning.backtest_series(values[:30], horizon=3, season=1, windows=6, profile="bulk", spread=True)
     assert caught.value.errors[0].field == "windows"
+
+
+@pytest.mark.parametrize("profile", ["accurate", "bulk"])
+def test_demand_that_stopped_is_forecast_obsolete(profile: str) -> None:
+    active = [3.0, 0.0, 2.0, 0.0, 0.0, 4.0, 1.0, 0.0, 2.0, 3.0] * 4  # longest gap: 2 periods
+    r = planning.forecast([*active, *[0.0] * 8], horizon=4, season=7, profile=profile)
+    _assert_shape(r, 4)
+    assert r.model == "obsolete" and r.mean == (0.0,) * 4 and r.band_method == "none"
+    assert r.demand_class in ("intermittent", "lumpy", "erratic") and r.adi is not None
+    # Seven zeros: not longer than the season, so still a slow mover's gap.
+    assert planning.forecast([*active, *[0.0] * 7], horizon=4, season=7, profile=profile).model != "obsolete"
+    # Ten zeros after a history with a gap of six: within twice the longest gap, so not obsolete.
+    gappy = [*active, *[0.0] * 6, 2.0, 1.0, *[0.0] * 10]
+    assert planning.forecast(gappy, horizon=4, season=7, profile=profile).model != "obsolete"
