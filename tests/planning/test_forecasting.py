@@ -208,6 +208,9 @@ def test_cli_backtest_prints_each_series(tmp_path: Path) -> None:
     out = orjson.loads(result.stdout)
     assert set(out["series"]) == {"seasonal", "slow", "zero", "flat"}
     assert out["series"]["seasonal"]["points"] == 14
+    spread = runner.invoke(app, [*args, "--profile", "bulk", "--spread", "--json"])
+    assert spread.exit_code == 0, spread.output
+    assert orjson.loads(spread.stdout)["series"]["seasonal"]["windows"] == 2
     table = runner.invoke(app, [*args, "--profile", "bulk"])
     assert table.exit_code == 0 and "MASE ours" in table.stdout
 

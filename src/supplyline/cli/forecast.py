@@ -1,9 +1,9 @@
 """``supplyline forecast``: the forecasting engine on the command line, without a database.
 
 ``backtest`` reads a long CSV (``unique_id,ds,y``; lines starting with ``#`` are comments),
-forecasts each series' last windows from the history before each, and prints per series the
-MASE of the engine beside seasonal naive and naive, and how many held-out points its 80% and
-95% bands held.
+forecasts each series' last windows (with ``--spread``, windows over its life) from the history
+before each, and prints per series the MASE of the engine beside seasonal naive and naive, and
+how many held-out points its 80% and 95% bands held.
 """
 
 from __future__ import annotations
