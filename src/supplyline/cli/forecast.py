@@ -1,9 +1,9 @@
 """``supplyline forecast``: the forecasting engine on the command line, without a database.
 
 ``backtest`` reads a long CSV (``unique_id,ds,y``; lines starting with ``#`` are comments),
-forecasts each series' last windows from the history before each, and prints per series the
-MASE of the engine beside seasonal naive and naive, and how many held-out points its 80% and
-95% bands held.
+forecasts each series' last windows (with ``--spread``, windows over its life) from the history
+before each, and prints per series the MASE of the engine beside seasonal naive and naive, and
+how many held-out points its 80% and 95% bands held.
 """
 
 from __future__ import annotations
@@ -47,13 +47,18 @@ def backtest(
     season: Annotated[int, typer.Option(min=1, help="Season length in periods (1: none).")],
     windows: Annotated[int, typer.Option(min=1, help="Rolling-origin windows per series.")] = 8,
     profile: Annotated[str, typer.Option(help="accurate (model search) or bulk (fast).")] = "accurate",
+    spread: Annotated[
+        bool, typer.Option("--spread", help="Windows spaced over each series' life, not the last ones.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Rolling-origin backtest per series: MASE ours / seasonal naive / naive, band coverage."""
     try:
         series = read_long_csv(file)
         reports = {
-            k: planning.backtest_series(v, horizon=horizon, season=season, windows=windows, profile=profile)
+            k: planning.backtest_series(
+                v, horizon=horizon, season=season, windows=windows, profile=profile, spread=spread
+            )
             for k, v in series.items()
         }
     except Invalid as exc:

@@ -2,7 +2,9 @@
 acceptance tests) would check it: each window is forecast from what came before it only.
 
 Per series it reports MASE of ``forecast`` beside the seasonal naive and naive forecasts over
-the same windows, and how many held-out points fell inside each band.
+the same windows, and how many held-out points fell inside each band. The windows are the last
+ones by default; ``spread`` spaces them evenly over the series' life (the last one included),
+so that a series whose end is a single regime (a product dying out) is judged on all of it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import numpy as np
 
 from supplyline.kernel.errors import Invalid
 from supplyline.planning.demand_class import mase, naive_scale, seasonal_naive
+from supplyline.planning.forecast_models import WINDOWS
 from supplyline.planning.forecast_result import LEVELS
-from supplyline.planning.forecasting import forecast
+from supplyline.planning.forecasting import forecast, min_train
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,16 @@ class SeriesBacktest:
 
 
 def backtest_series(
-    values: Sequence[float], *, horizon: int, season: int, windows: int = 8, profile: str = "accurate"
+    values: Sequence[float],
+    *,
+    horizon: int,
+    season: int,
+    windows: int = 8,
+    profile: str = "accurate",
+    spread: bool = False,
 ) -> SeriesBacktest:
-    """Forecast each of the last ``windows`` horizons from the history before it and score it."""
+    """Forecast each of ``windows`` horizons from the history before it and score it: the last
+    ones, or with ``spread`` ones evenly spaced back from the end."""
     y = np.asarray(values, dtype=np.float64)
     if windows < 1:
         raise Invalid("windows", "must be at least 1")
@@ -58,8 +68,7 @@ def backtest_series(
     scores: dict[str, list[float]] = {"ours": [], "seasonal_naive": [], "naive": []}
     inside = dict.fromkeys(LEVELS, 0)
     models: Counter[str] = Counter()
-    for k in range(windows, 0, -1):
-        origin = y.size - k * horizon
+    for origin in _origins(y.size, horizon, season, windows, profile, spread):
         train, actual = y[:origin], y[origin : origin + horizon]
         result = forecast(train, horizon=horizon, season=season, profile=profile)
         models[result.model] += 1
@@ -77,3 +86,17 @@ def backtest_series(
         inside=inside,
         models=dict(sorted(models.items())),
     )
+
+
+def _origins(n: int, horizon: int, season: int, windows: int, profile: str, spread: bool) -> list[int]:
+    """Window starts, oldest first. Spread windows start no earlier than the engine can run its
+    own full backtest (its training minimum plus its windows), so every window is forecast as
+    in production; they are one step apart, never overlapping, the last ending at ``n``."""
+    if not spread:
+        return [n - k * horizon for k in range(windows, 0, -1)]
+    first = min_train(season) + WINDOWS[profile] * horizon
+    step = (n - horizon - first) // (windows - 1) if windows > 1 else horizon
+    if step < horizon:
+        need = first + windows * horizon
+        raise Invalid("windows", f"{windows} spread windows of {horizon} need {need} periods")
+    return [n - horizon - k * step for k in range(windows - 1, -1, -1)]

@@ -18,6 +18,8 @@ import numpy.typing as npt
 ADI_CUT = 1.32
 CV2_CUT = 0.49
 CV2_MAX = 1e12
+# A trailing run of zeros more than this many times the longest earlier gap means obsolete.
+OBSOLETE_GAP_FACTOR = 2
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "none")
 
 Floats = npt.NDArray[np.float64]
@@ -40,6 +42,20 @@ def classify(values: Sequence[float] | Floats) -> tuple[str, float | None, float
     if frequent:
         return ("smooth" if steady else "erratic"), adi, cv2
     return ("intermittent" if steady else "lumpy"), adi, cv2
+
+
+def obsolete(values: Sequence[float] | Floats, season: int, *, gap_factor: int = OBSOLETE_GAP_FACTOR) -> bool:
+    """Whether demand has stopped: the trailing run of zeros is longer than a season and than
+    ``gap_factor`` times the longest gap between two earlier demands. Such a run is no longer
+    the series' own intermittency, and every model that carries a level forecasts stock for a
+    product nobody buys (Teunter, Syntetos & Babai 2011 on obsolescence)."""
+    y = np.asarray(values, dtype=np.float64)
+    demands = np.flatnonzero(y)
+    if demands.size < 2:  # one demand says nothing about the gaps to expect
+        return False
+    trailing = y.size - 1 - int(demands[-1])
+    longest = int(np.max(np.diff(demands))) - 1
+    return trailing > max(season, gap_factor * longest)
 
 
 def naive_scale(train: Floats, season: int) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 
 from supplyline.kernel.errors import Invalid
 from supplyline.planning import forecast_models as fm
-from supplyline.planning.demand_class import Floats, classify, isotonic, mase, naive_scale
+from supplyline.planning.demand_class import Floats, classify, isotonic, mase, naive_scale, obsolete
 from supplyline.planning.forecast_result import LEVELS, ForecastResult
 
 # A candidate is trained on at least two seasons (ten periods for short seasons) before a window.
@@ -58,6 +58,8 @@ def _forecast(y: Floats, horizon: int, season: int, profile: str) -> ForecastRes
     nonneg = bool(y.size == 0 or np.min(y) >= 0)
     if demand_class == "none":
         return _flat(0.0, "zero", demand_class, horizon, {})
+    if obsolete(y, season):
+        return _flat(0.0, "obsolete", demand_class, horizon, {"adi": adi, "cv2": cv2})
     origins = _origins(y.size, horizon, season, fm.WINDOWS[profile])
     candidates = fm.CANDIDATES[profile][demand_class]
     if not origins:
@@ -146,10 +148,15 @@ def _checked(
     return y
 
 
+def min_train(season: int) -> int:
+    """The fewest periods a candidate is trained on before a backtest window."""
+    return max(MIN_TRAIN, MIN_TRAIN_SEASONS * season)
+
+
 def _origins(n: int, horizon: int, season: int, windows: int) -> list[int]:
     """Window starts, oldest first, each window one horizon long and the last ending at ``n``."""
-    min_train = max(MIN_TRAIN, MIN_TRAIN_SEASONS * season)
-    fit = min(windows, (n - min_train) // horizon) if n > min_train else 0
+    least = min_train(season)
+    fit = min(windows, (n - least) // horizon) if n > least else 0
     return [n - k * horizon for k in range(fit, 0, -1)]
 
 
