@@ -147,7 +147,14 @@ async def test_a_hold_and_its_release_re_forecast_the_lot_s_series_once_each(
     )
     assert r.status_code == 200, r.text
     await services.consumers.catch_up("planning.reforecast")
-    assert [run["trigger"] for run in await _runs(services)] == ["lot.held", "lot.released"]
+    held_run, released_run = await _runs(services)
+    assert [held_run["trigger"], released_run["trigger"]] == ["lot.held", "lot.released"]
+    # Demand did not change: the release's run reuses the hold's forecast rather than refitting.
+    assert released_run["input_fingerprint"] == held_run["input_fingerprint"]
+    assert released_run["backtest"]["reused_from"] == str(held_run["id"])
+    assert "reused_from" not in held_run["backtest"] and held_run["backtest"]["profile"] == "accurate"
+    latest = (await client.get("/v1/forecasts", params=w["query"], headers=tenant.headers)).json()
+    assert [p["mean"] for p in latest["points"]] == [p["mean"] for p in got["points"]]
     # A replay of the log runs nothing twice.
     await services.consumers.replay("planning.reforecast")
     assert len(await _runs(services)) == 2

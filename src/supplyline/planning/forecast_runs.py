@@ -127,6 +127,7 @@ async def store_run(
     duration_ms: float,
     started_at: datetime | None = None,
     as_of: date,
+    profile: str = "accurate",
 ) -> uuid.UUID:
     """Write the run and its points; the points start at the period after the input."""
     run_id = uuid.uuid4()
@@ -146,7 +147,7 @@ async def store_run(
             params=_jsonable(result.params),
             library=result.library,
             band_method=result.band_method,
-            backtest=_jsonable(result.backtest),
+            backtest=_jsonable({**result.backtest, "profile": result.backtest.get("profile", profile)}),
             input_start=series.start,
             input_end=series.end,
             input_points=len(series.values),
@@ -176,6 +177,57 @@ async def store_run(
     if rows:
         await conn.execute(planning_forecast_point.insert(), rows)
     return run_id
+
+
+async def reusable(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    site_id: uuid.UUID,
+    grain: Grain,
+    series: SeriesInput,
+    profile: str = "accurate",
+) -> ForecastResult | None:
+    """The forecast of the newest run of the series made from the very same input (same window,
+    same values: same fingerprint) on the same profile, rebuilt from what it stored: the engine
+    is deterministic, so fitting again would give the same numbers. A hold or a release leaves
+    demand as it was; its re-forecast then records the trigger without refitting
+    (``backtest.reused_from`` names the run)."""
+    r, p = planning_forecast_run, planning_forecast_point
+    stmt = (
+        select(r)
+        .where(
+            r.c.tenant_id == tenant_id,
+            r.c.product_id == product_id,
+            r.c.site_id == site_id,
+            r.c.grain == grain.name,
+            r.c.horizon == grain.horizon,
+            r.c.season == grain.season,
+            r.c.input_fingerprint == series.fingerprint,
+        )
+        .order_by(r.c.started_at.desc(), r.c.id.desc())
+        .limit(1)
+    )
+    run = (await conn.execute(stmt)).mappings().first()
+    if run is None or (run["backtest"] or {}).get("profile") != profile:
+        return None
+    points = (await conn.execute(select(p).where(p.c.run_id == run["id"]).order_by(p.c.ds))).mappings().all()
+    if len(points) != grain.horizon:
+        return None
+    col = {k: tuple(float(pt[k]) for pt in points) for k in ("mean", "lo80", "hi80", "lo95", "hi95")}
+    backtest = {k: v for k, v in (run["backtest"] or {}).items() if k != "reused_from"}
+    return ForecastResult(
+        model=run["model"],
+        params=dict(run["params"] or {}),
+        demand_class=run["demand_class"],
+        adi=run["adi"],
+        cv2=run["cv2"],
+        mean=col["mean"],
+        bands={80: (col["lo80"], col["hi80"]), 95: (col["lo95"], col["hi95"])},
+        band_method=run["band_method"],
+        library=run["library"],
+        backtest={**backtest, "reused_from": str(run["id"])},
+    )
 
 
 async def run_exists(

@@ -10,6 +10,7 @@ nothing twice: a run records the event that triggered it.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -29,6 +30,7 @@ from supplyline.planning.forecast_runs import (
     Trigger,
     compute,
     read_input,
+    reusable,
     run_exists,
     store_run,
 )
@@ -93,7 +95,11 @@ class Reforecaster:
     async def _fit(
         self, conn: AsyncConnection, tenant: uuid.UUID, product: uuid.UUID, site: uuid.UUID
     ) -> Prepared:
+        started = time.perf_counter()
         series = await read_input(conn, tenant, product, site, self.grain, self.clock().date())
+        same = await reusable(conn, tenant, product, site, self.grain, series)
+        if same is not None:
+            return series, same, (time.perf_counter() - started) * 1000
         result, ms = await compute(self.engine, series, self.grain)
         return series, result, ms
 

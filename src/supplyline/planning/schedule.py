@@ -69,7 +69,7 @@ async def run_schedule(
             series, result, ms = fitted
             await store_run(
                 work.conn, tenant, product, site, g, series, result,
-                trigger=Trigger(SCHEDULE, "planning.schedule"), duration_ms=ms, as_of=as_of,
+                trigger=Trigger(SCHEDULE, "planning.schedule"), duration_ms=ms, as_of=as_of, profile="bulk",
             )  # fmt: skip
             await work.commit()
         stored += 1
