@@ -12,10 +12,11 @@ bootstrapped from the observed days instead and the quantile read from the sampl
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+
+import numpy as np
 
 from supplyline.kernel.errors import Invalid
 
@@ -148,16 +149,21 @@ def bootstrap_ltd(
     history gives the same recommendation."""
     if not series:
         raise Invalid("demand_history", "is empty: an empirical lead-time demand needs observed days")
-    rng = random.Random(seed)  # noqa: S311 - a reproducible resample, not a secret
-    days = list(series)
-    out: list[float] = []
-    for _ in range(samples):
-        n = max(0, round(rng.gauss(lead, sd_lead))) if sd_lead > 0 else max(0, round(lead))
-        out.append(float(sum(rng.choices(days, k=n))) if n else 0.0)
-    out.sort()
-    mean = sum(out) / len(out)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in out) / max(1, len(out) - 1))
-    return LeadTimeDemand(mean, sd, tuple(out))
+    rng = np.random.default_rng(seed)
+    days = np.asarray(series, dtype=float)
+    if sd_lead > 0:
+        counts = np.maximum(0, np.rint(rng.normal(lead, sd_lead, samples))).astype(np.int64)
+    else:
+        counts = np.full(samples, max(0, round(lead)), dtype=np.int64)
+    # All the days drawn at once, then summed per sample (a sample of no day sums to 0).
+    drawn = days[rng.integers(0, days.size, size=int(counts.sum()))]
+    ends = np.cumsum(counts)
+    running = np.concatenate(([0.0], np.cumsum(drawn)))
+    totals = running[ends] - running[ends - counts]
+    out = np.sort(totals)
+    mean = float(out.mean())
+    sd = float(out.std(ddof=1)) if out.size > 1 else 0.0
+    return LeadTimeDemand(mean, sd, tuple(out.tolist()))
 
 
 def quantile(sorted_samples: Sequence[float], p: float) -> float:
