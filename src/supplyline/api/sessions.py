@@ -45,11 +45,12 @@ def cookie_session(request: Request) -> str | None:
     return token or None
 
 
-def check_csrf(request: Request, session_token: str) -> None:
-    """Refuse a state change made with a cookie session unless ``X-CSRF-Token`` matches it."""
+def check_csrf(request: Request, session_token: str, form_token: str | None = None) -> None:
+    """Refuse a state change made with a cookie session unless ``X-CSRF-Token`` matches it
+    (the console's own HTML forms, which cannot set a header, send it as ``form_token``)."""
     if request.method in SAFE_METHODS:
         return
-    sent = request.headers.get(CSRF_HEADER)
+    sent = request.headers.get(CSRF_HEADER) or form_token
     if not sent:
         reason = "a console session needs this header on every change (the value of the sl_csrf cookie)"
     elif not hmac.compare_digest(sent.encode(), csrf_token(session_token).encode()):
