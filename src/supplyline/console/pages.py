@@ -84,7 +84,8 @@ def _same_origin(request: Request) -> None:
     else's account). Browsers send Origin on every POST; other clients may omit it."""
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise Forbidden("Origin: a console login must come from the console's own page")
+        reason = "a console login must come from the console's own page"
+        raise Forbidden(f"Origin: {reason}", [FieldError("Origin", reason)])
 
 
 def _wants_json(request: Request) -> bool:
