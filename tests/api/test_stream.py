@@ -25,7 +25,7 @@ def parse(text: str) -> tuple[list[int], list[dict[str, Any]]]:
 
 async def listening(services: Services) -> None:
     """Until a stream waits on the log's notifier (it has read everything there was)."""
-    while not services.events.notifier._waiters:
+    while not services.events.notifier._waiters:  # noqa: ASYNC110 - no hook to await
         await asyncio.sleep(0.01)
 
 

@@ -35,6 +35,17 @@ BATCH = 200  # events read per query; a backlog is sent in batches, without wait
 RETRY_MS = 3000  # how long EventSource waits before reconnecting
 
 
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "The event's log position"},
+        "event": {"type": "string"},
+        "data": {"type": "string", "description": "The CloudEvent, as JSON"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 class EventStream(StreamingResponse):
     media_type = "text/event-stream"
 
@@ -77,7 +88,8 @@ def frame(position: int, data: bytes) -> bytes:
     responses={
         200: {
             "description": "An endless stream of events, until it closes",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # One server-sent event: its fields as the client sees them (data: a CloudEvent's JSON).
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         }
     },
 )
