@@ -137,6 +137,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 def make_services(backend: Backend, tmp_path: Path, **settings: Any) -> Services:
+    # GET /v1/stream answers what is there and closes at once (it would run for ten minutes):
+    # the route walks and the fuzzer call it like any GET. Tests of the stream set their own.
+    settings.setdefault("stream_max_s", 0.05)
     cfg = Settings(database_url=backend.url, data_dir=tmp_path / "data", **settings)
     engine = backend.engine()
     read_engine = backend.engine(readonly=True) if backend.name == "sqlite" else engine

@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="How long a retry replays.")
     session_ttl_hours: float = Field(default=8, gt=0, description="How long a login session lasts.")
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the console's cookies Secure: unset, when the request came over https; "
+        "true behind a proxy that terminates TLS.",
+    )
+    stream_max_s: float = Field(
+        default=600, gt=0, le=86400, description="GET /v1/stream closes after this long; clients reconnect."
+    )
+    stream_heartbeat_s: float = Field(
+        default=15, gt=0, description="A comment line on a quiet stream this often, to keep proxies open."
+    )
+    stream_poll_s: float = Field(
+        default=1,
+        gt=0,
+        description="How often a stream looks for events committed by other processes (the workers); "
+        "this process's own commits wake it at once.",
+    )
     run_consumers: bool = Field(default=True, description="Run event consumers inside serve.")
     workers: Literal["process", "inline"] = Field(
         default="process",

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -171,6 +172,16 @@ async def check_events(client: httpx.AsyncClient, w: World, who: str, path: str)
     assert subjects <= allowed, (who, sorted(subjects - allowed))
     for name in ENTITLED[who].get("shipments", ()):
         assert f"shipments/{w.ids[name]}" in subjects, (who, name)
+
+
+async def check_stream(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """The live feed from the log's start carries exactly what /v1/events answers the caller."""
+    r = await get(client, w, who, path, after=0)
+    assert r.status_code == 200, (who, r.text)
+    streamed = [orjson.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+    listed = (await get(client, w, who, "/v1/events", limit=1000)).json()["items"]
+    assert [e["id"] for e in streamed] == [e["id"] for e in listed], who
+    assert streamed == listed, who  # redacted alike
 
 
 async def check_epcis(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
@@ -393,6 +404,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/devices/{id}/telemetry": check_device_status,
     "/v1/devices/{id}/credentials": check_credentials,
     "/v1/events": check_events,
+    "/v1/stream": check_stream,
     "/v1/epcis/events": check_epcis,
     "/v1/epcis/capture": check_captures,
     "/v1/epcis/capture/{captureID}": check_capture_job,

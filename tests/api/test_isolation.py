@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from supplyline import epcis
@@ -256,6 +257,16 @@ async def test_every_get_is_confined_to_the_caller(
                 assert r.status_code == 200 and r.json()["rows"] == [], r.text
                 assert not _leaks(r.text, secrets), r.text
                 assert (await client.get(path, params=params, headers=a.headers)).status_code == 200
+            elif path == "/v1/stream":
+                # The whole log from its start: B's stream carries B's events only.
+                r = await client.get(path, params={"after": 0}, headers=b.headers)
+                assert r.status_code == 200 and not _leaks(r.text, secrets), r.text
+                tenants = {
+                    orjson.loads(line[6:])["tenantid"] for line in r.text.splitlines() if line[:6] == "data: "
+                }
+                assert tenants == {str(b.id)}, tenants
+                mine = await client.get(path, params={"after": 0}, headers=a.headers)
+                assert w["dc"]["id"] in mine.text
             elif path == "/v1/kpis/{name}":
                 await _kpis_count_none_of_a(client, a, b, w, secrets)
             else:

@@ -26,6 +26,7 @@ from supplyline.api.v1 import (
     ledger,
     operations,
     quotas,
+    stream,
     telemetry,
     tenants,
     webhooks,
@@ -46,7 +47,9 @@ DESCRIPTION = """
 Supply-chain IoT: sites, assets, devices, products, lots, orders, shipments and inventory,
 with every change recorded on an ordered, replayable event log.
 
-* Authenticate with an API key: `Authorization: Bearer sl_...`.
+* Authenticate with an API key: `Authorization: Bearer sl_...`, or a login session
+  (`POST /v1/auth/login`) as a bearer token or, in the console, as the `sl_session` cookie; a
+  change made with the cookie also needs the `X-CSRF-Token` header (docs/console.md).
 * Every POST accepts an `Idempotency-Key` header: a retry returns the first answer.
 * Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
 * Errors are RFC 9457 `application/problem+json`, naming each bad field in `errors`.
@@ -98,6 +101,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
         v1.include_router(scopes.annotate(resource_router(spec)))
         v1.include_router(scopes.annotate(export_router(spec)))
     v1.include_router(scopes.annotate(events.router))
+    v1.include_router(scopes.annotate(stream.router))
     v1.include_router(scopes.annotate(imports.router))
     v1.include_router(scopes.annotate(telemetry.router))
     v1.include_router(scopes.annotate(deadletters.router))

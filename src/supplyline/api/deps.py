@@ -13,6 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.responses import Response
 
 from supplyline.access import authenticate
+from supplyline.api import sessions
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Forbidden, Unauthorized
 from supplyline.kernel.scope import Action, Scope
@@ -40,12 +41,13 @@ async def services(request: Request) -> Services:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The credential the request carries ('Authorization: Bearer' or 'X-API-Key')."""
+    """The credential the request carries ('Authorization: Bearer' or 'X-API-Key'), else the
+    console's session cookie."""
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value:
         return value.strip()
-    return request.headers.get("x-api-key")
+    return request.headers.get("x-api-key") or sessions.cookie_session(request)
 
 
 async def current_scope(
@@ -54,12 +56,22 @@ async def current_scope(
     api_key: str | None = Security(api_key_header),
 ) -> Scope:
     token = creds.credentials if creds is not None else api_key
+    # A header wins; without one, the console's session cookie, which only ever holds a
+    # session (never an API key or the admin token) and needs the CSRF header on a change.
+    cookie = None if token else sessions.cookie_session(request)
+    if cookie is not None and not cookie.startswith("sls_"):
+        raise Unauthorized(f"the {sessions.SESSION_COOKIE} cookie holds no login session")
+    token = token or cookie
     if not token:
-        raise Unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'")
+        raise Unauthorized(
+            "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key', or log in to the console"
+        )
     svc: Services = request.app.state.services
     async with svc.read_engine.connect() as conn:
         scope = await authenticate(conn, token, svc.settings.admin_token, rules=svc.visibility)
-    request.state.scope = scope
+    request.state.scope = scope  # before the CSRF check: its refusal is filed under the caller
+    if cookie is not None:
+        sessions.check_csrf(request, cookie)
     await svc.throttle.admit_request(scope)  # 429 past the tenant's or the key's requests/s
     return scope
 

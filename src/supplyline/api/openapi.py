@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
 DESCRIPTIONS = {
     400: "The body could not be read (not UTF-8)",
     401: "No credential, or one that is unknown, revoked or expired",
-    403: "The credential's grants do not allow this",
+    403: "The credential's grants do not allow this (or a console session's change lacks X-CSRF-Token)",
     404: "Nothing of that id that the caller can see",
     409: "A conflict: a natural key taken, a state that forbids the change",
     412: "If-Match names a version that is no longer current",

@@ -28,9 +28,11 @@ from supplyline.demo import (
     Children,
     DemoError,
     DemoInfo,
+    DemoLogin,
     LoopPlan,
     Narrator,
     credentials_path,
+    ready_logins,
     ready_tenant,
     started,
     tell,
@@ -81,16 +83,18 @@ def demo(
     upgraded = prepare_database(settings)
     if upgraded:
         console.print(upgraded, highlight=False)
-    info, token = run(lambda: _tenant(settings))
+    info, token, logins = run(lambda: _tenant(settings))
     say = Narrator(console)
+    url = base_url(settings.model_copy(update={"host": host, "port": port}))
     if loop:
         say.seeded(info, settings.data_dir)
+        say.console_logins(url, logins)
         plan = LoopPlan(settings.data_dir, host, port, _free_port("127.0.0.1", erp_port), token, once, began)
         with started(plan, say) as kids:
             run(lambda: _tell(plan, kids, say))
         return
-    url = base_url(settings.model_copy(update={"host": host, "port": port}))
     say.tenant(info, token, url, credentials_path(settings.data_dir))
+    say.console_logins(url, logins)
     if not no_serve:
         start_server(settings, host, port)
 
@@ -102,10 +106,11 @@ def _free_port(host: str, preferred: int) -> int:
     return port
 
 
-async def _tenant(settings: Settings) -> tuple[DemoInfo, str]:
+async def _tenant(settings: Settings) -> tuple[DemoInfo, str, list[DemoLogin]]:
     async with open_services(settings) as services:
         try:
-            return await ready_tenant(services, settings.data_dir)
+            info, token = await ready_tenant(services, settings.data_dir)
+            return info, token, await ready_logins(services, info, settings.data_dir)
         except DemoError as exc:
             raise CliError(str(exc)) from None
 

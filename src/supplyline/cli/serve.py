@@ -1,7 +1,8 @@
 """``supplyline serve``: check the schema, then run the API under uvicorn (``demo`` does too).
 
-The server is started with the app factory (``supplyline.api.app:serve_app``), which reads the
-same SUPPLYLINE_* environment as this process, so the CLI and the server agree on settings.
+The server is started with the app factory (``supplyline.console:serve_app``: the API and the
+console), which reads the same SUPPLYLINE_* environment as this process, so the CLI and the
+server agree on settings.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from supplyline.cli.compactor import compactor_process, workers_process
 from supplyline.kernel.host import port_free
 from supplyline.settings import Settings
 
-APP_FACTORY = "supplyline.api.app:serve_app"
+APP_FACTORY = "supplyline.console:serve_app"
 
 
 def ensure_port(host: str, port: int) -> None:
@@ -83,5 +84,8 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     if upgraded:
         console.print(upgraded, highlight=False)
     url = base_url(settings.model_copy(update={"host": host, "port": port}))
-    console.print(f"Serving supplyline at [bold]{url}[/] (API docs at {url}/docs); Ctrl-C stops it.")
+    console.print(
+        f"Serving supplyline at [bold]{url}[/] (the console at {url}/, API docs at {url}/docs); "
+        "Ctrl-C stops it."
+    )
     start_server(settings, host, port)

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from supplyline.demo import facts
 from supplyline.demo.children import Children
-from supplyline.demo.credentials import credentials_path, demo_api_key, ready_tenant, saved_credentials
+from supplyline.demo.credentials import (
+    credentials_path,
+    demo_api_key,
+    ready_logins,
+    ready_tenant,
+    saved_credentials,
+)
+from supplyline.demo.logins import DemoLogin
 from supplyline.demo.loop import EXIT_AFTER_LOOP_ENV, LOOP_BUDGET_S, LoopPlan, started, tell
 from supplyline.demo.narrate import Narrator
 from supplyline.demo.seed import DemoInfo, seed_demo
@@ -25,12 +32,14 @@ __all__ = [
     "Children",
     "DemoError",
     "DemoInfo",
+    "DemoLogin",
     "LoopPlan",
     "Narrator",
     "Story",
     "credentials_path",
     "demo_api_key",
     "facts",
+    "ready_logins",
     "ready_tenant",
     "saved_credentials",
     "seed_demo",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 from supplyline import access
 from supplyline.bootstrap import Services
-from supplyline.demo.facts import ACTOR, CREDENTIALS_FILE
+from supplyline.demo.facts import ACTOR, CARRIER, CREDENTIALS_FILE
+from supplyline.demo.logins import DemoLogin, demo_logins
 from supplyline.demo.seed import DemoInfo, seed_demo
 from supplyline.demo.story import DemoError
 from supplyline.kernel.errors import Unauthorized
@@ -30,7 +32,7 @@ async def demo_api_key(services: Services, info: DemoInfo, path: Path) -> str:
             )
             await uow.commit()
         token = created.token
-    _write(path, {"tenant": info.slug, "tenant_id": str(info.tenant_id), "api_key": token})
+    _write(path, {**stored, "tenant": info.slug, "tenant_id": str(info.tenant_id), "api_key": token})
     return token
 
 
@@ -83,3 +85,25 @@ async def ready_tenant(services: Services, data_dir: Path) -> tuple[DemoInfo, st
         return info, await demo_api_key(services, info, path)
     except OSError as exc:
         raise DemoError(f"cannot save the demo credentials in {path}: {exc}") from None
+
+
+async def ready_logins(services: Services, info: DemoInfo, data_dir: Path) -> list[DemoLogin]:
+    """The console's demo people (one per role) with working passwords, saved in ``data_dir``
+    beside the admin key (after ``ready_tenant``)."""
+    path = credentials_path(data_dir)
+    stored = _read(path)
+    mine = stored if stored.get("tenant_id") == str(info.tenant_id) else {}
+    logins = await demo_logins(services, info.tenant_id, mine, await _carrier(services, info))
+    try:
+        _write(path, {**stored, "logins": [vars(login) for login in logins]})
+    except OSError as exc:
+        raise DemoError(f"cannot save the demo credentials in {path}: {exc}") from None
+    return logins
+
+
+async def _carrier(services: Services, info: DemoInfo) -> uuid.UUID | None:
+    async with services.engine.connect() as conn:
+        page = await services.resources.list_page(
+            conn, Scope.system(info.tenant_id, ACTOR), "organizations", limit=500
+        )
+    return next((uuid.UUID(str(o["id"])) for o in page.items if o.get("code") == CARRIER), None)

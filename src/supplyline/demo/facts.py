@@ -17,7 +17,18 @@ TRACKER = "ct200-001"  # the tracker on REEFER, assigned to SHIPMENT
 RULE = "cold-chain-max"
 LIMIT_C = 8  # the 2-8 C goods' upper limit: RULE raises above it ...
 CLEAR_C = 7  # ... and clears below this
+CARRIER = "FFL"  # the code of the carrier organisation hauling SHIPMENT
 SPEED = 60.0  # simulated seconds per wall second: a simulated minute per second
+
+# The console's demo people: (the demo's name for the role, e-mail, the access model's role).
+# Until the access model has a quality role, quality staff are operations managers (they
+# approve hold releases). The carrier's person belongs to CARRIER and sees its shipments only.
+DEMO_LOGINS = (
+    ("operator", "operator@demo.example", "site_operator"),
+    ("quality", "quality@demo.example", "operations_manager"),
+    ("planner", "planner@demo.example", "planner"),
+    ("carrier", "carrier@demo.example", "partner_viewer"),
+)
 
 # In the data dir.
 CREDENTIALS_FILE = "demo-credentials.json"  # the tenant's admin key, for re-runs and `simulate`

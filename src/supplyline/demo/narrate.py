@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from supplyline.demo.facts import LIMIT_C, SPEED
+from supplyline.demo.facts import LIMIT_C, SPEED, TENANT_SLUG
+from supplyline.demo.logins import DemoLogin
 from supplyline.demo.seed import DemoInfo
 from supplyline.demo.story import Beat, Story
 from supplyline.sim import Published, SimSummary, sim_clock
@@ -49,6 +50,15 @@ class Narrator:
         self.console.print(Panel.fit(grid, title=f"{what} the demo tenant"), soft_wrap=True)
         self.console.print("Try it:", style="bold")
         self._curl(f"curl -s -H 'Authorization: Bearer {token}' '{url}/v1/shipments'")
+
+    def console_logins(self, url: str, logins: list[DemoLogin]) -> None:
+        """The console's address and a login for each role (passwords only ever shown here)."""
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        for login in logins:
+            grid.add_row(login.role, login.email, login.password, f"[dim]{escape(login.grants)}[/]")
+        title = f"The console: {url}/  (tenant: {TENANT_SLUG})"
+        self.console.print(Panel.fit(grid, title=title), soft_wrap=True)
 
     def started(self, erp_url: str, erp_pid: int, api_url: str, api_pid: int, data_dir: Path) -> None:
         self._say(

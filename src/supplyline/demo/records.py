@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from supplyline.demo.facts import CLEAR_C, LIMIT_C, ORDER, REEFER, RULE, SHIPMENT, TENANT_NAME, TRACKER
+from supplyline.demo.facts import (
+    CARRIER,
+    CLEAR_C,
+    LIMIT_C,
+    ORDER,
+    REEFER,
+    RULE,
+    SHIPMENT,
+    TENANT_NAME,
+    TRACKER,
+)
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.scope import Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -78,7 +88,7 @@ async def _parties(s: Seeder) -> None:
         "carrier",
         "organizations",
         {
-            "code": "FFL",
+            "code": CARRIER,
             "name": "Fast Freight Logistics",
             "kind": "carrier",
             "contact_email": "dispatch@fastfreight.example",

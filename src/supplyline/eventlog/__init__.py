@@ -1,6 +1,12 @@
 """The event log: append-only, commit-ordered, replayable; the platform's source of truth."""
 
-from supplyline.eventlog.consumers import Consumer, ConsumerFailed, ConsumerRunner, ConsumerStatus
+from supplyline.eventlog.consumers import (
+    Consumer,
+    ConsumerFailed,
+    ConsumerRunner,
+    ConsumerStatus,
+    head_position,
+)
 from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier
 from supplyline.eventlog.projections import EntityIndexProjection, entity_counts
 from supplyline.eventlog.queries import (
@@ -37,6 +43,7 @@ __all__ = [
     "events_by_id",
     "find_events",
     "handled_through",
+    "head_position",
     "matches",
     "newest_first",
 ]

@@ -99,27 +99,34 @@ def _resources(svc: Services) -> list[str]:
     responses={401: {"description": "No such tenant, user or password, or a disabled user"}},
 )
 async def login(request: Request, body: LoginIn, svc: Services = Depends(services)) -> Response:
+    session = await start_session(svc, body.tenant, body.email, body.password)
+    return JSON({"token": session.token, "expires_at": session.expires_at.isoformat(), "user": session.user})
+
+
+async def start_session(svc: Services, tenant: str, email: str, password: str) -> access.Session:
+    """A session for the right password, its login on the audit trail either way; shared by
+    this route and the console's form (``supplyline.console``)."""
     ttl = timedelta(hours=svc.settings.session_ttl_hours)
     try:
         async with svc.uow() as uow:
-            session = await access.login(uow, body.tenant, body.email, body.password, ttl)
+            session = await access.login(uow, tenant, email, password, ttl)
             await uow.commit()
     except Unauthorized as exc:
-        tenant = await _tenant_id(svc, body.tenant)
+        tenant_id = await _tenant_id(svc, tenant)
         await audit.record_security(
             svc.uow,
             None,
             "auth.login",
-            f"users/{body.email[:200]}",
+            f"users/{email[:200]}",
             outcome="denied",
             reason=exc.detail,
-            tenant_id=tenant,
+            tenant_id=tenant_id,
         )
         raise
     user = session.user
     who = Scope(uuid.UUID(user["tenant_id"]), (), uuid.UUID(user["id"]), user["email"], PrincipalKind.USER)
     await audit.record_security(svc.uow, who, "auth.login", f"users/{user['id']}", outcome="ok")
-    return JSON({"token": session.token, "expires_at": session.expires_at.isoformat(), "user": session.user})
+    return session
 
 
 @router.post(
@@ -131,11 +138,16 @@ async def login(request: Request, body: LoginIn, svc: Services = Depends(service
 async def logout(
     request: Request, scope: Scope = Depends(current_scope), svc: Services = Depends(services)
 ) -> Response:
+    await end_session(svc, scope, bearer_token(request) or "")
+    return Response(status_code=204)
+
+
+async def end_session(svc: Services, scope: Scope, token: str) -> None:
+    """End the session ``token`` of ``scope`` and record it; shared with the console."""
     async with svc.uow() as uow:
-        await access.logout(uow, scope, bearer_token(request) or "")
+        await access.logout(uow, scope, token)
         await uow.commit()
     await audit.record_security(svc.uow, scope, "auth.logout", f"users/{scope.principal_id}", outcome="ok")
-    return Response(status_code=204)
 
 
 @router.get("/auth/me", summary="Who the caller is and what their grants reach")

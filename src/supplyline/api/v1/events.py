@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +14,7 @@ from supplyline.api.deps import JSON, PLATFORM, requires, services
 from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import NotFound
+from supplyline.kernel.events import StoredEvent
 from supplyline.kernel.json import INT_MAX
 from supplyline.kernel.scope import Scope
 from supplyline.resources import redaction_for
@@ -67,26 +69,47 @@ async def list_events(
     start = eventlog.EVENT_PAGES.start(page_.cursor)
     if start is not None:
         after = start[0]
+    events = await read_visible(
+        svc, scope, after, page_.limit + 1, type, subject=subject, correlation_id=correlation_id
+    )
+    found = eventlog.EVENT_PAGES.cut(events, page_.limit, lambda e: (e.position,))
+    return JSON({"items": shown(svc, scope, found.items), "next_cursor": found.next_cursor})
+
+
+async def read_visible(
+    svc: Services,
+    scope: Scope,
+    after: int,
+    limit: int,
+    types: Sequence[str],
+    *,
+    subject: str | None = None,
+    correlation_id: str | None = None,
+) -> list[StoredEvent]:
+    """The caller's events after ``after``: its tenant, its grants' visibility. The one read of
+    the log for callers, shared by this route and the live stream (``/v1/stream``)."""
     # Audit entries are read through /v1/audit. Here a caller allowed to read the audit trail
     # sees them only when asking for their type: a key that follows the log (an integration)
     # would otherwise get every write twice. Other callers never see them.
-    shown = audit.AUDIT_RECORDED.type in type and scope.can("audit")
+    audit_shown = audit.AUDIT_RECORDED.type in types and scope.can("audit")
     async with svc.read_engine.connect() as conn:
-        events = await svc.events.read(
+        return await svc.events.read(
             conn,
             after=after,
-            limit=page_.limit + 1,
+            limit=limit,
             tenant_id=scope.require_tenant(),
-            types=type,
-            exclude_types=() if shown else (audit.AUDIT_RECORDED.type,),
+            types=types,
+            exclude_types=() if audit_shown else (audit.AUDIT_RECORDED.type,),
             subject=subject,
             correlation_id=correlation_id,
             where=access.events_condition(scope),
         )
-    found = eventlog.EVENT_PAGES.cut(events, page_.limit, lambda e: (e.position,))
+
+
+def shown(svc: Services, scope: Scope, events: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+    """The events as CloudEvents, with what the caller may not see redacted."""
     redaction = redaction_for(svc.catalog)
-    items = [redaction.shown(scope, e.cloudevent()) for e in found.items]
-    return JSON({"items": items, "next_cursor": found.next_cursor})
+    return [redaction.shown(scope, e.cloudevent()) for e in events]
 
 
 def _type_info(svc: Services, type_: str) -> dict[str, Any]:
