@@ -80,7 +80,9 @@ async def console_url() -> AsyncIterator[str]:
     need("The built console", STATIC / "app" / "index.html", "console")
     port = pick_port("127.0.0.1", 0)
     assert port is not None
-    config = uvicorn.Config(static_console(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        static_console(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):  # uvicorn says it listens only through this flag
@@ -104,12 +106,18 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
+def page_errors() -> list[str]:
+    """What went wrong in the page; a test expecting a failed request removes it from here."""
+    return []
+
+
+@pytest.fixture
+async def page(browser: Browser, page_errors: list[str]) -> AsyncIterator[Page]:
     """A fresh tablet-sized page that fails the test on any uncaught script error, console
     error or failed request (a missing file, a script the CSP refused)."""
     context: BrowserContext = await browser.new_context(viewport=TABLET)
     tab = await context.new_page()
-    errors: list[str] = []
+    errors = page_errors
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)

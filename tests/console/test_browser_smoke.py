@@ -15,7 +15,9 @@ async def test_login_page_renders_a_labelled_form_without_serious_axe_violations
 
     await expect(page).to_have_title("Log in · supplyline console")
     await expect(page.get_by_role("heading", level=1)).to_have_text("supplyline console")
-    tenant, email, password = (page.get_by_label(name, exact=True) for name in ("Tenant", "E-mail", "Password"))
+    tenant, email, password = (
+        page.get_by_label(name, exact=True) for name in ("Tenant", "E-mail", "Password")
+    )
     for field in (tenant, email, password):
         await expect(field).to_be_visible()
     await expect(password).to_have_attribute("type", "password")
@@ -31,7 +33,9 @@ async def test_login_form_is_used_by_keyboard_and_names_the_missing_field(
     order = []
     for _ in range(4):
         await page.keyboard.press("Tab")
-        order.append(await page.evaluate("() => document.activeElement.id || document.activeElement.textContent"))
+        order.append(
+            await page.evaluate("() => document.activeElement.id || document.activeElement.textContent")
+        )
     assert order == ["tenant", "email", "password", "Log in"]
 
     await page.get_by_label("Tenant", exact=True).fill("acme")
