@@ -97,13 +97,21 @@ async function acknowledge(alarm, button) {
 }
 
 /** Live updates: any alarm event reloads the first page (the browser resumes the stream from
- * the last event id by itself after a reconnect). */
+ * the last event id by itself after a reconnect). A refused reconnect (the session ended)
+ * closes the stream for good; asking who we are then sends the person to the login page. */
 function subscribe() {
   if (!("EventSource" in window)) return;
   const stream = new EventSource("/v1/stream?types=alarm.*", { withCredentials: true });
   let pending = null;
   stream.onopen = () => (live.textContent = "Live: new alarms appear without reloading.");
-  stream.onerror = () => (live.textContent = "Live updates interrupted; reconnecting…");
+  stream.onerror = () => {
+    if (stream.readyState === EventSource.CLOSED) {
+      live.textContent = "Live updates stopped.";
+      whoAmI();
+    } else {
+      live.textContent = "Live updates interrupted; reconnecting…";
+    }
+  };
   stream.onmessage = () => {
     clearTimeout(pending);
     pending = setTimeout(() => load(), 300);
