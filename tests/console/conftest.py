@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from supplyline.kernel.host import pick_port
 from tests.conftest import REQUIRE_SERVICES
@@ -74,14 +76,14 @@ def static_console() -> Starlette:
     )
 
 
-@pytest.fixture
-async def console_url() -> AsyncIterator[str]:
-    """The console's pages on a free port of 127.0.0.1, served by uvicorn in this event loop."""
-    need("The built console", STATIC / "app" / "index.html", "console")
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """An ASGI app on a free port of 127.0.0.1, served by uvicorn in this event loop: its URL."""
     port = pick_port("127.0.0.1", 0)
     assert port is not None
+    # A page left open holds its event stream: shutdown ends it rather than waiting for it.
     config = uvicorn.Config(
-        static_console(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -90,9 +92,19 @@ async def console_url() -> AsyncIterator[str]:
             break
         await asyncio.sleep(0.02)
     assert server.started, "the console server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def console_url() -> AsyncIterator[str]:
+    """The built pages, served as the console serves them, with its CSP."""
+    need("The built console", STATIC / "app" / "index.html", "console")
+    async with serving(static_console()) as url:
+        yield url
 
 
 @pytest.fixture
