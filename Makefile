@@ -7,6 +7,10 @@
 #   make lint    the static checks of `make test`, without the tests
 #   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast): one JSON object a
 #                line on stdout
+#   make console the console's front end: `npm ci` in console/ (the npm registry, package-lock.json),
+#                then its libraries and our own console/src copied into
+#                src/supplyline/console/static/{vendor,app} (git-ignored; the wheel ships them)
+#   make browser Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is absent)
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
 PYTHON ?= python3
@@ -27,10 +31,10 @@ endif
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint bench clean
+.PHONY: help venv demo test lint bench clean console browser
 
 help:
-	@echo "make demo | test | lint | bench | clean"
+	@echo "make demo | test | lint | bench | console | browser | clean"
 
 $(STAMP): pyproject.toml
 	@if $(BIN)/python -c '' 2>/dev/null && \
@@ -53,7 +57,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint console browser
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
@@ -65,6 +69,35 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench trace --json
 	@$(BIN)/supplyline bench forecast --json
 
+# The console: npm ci again only when the lock file changes (npm ci writes this file last).
+CONSOLE_STATIC := src/supplyline/console/static
+CONSOLE_DEPS   := console/node_modules/.package-lock.json
+NPM_MODULES    := console/node_modules
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	@touch $@
+
+console: $(CONSOLE_DEPS)
+	rm -rf $(CONSOLE_STATIC)/vendor $(CONSOLE_STATIC)/app
+	mkdir -p $(CONSOLE_STATIC)/vendor/uplot $(CONSOLE_STATIC)/app
+	cp $(NPM_MODULES)/uplot/dist/uPlot.esm.js $(NPM_MODULES)/uplot/dist/uPlot.min.css \
+	   $(NPM_MODULES)/uplot/LICENSE $(CONSOLE_STATIC)/vendor/uplot/
+	cp -R console/src/. $(CONSOLE_STATIC)/app/
+
+# Browser tests drive Debian's chromium (Playwright with executable_path; it never downloads
+# a browser of its own). Root in CI; sudo elsewhere.
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then echo "$(CHROMIUM) is there"; else \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core </dev/null; \
+	fi
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(NPM_MODULES) $(CONSOLE_STATIC)/vendor $(CONSOLE_STATIC)/app
 	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +

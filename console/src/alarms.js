@@ -1,0 +1,142 @@
+// The alarm list: newest first, paged with the API's cursors, refreshed as alarm events arrive
+// on the server-sent event stream, with acknowledge on each unacknowledged alarm.
+
+import { api, ApiError, toLogin } from "./api.js";
+import { duration, timeElement } from "./time.js";
+
+const body = document.querySelector("#alarms tbody");
+const more = document.getElementById("more");
+const empty = document.getElementById("empty");
+const problem = document.getElementById("problem");
+const live = document.getElementById("live");
+const filters = document.getElementById("filters");
+let nextCursor = null;
+
+function query(cursor) {
+  const params = new URLSearchParams();
+  for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
+  if (cursor) params.set("cursor", cursor);
+  return `/v1/alarms?${params}`;
+}
+
+function cell(row, content, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  td.append(content instanceof Node ? content : document.createTextNode(content ?? "—"));
+  row.append(td);
+  return td;
+}
+
+function statusText(alarm) {
+  const [active, ack] = alarm.status.split("_");
+  return `${active === "active" ? "Active" : "Cleared"}, ${ack === "ack" ? "acknowledged" : "not acknowledged"}`;
+}
+
+function slaText(sla) {
+  if (!sla || sla.remaining_s === null) return "—";
+  return sla.breached ? duration(sla.remaining_s) : `${duration(sla.remaining_s)} left`;
+}
+
+function ackButton(alarm) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Acknowledge";
+  button.setAttribute("aria-label", `Acknowledge ${alarm.type} on ${alarm.originator}`);
+  button.addEventListener("click", () => acknowledge(alarm, button));
+  return button;
+}
+
+function render(alarm) {
+  const row = document.createElement("tr");
+  row.dataset.id = alarm.id;
+  const severity = document.createElement("span");
+  severity.className = `severity severity-${alarm.severity}`;
+  severity.textContent = alarm.severity;
+  cell(row, severity);
+  cell(row, alarm.type);
+  cell(row, alarm.originator);
+  cell(row, statusText(alarm));
+  cell(row, alarm.assignee || "unassigned");
+  cell(row, slaText(alarm.sla), alarm.sla?.breached ? "breached" : "");
+  cell(row, alarm.escalation_level ? `level ${alarm.escalation_level}` : "—");
+  cell(row, timeElement(alarm.raised_at));
+  cell(row, alarm.status.endsWith("_unack") ? ackButton(alarm) : "");
+  return row;
+}
+
+function fail(error) {
+  if (error instanceof ApiError && error.status === 401) return toLogin();
+  problem.textContent = error.message;
+}
+
+async function load({ append = false } = {}) {
+  problem.textContent = "";
+  try {
+    const page = await api(query(append ? nextCursor : null));
+    if (!append) body.replaceChildren();
+    body.append(...page.items.map(render));
+    nextCursor = page.next_cursor;
+    more.hidden = !nextCursor;
+    empty.hidden = body.children.length > 0;
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function acknowledge(alarm, button) {
+  button.disabled = true;
+  try {
+    const updated = await api(`/v1/alarms/${alarm.id}/acknowledge`, { method: "POST" });
+    const row = body.querySelector(`tr[data-id="${alarm.id}"]`);
+    row?.replaceWith(render(updated));
+    live.textContent = `Acknowledged ${alarm.type} on ${alarm.originator}.`;
+  } catch (error) {
+    button.disabled = false;
+    fail(error);
+  }
+}
+
+/** Live updates: any alarm event reloads the first page (the browser resumes the stream from
+ * the last event id by itself after a reconnect). A refused reconnect (the session ended)
+ * closes the stream for good; asking who we are then sends the person to the login page. */
+function subscribe() {
+  if (!("EventSource" in window)) return;
+  const stream = new EventSource("/v1/stream?types=alarm.*", { withCredentials: true });
+  let pending = null;
+  stream.onopen = () => (live.textContent = "Live: new alarms appear without reloading.");
+  stream.onerror = () => {
+    if (stream.readyState === EventSource.CLOSED) {
+      live.textContent = "Live updates stopped.";
+      whoAmI();
+    } else {
+      live.textContent = "Live updates interrupted; reconnecting…";
+    }
+  };
+  stream.onmessage = () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => load(), 300);
+  };
+}
+
+async function whoAmI() {
+  try {
+    const me = await api("/v1/auth/me");
+    document.getElementById("who").textContent = me.principal;
+  } catch (error) {
+    fail(error);
+  }
+}
+
+document.getElementById("logout").addEventListener("click", async () => {
+  try {
+    await api("/console/logout", { method: "POST" });
+  } finally {
+    toLogin();
+  }
+});
+filters.addEventListener("change", () => load());
+more.addEventListener("click", () => load({ append: true }));
+
+whoAmI();
+load();
+subscribe();
