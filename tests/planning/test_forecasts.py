@@ -152,7 +152,7 @@ async def test_a_hold_and_its_release_re_forecast_the_lot_s_series_once_each(
     # Demand did not change: the release's run reuses the hold's forecast rather than refitting.
     assert released_run["input_fingerprint"] == held_run["input_fingerprint"]
     assert released_run["backtest"]["reused_from"] == str(held_run["id"])
-    assert "reused_from" not in held_run["backtest"] and held_run["backtest"]["profile"] == "accurate"
+    assert "reused_from" not in held_run["backtest"] and held_run["backtest"]["profile"] == "bulk"
     latest = (await client.get("/v1/forecasts", params=w["query"], headers=tenant.headers)).json()
     assert [p["mean"] for p in latest["points"]] == [p["mean"] for p in got["points"]]
     # A replay of the log runs nothing twice.

@@ -48,8 +48,18 @@ class Reforecaster:
     batch_size = 50  # each event may cost a forecast fit
 
     def __init__(
-        self, engine: Forecaster, *, grain: str = "day", clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Forecaster,
+        *,
+        grain: str = "day",
+        profile: str = "bulk",
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        # The bulk profile, as the schedule's: an event's run sits in the loop (a hold reaching
+        # the plan) and must not wait on a full model search; a planner asks for an accurate
+        # run through POST /v1/forecasts/runs. Same profile as the schedule's also lets a run
+        # on unchanged demand reuse the schedule's forecast.
+        self.profile = profile
         self.engine = engine
         self.grain = GRAINS[grain]
         self.clock = clock
@@ -87,6 +97,7 @@ class Reforecaster:
                 trigger=trigger,
                 duration_ms=ms,
                 as_of=as_of,
+                profile=self.profile,
             )
 
     async def reset(self, conn: AsyncConnection) -> None:
@@ -97,10 +108,10 @@ class Reforecaster:
     ) -> Prepared:
         started = time.perf_counter()
         series = await read_input(conn, tenant, product, site, self.grain, self.clock().date())
-        same = await reusable(conn, tenant, product, site, self.grain, series)
+        same = await reusable(conn, tenant, product, site, self.grain, series, self.profile)
         if same is not None:
             return series, same, (time.perf_counter() - started) * 1000
-        result, ms = await compute(self.engine, series, self.grain)
+        result, ms = await compute(self.engine, series, self.grain, self.profile)
         return series, result, ms
 
     async def _work(
