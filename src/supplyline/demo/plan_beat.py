@@ -48,7 +48,7 @@ async def latest_forecast(get: Get, product_id: str, site_id: str) -> dict[str, 
     return out
 
 
-async def observe(view: PlanView, get: Get, post: Post, held_lots: set[str]) -> tuple[str, Rows] | None:
+async def observe(view: PlanView, get: Get, post: Post) -> tuple[str, Rows] | None:
     """The step's rows once every series shows the hold: a re-forecast triggered by it and a
     recommendation that counts the held stock; None while either is not there yet."""
     rows: Rows = []

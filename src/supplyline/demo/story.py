@@ -302,7 +302,7 @@ class Story:
         return f"Holds: {len(mine)} lot(s) of {self.number} quarantined", rows
 
     async def _planning(self) -> tuple[str, list[tuple[str, str]]] | None:
-        return await plan_beat.observe(self.plan, self._get_or_none, self._post, set(self.lots))
+        return await plan_beat.observe(self.plan, self._get_or_none, self._post)
 
     async def _checkpoints(self) -> tuple[str, list[tuple[str, str]]] | None:
         page = await self._get("/v1/ledger/checkpoints", after=self.after_seq, limit=1000)

@@ -193,7 +193,7 @@ async def reusable(
     is deterministic, so fitting again would give the same numbers. A hold or a release leaves
     demand as it was; its re-forecast then records the trigger without refitting
     (``backtest.reused_from`` names the run)."""
-    r, p = planning_forecast_run, planning_forecast_point
+    r = planning_forecast_run
     stmt = (
         select(r)
         .where(
@@ -211,7 +211,7 @@ async def reusable(
     run = (await conn.execute(stmt)).mappings().first()
     if run is None or (run["backtest"] or {}).get("profile") != profile:
         return None
-    points = (await conn.execute(select(p).where(p.c.run_id == run["id"]).order_by(p.c.ds))).mappings().all()
+    points = await _points(conn, run["id"])
     if len(points) != grain.horizon:
         return None
     col = {k: tuple(float(pt[k]) for pt in points) for k in ("mean", "lo80", "hi80", "lo95", "hi95")}
@@ -252,7 +252,7 @@ async def latest_run(
     conn: AsyncConnection, tenant_id: uuid.UUID, product_id: uuid.UUID, site_id: uuid.UUID, grain: str
 ) -> dict[str, Any] | None:
     """The newest run of the series with its points, as the API shows it."""
-    r, p = planning_forecast_run, planning_forecast_point
+    r = planning_forecast_run
     stmt = (
         select(r)
         .where(
@@ -267,8 +267,14 @@ async def latest_run(
     run = (await conn.execute(stmt)).mappings().first()
     if run is None:
         return None
-    points = (await conn.execute(select(p).where(p.c.run_id == run["id"]).order_by(p.c.ds))).mappings().all()
+    points = await _points(conn, run["id"])
     return {"run": run_view(run), "points": [point_view(pt) for pt in points]}
+
+
+async def _points(conn: AsyncConnection, run_id: uuid.UUID) -> Sequence[Any]:
+    """A run's points in period order."""
+    p = planning_forecast_point
+    return (await conn.execute(select(p).where(p.c.run_id == run_id).order_by(p.c.ds))).mappings().all()
 
 
 def run_view(run: Any) -> dict[str, Any]:

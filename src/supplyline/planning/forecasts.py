@@ -73,10 +73,20 @@ async def get_forecast(
 ) -> dict[str, Any]:
     """The latest forecast of the series with its bands and provenance; 404 before any run."""
     await check_series(conn, scope, product_id, site_id)
-    tenant = scope.require_tenant()
-    out = await latest_run(conn, tenant, product_id, site_id, grain)
+    out = await forecast_view(conn, scope.require_tenant(), product_id, site_id, grain)
     if out is None:
         raise NotFound(f"no forecast yet of product {product_id} at site {site_id} ({grain})")
+    return out
+
+
+async def forecast_view(
+    conn: AsyncConnection, tenant: uuid.UUID, product_id: uuid.UUID, site_id: uuid.UUID, grain: str = "day"
+) -> dict[str, Any] | None:
+    """``get_forecast`` without the reach check, for callers that made it already; None before
+    any run."""
+    out = await latest_run(conn, tenant, product_id, site_id, grain)
+    if out is None:
+        return None
     points = out["points"]
     if points:
         first, last = date.fromisoformat(points[0]["ds"]), date.fromisoformat(points[-1]["ds"])

@@ -24,7 +24,7 @@ from supplyline.kernel.uow import UnitOfWork
 from supplyline.planning import safety_stock as ss
 from supplyline.planning.demand_series import imported_days
 from supplyline.planning.events import REPLENISHMENT_RECOMMENDED
-from supplyline.planning.forecasts import get_forecast
+from supplyline.planning.forecasts import forecast_view
 from supplyline.planning.model import RecommendationRequest
 from supplyline.planning.sizing import Constraints, eoq, size_order
 
@@ -141,7 +141,8 @@ async def _demand(conn: AsyncConnection, scope: Scope, request: RecommendationRe
     source = f"outbound history of the last {request.history_days} days"
     if imported:
         source += f" ({len(imported)} of them from imported history)"
-    forecast = await _forecast(conn, scope, request)
+    # recommend() checked the caller's reach over the product and the site already.
+    forecast = await forecast_view(conn, tenant, request.product_id, request.site_id, "day")
     ahead = [p for p in (forecast or {}).get("points", []) if p["ds"] >= today.isoformat()]
     if forecast and ahead:
         run = forecast["run"]
@@ -150,15 +151,6 @@ async def _demand(conn: AsyncConnection, scope: Scope, request: RecommendationRe
         source = f"forecast run {run['id']} ({run['model']}, {run['trigger']}); spread from {source}"
         return Demand(mean, sd, trend, days, source, run["id"])
     return Demand(mean, sd, trend, days, source)
-
-
-async def _forecast(
-    conn: AsyncConnection, scope: Scope, request: RecommendationRequest
-) -> dict[str, Any] | None:
-    try:
-        return await get_forecast(conn, scope, request.product_id, request.site_id, "day")
-    except NotFound:
-        return None
 
 
 def _slope(days: tuple[float, ...]) -> float:
