@@ -127,6 +127,8 @@ async def test_unknown_series_and_out_of_reach_callers_get_404(
     r = await client.get("/v1/forecasts", params=w["query"], headers=partner)
     assert r.status_code in (403, 404), r.text
     assert "points" not in r.text
+    r = await client.get("/v1/forecasts/runs", params=w["query"], headers=partner)
+    assert r.status_code in (403, 404) and "fingerprint" not in r.text, r.text
 
 
 async def test_a_hold_and_its_release_re_forecast_the_lot_s_series_once_each(
@@ -158,6 +160,21 @@ async def test_a_hold_and_its_release_re_forecast_the_lot_s_series_once_each(
     # A replay of the log runs nothing twice.
     await services.consumers.replay("planning.reforecast")
     assert len(await _runs(services)) == 2
+    # The history of runs, newest first, paged and filtered by trigger.
+    listed = await client.get("/v1/forecasts/runs", params={**w["query"], "limit": 1}, headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    first = listed.json()
+    assert [r["trigger"] for r in first["items"]] == ["lot.released"] and first["next_cursor"]
+    rest = await client.get(
+        "/v1/forecasts/runs", params={**w["query"], "cursor": first["next_cursor"]}, headers=tenant.headers
+    )
+    assert [r["id"] for r in rest.json()["items"]] == [str(held_run["id"])]
+    assert rest.json()["next_cursor"] is None
+    only = await client.get(
+        "/v1/forecasts/runs", params={**w["query"], "trigger": "lot.held"}, headers=tenant.headers
+    )
+    assert [r["trigger_event_id"] for r in only.json()["items"]] == [got["run"]["trigger_event_id"]]
+    assert "points" not in only.json()["items"][0]
 
 
 async def test_a_late_or_lost_shipment_re_forecasts_its_destination(

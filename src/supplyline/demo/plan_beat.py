@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 Get = Callable[..., Awaitable[Any]]
@@ -26,7 +27,7 @@ class PlanView:
     series: list[tuple[str, str]] = field(default_factory=list)  # (product id, site id)
     names: dict[str, str] = field(default_factory=dict)  # product id -> sku, site id -> code
     before: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # recommendations
-    runs: dict[tuple[str, str], str | None] = field(default_factory=dict)  # latest forecast run id
+    runs: dict[tuple[str, str], str | None] = field(default_factory=dict)  # latest run's started_at
 
 
 async def baseline(view: PlanView, get: Get, post: Post) -> None:
@@ -34,7 +35,7 @@ async def baseline(view: PlanView, get: Get, post: Post) -> None:
     for key in view.series:
         view.before[key] = await recommend(post, *key)
         forecast = await latest_forecast(get, *key)
-        view.runs[key] = forecast["run"]["id"] if forecast else None
+        view.runs[key] = forecast["run"]["started_at"] if forecast else None
 
 
 async def recommend(post: Post, product_id: str, site_id: str) -> dict[str, Any]:
@@ -48,16 +49,26 @@ async def latest_forecast(get: Get, product_id: str, site_id: str) -> dict[str, 
     return out
 
 
+async def held_run(get: Get, view: PlanView, key: tuple[str, str]) -> dict[str, Any] | None:
+    """The newest run a hold triggered since the baseline. Not simply the newest run: the
+    shipment's own order may register as a demand spike and re-forecast after the hold."""
+    product_id, site_id = key
+    found = await get("/v1/forecasts/runs", product=product_id, site=site_id, trigger="lot.held", limit=1)
+    items: list[dict[str, Any]] = found["items"]
+    if not items:
+        return None
+    before = view.runs.get(key)
+    started = datetime.fromisoformat(items[0]["started_at"])
+    return items[0] if before is None or started > datetime.fromisoformat(before) else None
+
+
 async def observe(view: PlanView, get: Get, post: Post) -> tuple[str, Rows] | None:
     """The step's rows once every series shows the hold: a re-forecast triggered by it and a
     recommendation that counts the held stock; None while either is not there yet."""
     rows: Rows = []
     for key in view.series:
-        forecast = await latest_forecast(get, *key)
-        if forecast is None or forecast["run"]["id"] == view.runs.get(key):
-            return None
-        run = forecast["run"]
-        if run["trigger"] != "lot.held":
+        run = await held_run(get, view, key)
+        if run is None:
             return None
         now = await recommend(post, *key)
         if not any(r.startswith(HELD_STOCK) for r in now["reasons"]):

@@ -58,6 +58,7 @@ from supplyline.planning.forecasts import (
     GrainName,
     fit_run,
     get_forecast,
+    list_runs,
     save_run,
 )
 from supplyline.planning.kpis import (
@@ -239,6 +240,7 @@ __all__: list[str] = [
     "law_kelton",
     "lead_time_demand_sd",
     "list_overrides",
+    "list_runs",
     "load_catalog",
     "normal_loss",
     "packaged_catalog",

@@ -22,7 +22,9 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import Keyset, page
 from supplyline.kernel.clock import utcnow
+from supplyline.kernel.pagination import Page
 from supplyline.planning.demand_series import demand_series, period_start
 from supplyline.planning.forecast_result import LEVELS, ForecastResult
 from supplyline.planning.tables import planning_forecast_point, planning_forecast_run
@@ -269,6 +271,34 @@ async def latest_run(
         return None
     points = await _points(conn, run["id"])
     return {"run": run_view(run), "points": [point_view(pt) for pt in points]}
+
+
+async def run_history(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    site_id: uuid.UUID,
+    grain: str,
+    *,
+    trigger: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    """The series' runs, newest first, without their points: which event made each and how.
+    A run that an event triggers may be followed by others (a spike, the schedule) before
+    anyone looks, so the newest alone cannot say whether a hold was planned with."""
+    r = planning_forecast_run
+    stmt = select(r).where(
+        r.c.tenant_id == tenant_id,
+        r.c.product_id == product_id,
+        r.c.site_id == site_id,
+        r.c.grain == grain,
+    )
+    if trigger is not None:
+        stmt = stmt.where(r.c.trigger == trigger)
+    keyset = Keyset("forecast-runs", (r.c.started_at, r.c.id), descending=True)
+    found = await page(conn, stmt, keyset, cursor, limit)
+    return Page([run_view(row) for row in found.items], found.next_cursor)
 
 
 async def _points(conn: AsyncConnection, run_id: uuid.UUID) -> Sequence[Any]:

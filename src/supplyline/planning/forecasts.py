@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from supplyline import logistics, registry
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.errors import NotFound
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.scope import Action, Scope
 from supplyline.planning.forecast_result import ForecastResult
 from supplyline.planning.forecast_runs import (
@@ -28,6 +29,7 @@ from supplyline.planning.forecast_runs import (
     compute,
     latest_run,
     read_input,
+    run_history,
     store_run,
 )
 from supplyline.planning.override_apply import apply_overrides
@@ -77,6 +79,25 @@ async def get_forecast(
     if out is None:
         raise NotFound(f"no forecast yet of product {product_id} at site {site_id} ({grain})")
     return out
+
+
+async def list_runs(
+    conn: AsyncConnection,
+    scope: Scope,
+    product_id: uuid.UUID,
+    site_id: uuid.UUID,
+    grain: str = "day",
+    *,
+    trigger: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    """The series' forecast runs with their provenance, newest first (404 outside the reach)."""
+    await check_series(conn, scope, product_id, site_id)
+    tenant = scope.require_tenant()
+    return await run_history(
+        conn, tenant, product_id, site_id, grain, trigger=trigger, cursor=cursor, limit=limit
+    )
 
 
 async def forecast_view(

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from supplyline import planning
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
@@ -50,6 +51,36 @@ async def get_forecast(
 ) -> JSON:
     async with svc.read_engine.connect() as conn:
         return JSON(await planning.get_forecast(conn, scope, product, site, grain))
+
+
+@router.get(
+    "/forecasts/runs",
+    tags=["planning"],
+    summary="The forecast runs of a product at a site, newest first",
+    description=(
+        "Each run's provenance without its points: demand class, model and parameters, library, "
+        "input window and fingerprint, backtest, trigger (`schedule`, `request` or the event type, "
+        "with the event's id) and duration. `trigger=lot.held` finds the runs a hold caused even "
+        "when later runs (a demand spike, the schedule) came after them."
+    ),
+    responses={404: {"description": "No such product or site in the caller's reach"}},
+)
+async def list_runs(
+    product: uuid.UUID = Query(description="The product's id"),
+    site: uuid.UUID = Query(description="The site's id"),
+    grain: planning.GrainName = Query("day", description="day or week"),
+    trigger: str | None = Query(
+        None, min_length=1, max_length=100, description="Only runs with this trigger"
+    ),
+    page_: PageQuery = PAGE,
+    scope: Scope = PLANNING_READ,
+    svc: Services = Depends(services),
+) -> Response:
+    async with svc.read_engine.connect() as conn:
+        found = await planning.list_runs(
+            conn, scope, product, site, grain, trigger=trigger, cursor=page_.cursor, limit=page_.limit
+        )
+    return JSON({"items": found.items, "next_cursor": found.next_cursor})
 
 
 @router.post(
