@@ -304,6 +304,16 @@ async def check_forecast(client: httpx.AsyncClient, w: World, who: str, path: st
     assert "points" not in r.text, (who, r.text)
 
 
+async def check_forecast_runs(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """The run history of a series nobody forecast: empty for planners who reach it, refused
+    or not found for everyone else."""
+    r = await get(client, w, who, path, product=w.ids["P1"], site=w.ids["DC"])
+    if r.status_code == 200:
+        assert planners(who) == 200 and r.json()["items"] == [], (who, r.text)
+    else:
+        assert r.status_code in (403, 404), (who, r.text)
+
+
 def planners(who: str) -> int:
     """Planning is staff's: no partner role holds 'planning:read'; the DC's operator does."""
     return 200 if who in ("admin", "dc_operator") else 403
@@ -410,6 +420,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/epcis/capture/{captureID}": check_capture_job,
     "/v1/traceability/fsma204": check_fsma,
     "/v1/forecasts": check_forecast,
+    "/v1/forecasts/runs": check_forecast_runs,
     "/v1/event-types": only(with_events),
     "/v1/event-types/{type}": check_event_type,
     "/v1/stats": only(staff_wide),

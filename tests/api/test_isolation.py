@@ -234,6 +234,12 @@ async def test_every_get_is_confined_to_the_caller(
                 assert_problem(await client.get(path, params=params, headers=b.headers), 404)
                 mine = await client.get(path, params=params, headers=a.headers)
                 assert mine.status_code == 200 and mine.json()["run"]["id"] == w["forecast"]["run"]["id"]
+            elif path == "/v1/forecasts/runs":
+                params = {"product": w["product"]["id"], "site": w["dc"]["id"]}
+                assert_problem(await client.get(path, params=params, headers=b.headers), 404)
+                mine = await client.get(path, params=params, headers=a.headers)
+                assert mine.status_code == 200, mine.text
+                assert [r["id"] for r in mine.json()["items"]] == [w["forecast"]["run"]["id"]]
             elif path == "/v1/forecast-overrides/value-added":
                 # A's product and site are none of B's: not found; A's own answers.
                 params = {
