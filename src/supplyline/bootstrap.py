@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -160,17 +161,26 @@ LEAVES: dict[str, trace.LeafRule] = {epcis.EPCIS_EVENT_RECORDED.type: epcis.ledg
 
 
 def resource_specs() -> list[ResourceSpec]:
-    """Every resource of the canonical model; plug-ins will append theirs here."""
+    """Every resource of the canonical model; plug-ins will append theirs here. The same spec
+    objects each call (specs are immutable), so what is derived from a spec once, its routes,
+    is derived once per process."""
+    return list(_resource_specs())
+
+
+@functools.cache
+def _resource_specs() -> tuple[ResourceSpec, ...]:
     # A device profile may name a telemetry payload mapping, which the registry (below
     # telemetry) cannot look up itself: telemetry adds that check to the profile resource.
-    return with_profile_mapping_check(
-        [
-            *registry.RESOURCES,
-            *logistics.RESOURCES,
-            *telemetry.RESOURCES,
-            *rules.RESOURCES,
-            *alarms.RESOURCES,
-        ]
+    return tuple(
+        with_profile_mapping_check(
+            [
+                *registry.RESOURCES,
+                *logistics.RESOURCES,
+                *telemetry.RESOURCES,
+                *rules.RESOURCES,
+                *alarms.RESOURCES,
+            ]
+        )
     )
 
 

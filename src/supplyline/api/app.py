@@ -40,6 +40,7 @@ from supplyline.api.v1 import traceability as traceability_routes
 from supplyline.api.v1.exports import export_router
 from supplyline.api.v1.resources import resource_router
 from supplyline.bootstrap import Services, build_services
+from supplyline.resources import ResourceSpec
 from supplyline.settings import Settings
 from supplyline.telemetry import Bridge, build_bridge
 
@@ -98,8 +99,8 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(access_routes.router))
     v1.include_router(scopes.annotate(quotas.router))
     for spec in svc.catalog:
-        v1.include_router(scopes.annotate(resource_router(spec)))
-        v1.include_router(scopes.annotate(export_router(spec)))
+        for router in _spec_routers(spec):
+            v1.include_router(router)
     v1.include_router(scopes.annotate(events.router))
     v1.include_router(scopes.annotate(stream.router))
     v1.include_router(scopes.annotate(imports.router))
@@ -131,6 +132,21 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     app.add_middleware(Metrics, metrics=metrics)
     app.add_middleware(Correlation)
     return app
+
+
+# The routers of each resource spec, built once per spec object (the spec kept alive beside
+# them, so its id is never reused). They hold no app or services (a route reaches those
+# through the request), and building them was nine tenths of building an app: a process that
+# builds many apps over the same catalog (the test suite, a server per tenant group) pays once.
+_SPEC_ROUTERS: dict[int, tuple[ResourceSpec, tuple[APIRouter, ...]]] = {}
+
+
+def _spec_routers(spec: ResourceSpec) -> tuple[APIRouter, ...]:
+    found = _SPEC_ROUTERS.get(id(spec))
+    if found is None or found[0] is not spec:
+        routers = (scopes.annotate(resource_router(spec)), scopes.annotate(export_router(spec)))
+        found = _SPEC_ROUTERS[id(spec)] = (spec, routers)
+    return found[1]
 
 
 class _Prefixed:
