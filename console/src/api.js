@@ -2,7 +2,7 @@
 // on changes, and one shape for errors so a page can name the field a problem is about.
 
 export const CSRF_COOKIE = "sl_csrf";
-export const LOGIN_PAGE = "/console/static/app/index.html";
+export const LOGIN_PAGE = "/console/login";
 
 /** The value of a cookie the page may read (the CSRF cookie is readable on purpose). */
 export function cookie(name) {
@@ -60,5 +60,6 @@ function parseJson(text) {
 
 /** Send a person to the login page when their session has ended (401). */
 export function toLogin() {
-  window.location.assign(`${LOGIN_PAGE}?next=${encodeURIComponent(window.location.pathname)}`);
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`${LOGIN_PAGE}?next=${encodeURIComponent(here)}`);
 }

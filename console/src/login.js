@@ -18,10 +18,10 @@ function showFieldErrors(errors) {
   }
 }
 
-/** Where to go after logging in: a same-site path from ?next=, else the alarm list. */
+/** Where to go after logging in: a same-site path from ?next=, else the console's start. */
 function nextPage() {
   const next = new URLSearchParams(window.location.search).get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "alarms.html";
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
 }
 
 form.addEventListener("submit", async (event) => {

@@ -5,15 +5,16 @@ Chromium comes from `make browser` (apt-get), axe-core and the built pages from 
 without them the browser tests skip saying which target to run, unless
 SUPPLYLINE_REQUIRE_SERVICES=1 (CI), where a missing piece fails the run instead.
 
-Until the console server (the ``supplyline.console`` package) is merged, the pages are served
-by a small Starlette app with the same Content-Security-Policy the console sends (no inline
-script or style), so a page that would break under it breaks here too.
+The pages are served by the console server itself (``supplyline.console``), with its
+Content-Security-Policy (no inline script or style): a page that would break under it breaks
+here too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,29 +22,19 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from supplyline.console import create_console_app
 from supplyline.kernel.host import pick_port
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import REQUIRE_SERVICES, Backend, make_services
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SUPPLYLINE_TEST_CHROMIUM", "/usr/bin/chromium"))
 STATIC = ROOT / "src" / "supplyline" / "console" / "static"
 AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
-LOGIN_PAGE = "/console/static/app/index.html"
+LOGIN_PAGE = "/console/login"
 # A tablet held upright: the narrowest width the console promises to be usable at.
 TABLET = {"width": 768, "height": 1024}
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def need(what: str, path: Path, target: str) -> None:
@@ -54,26 +45,6 @@ def need(what: str, path: Path, target: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"SUPPLYLINE_REQUIRE_SERVICES=1 and {message}")
     pytest.skip(message)
-
-
-class PageHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
-
-
-def static_console() -> Starlette:
-    """``/`` -> the login page, ``/console/static/`` -> the built files, as the console serves them."""
-
-    async def index(request: Request) -> Response:
-        return RedirectResponse(LOGIN_PAGE, status_code=303)
-
-    return Starlette(
-        routes=[Route("/", index), Mount("/console/static", StaticFiles(directory=STATIC))],
-        middleware=[Middleware(PageHeaders)],
-    )
 
 
 @asynccontextmanager
@@ -100,11 +71,15 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def console_url() -> AsyncIterator[str]:
-    """The built pages, served as the console serves them, with its CSP."""
-    need("The built console", STATIC / "app" / "index.html", "console")
-    async with serving(static_console()) as url:
+async def console_url(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """The console server on an empty SQLite database (tests that answer /v1 themselves,
+    with ``page.route``, open the pages by their file URLs, which need no session)."""
+    need("The built console", STATIC / "app" / "login.html", "console")
+    shutil.copyfile(sqlite_template, tmp_path / "console.db")
+    svc = make_services(Backend("sqlite", f"sqlite:///{tmp_path / 'console.db'}", None), tmp_path)
+    async with serving(create_console_app(svc, run_consumers=False)) as url:
         yield url
+    await svc.close()
 
 
 @pytest.fixture

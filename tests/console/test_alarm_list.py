@@ -2,8 +2,9 @@
 cursor paging, acknowledge sent with the CSRF token from the readable cookie, and a 401 sending
 the person back to the login page.
 
-/v1 is answered by the test (``page.route``) until the console server and its cookie sessions
-are merged; the page itself, its scripts and its CSP are the real ones."""
+/v1 is answered by the test (``page.route``), so each answer can be shaped; the page, its
+scripts and its CSP are the real server's (the page opened by its file URL, which needs no
+session)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ async def test_an_ended_session_goes_back_to_the_login_page(
     await open_alarms(page, console_url, {"/v1/auth/me": lambda r: gone, "/v1/alarms": lambda r: gone})
 
     await expect(page).to_have_url(
-        f"{console_url}/console/static/app/index.html?next=%2Fconsole%2Fstatic%2Fapp%2Falarms.html"
+        f"{console_url}/console/login?next=%2Fconsole%2Fstatic%2Fapp%2Falarms.html"
     )
     await expect(page.get_by_label("Tenant", exact=True)).to_be_visible()
     page_errors[:] = [e for e in page_errors if "401" not in e]  # the two refused reads

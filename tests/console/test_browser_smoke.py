@@ -46,4 +46,4 @@ async def test_login_form_is_used_by_keyboard_and_names_the_missing_field(
     await expect(password).to_have_attribute("aria-invalid", "true")
     await expect(password).to_be_focused()
     await expect(page.locator("#password-error")).to_have_text("Password is required.")
-    assert page.url.endswith("/console/static/app/index.html"), "nothing was posted"
+    assert page.url.endswith("/console/login"), "nothing was posted"

@@ -1,9 +1,6 @@
 """An operator's path through the real console server, on each backend: log in on the login
 page, see an alarm raised meanwhile appear without reloading (the event stream), acknowledge
-it, and find a change without the CSRF token refused.
-
-Needs the console server (the ``supplyline.console`` package: cookie sessions, ``/v1/stream``,
-``/console/static``); until that is merged this module skips saying so."""
+it, and find a change without the CSRF token refused."""
 
 from __future__ import annotations
 
@@ -17,15 +14,11 @@ from playwright.async_api import Page, expect
 
 from supplyline import access, alarms
 from supplyline.bootstrap import Services
+from supplyline.console import create_console_app
 from supplyline.kernel.clock import utcnow
 from supplyline.kernel.scope import Scope
 from tests.conftest import Backend, make_services, new_tenant
 from tests.console.conftest import STATIC, axe_violations, need, serving
-
-try:
-    from supplyline.console import create_console_app
-except ImportError:  # src/supplyline/console/static alone makes a namespace package
-    pytest.skip("the console server (supplyline.console) is not merged", allow_module_level=True)
 
 PASSWORD = "a long operator password"
 
@@ -33,7 +26,7 @@ PASSWORD = "a long operator password"
 @pytest.fixture
 async def live(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[str, Services, uuid.UUID]]:
     """The console app on a real port with one tenant and an operator: (URL, services, tenant)."""
-    need("The built console", STATIC / "app" / "index.html", "console")
+    need("The built console", STATIC / "app" / "login.html", "console")
     svc = make_services(backend, tmp_path, stream_max_s=60.0)
     acme = await new_tenant(svc, "acme")
     async with svc.uow() as uow:
@@ -61,7 +54,7 @@ async def test_operator_sees_a_new_alarm_live_and_acknowledges_it(
     url, svc, tenant = live
     await raise_alarm(svc, tenant, "temperature-high", "logger-7")
 
-    await page.goto(url + "/console/static/app/index.html")
+    await page.goto(url + "/")  # no session yet: the login page, and back after
     await page.get_by_label("Tenant", exact=True).fill("acme")
     await page.get_by_label("E-mail", exact=True).fill("ops@acme.test")
     await page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -11,6 +11,8 @@ import pytest
 from supplyline.bootstrap import Services
 from supplyline.console import create_console_app
 from supplyline.console.pages import CSP
+from tests.conftest import TenantCtx
+from tests.console.conftest import STATIC, need
 
 
 @pytest.fixture
@@ -21,6 +23,7 @@ async def console(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_pages_forbid_inline_script_framing_and_caching(console: httpx.AsyncClient) -> None:
+    need("The built console", STATIC / "app" / "login.html", "console")
     r = await console.get("/console/login")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]
@@ -37,11 +40,26 @@ async def test_pages_forbid_inline_script_framing_and_caching(console: httpx.Asy
 
 
 async def test_static_files_come_from_the_package(console: httpx.AsyncClient) -> None:
-    shipped = resources.files("supplyline.console").joinpath("static", "console.js").read_text()
-    r = await console.get("/console/static/console.js")
+    need("The built console", STATIC / "app" / "login.html", "console")
+    shipped = resources.files("supplyline.console").joinpath("static", "app", "login.js").read_text()
+    r = await console.get("/console/static/app/login.js")
     assert r.status_code == 200 and r.text == shipped
-    assert (await console.get("/console/static/console.css")).status_code == 200
+    assert r.headers["content-security-policy"] == CSP and r.headers["cache-control"] == "no-cache"
+    assert (await console.get("/console/static/vendor/uplot/uPlot.esm.js")).status_code == 200
     assert (await console.get("/console/static/../pages.py")).status_code == 404
+
+
+async def test_views_need_a_session_and_come_back_after_the_login(
+    console: httpx.AsyncClient, tenant: TenantCtx
+) -> None:
+    need("The built console", STATIC / "app" / "login.html", "console")
+    r = await console.get("/console/alarms?status=active_unack")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login?next=%2Fconsole%2Falarms%3Fstatus%3Dactive_unack"
+    assert (await console.get("/console/no-such-view")).status_code == 404
+    assert (await console.get("/console/..%2Fpages.py")).status_code == 404
+    login = await console.get("/console/login")
+    assert login.status_code == 200 and 'id="login-form"' in login.text
 
 
 async def test_pages_stay_out_of_the_api_document(console: httpx.AsyncClient) -> None:

@@ -8,10 +8,10 @@ reads through /v1 with the session cookie, so grants, redaction and audit apply 
 from __future__ import annotations
 
 import html
-import string
+import re
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 from fastapi import APIRouter, Request
@@ -41,15 +41,35 @@ PAGE_HEADERS = {
 }
 
 
-def _template(name: str) -> string.Template:
-    text = resources.files("supplyline.console").joinpath("templates", name).read_text(encoding="utf-8")
-    return string.Template(text)
+# The built pages (``make console``), one per view: ``/`` is the alarm list, ``/console/<view>``
+# the others. Served by these routes rather than as static files so that a page needs a live
+# session (no flash of an empty page before the login) and carries the page headers.
+START_VIEW = "alarms"
+LOGIN_VIEW = "login"
+VIEW_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+LOGIN_ERROR = '<div id="login-error" class="error" role="alert" aria-live="assertive">'
 
 
-def page(name: str, status: int = 200, **values: str) -> Response:
-    """A page from the package's templates, every value HTML-escaped, with the page headers."""
-    body = _template(name).substitute({k: html.escape(v) for k, v in values.items()})
-    return Response(body, status_code=status, media_type="text/html", headers=PAGE_HEADERS)
+def _built(view: str) -> str | None:
+    """The built page of a view, or None when there is no such page."""
+    if not VIEW_NAME.match(view):
+        return None
+    found = resources.files("supplyline.console").joinpath("static", "app", f"{view}.html")
+    try:
+        return found.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def page(view: str) -> Response:
+    """A built page with the page headers; 503 naming ``make console`` when it was not built."""
+    body = _built(view)
+    if body is None:
+        if _built(LOGIN_VIEW) is None:
+            text = "The console is not built: run `make console` (the wheel ships it built)."
+            return Response(text, status_code=503, media_type="text/plain", headers=PAGE_HEADERS)
+        return Response("No such page.", status_code=404, media_type="text/plain", headers=PAGE_HEADERS)
+    return Response(body, media_type="text/html", headers=PAGE_HEADERS)
 
 
 def _services(request: Request) -> Services:
@@ -104,21 +124,39 @@ async def _session_scope(request: Request, token: str | None) -> Scope | None:
             return None
 
 
+async def _view(request: Request, view: str) -> Response:
+    """A view for a live session; otherwise the login page, which comes back here after."""
+    scope = await _session_scope(request, sessions.cookie_session(request))
+    if scope is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = LOGIN_PATH if here == "/" else f"{LOGIN_PATH}?{urlencode({'next': here})}"
+        return RedirectResponse(target, status_code=303, headers=PAGE_HEADERS)
+    return page(view)
+
+
 @router.get("/")
 async def index(request: Request) -> Response:
-    """The console, for a live session; otherwise the login page."""
-    token = sessions.cookie_session(request)
-    scope = await _session_scope(request, token)
-    if scope is None or token is None:
-        return RedirectResponse(LOGIN_PATH, status_code=303, headers=PAGE_HEADERS)
-    return page("index.html", who=scope.actor, csrf=sessions.csrf_token(token))
+    """The console's start: the alarm list."""
+    return await _view(request, START_VIEW)
 
 
 @router.get(LOGIN_PATH)
 async def login_page(request: Request) -> Response:
-    failed = request.query_params.get("error") is not None
-    message = "Wrong tenant, e-mail or password." if failed else ""
-    return page("login.html", message=message)
+    """The login form; after a refused form post (``?error=1``) it says so, script or not."""
+    response = page(LOGIN_VIEW)
+    if request.query_params.get("error") is not None and response.status_code == 200:
+        message = html.escape("Wrong tenant, e-mail or password.")
+        body = bytes(response.body).decode().replace(LOGIN_ERROR, LOGIN_ERROR + message, 1)
+        response = Response(body, media_type="text/html", headers=PAGE_HEADERS)
+    return response
+
+
+@router.get("/console/{view}")
+async def view_page(request: Request, view: str) -> Response:
+    """Any other view of the console by name: ``/console/shipment?id=...``."""
+    if _built(view) is None:
+        return page(view)  # 404, or 503 when nothing was built
+    return await _view(request, view)
 
 
 @router.post(LOGIN_PATH)
