@@ -4,6 +4,7 @@ replenishment recommendation whose reasons name held stock once a lot is on hold
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -120,5 +121,5 @@ async def test_a_planner_sees_bands_provenance_overrides_and_a_recommendation_th
     await page.get_by_role("button", name="Recommend").click()
     await expect(reasons.locator("li.held")).to_contain_text("held stock")
     await expect(page.locator("#stock")).to_contain_text("Held")
-    if shots := __import__("os").environ.get("SUPPLYLINE_SCREENSHOTS"):
+    if shots := os.environ.get("SUPPLYLINE_SCREENSHOTS"):  # a picture for the docs, on request
         await page.screenshot(path=f"{shots}/planning.png", full_page=True)
