@@ -155,6 +155,8 @@ async def test_every_post_honours_the_key(
     )
     release = {"reason": "inspected"}
     calls.append(("/v1/holds/{hold_id}/release", f"/v1/holds/{hold}/release", release, tenant.headers))
+    held = {"lot_id": "{lots}", "reason": "inspect the seals"}  # the lot SAMPLES made: not on hold
+    calls.append(("/v1/holds", "/v1/holds", held, tenant.headers))
     recall = {"lots": [w["lot"]["id"]], "hold": True, "reason": "supplier notice"}
     calls.append(("/v1/traceability/recalls", "/v1/traceability/recalls", recall, tenant.headers))
     shipped = {

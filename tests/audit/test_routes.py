@@ -28,6 +28,7 @@ OTHER_WRITES = {
     ("POST", "/v1/alarms/{alarm_id}/assign"): "alarms.assign",
     ("POST", "/v1/alarms/{alarm_id}/comments"): "alarms.comments",  # named .comment by the route
     ("POST", "/v1/alarms/{alarm_id}/clear"): "alarms.clear",
+    ("POST", "/v1/holds"): "holds.create",
     ("POST", "/v1/holds/{hold_id}/release"): "holds.release",
     ("PUT", "/v1/roles/{code}"): "roles.replace",
     ("POST", "/v1/role-assignments"): "role_assignments.create",

@@ -39,6 +39,7 @@ from supplyline.logistics.holds import (
     hold_lot,
     list_holds,
     lot_details,
+    place_hold,
     release_hold,
     shipment_numbers,
 )
@@ -128,6 +129,7 @@ __all__: list[str] = [
     "order_identities",
     "order_lines_of_lots",
     "outbound_movements",
+    "place_hold",
     "product_ids_by_sku",
     "product_ids_in_category",
     "product_names_by_gtin",

@@ -53,13 +53,12 @@ async def hold_lot(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: HoldLot) -> tuple
     """Quarantine the lot; returns the hold and whether it is new. A lot already on hold keeps
     its hold (one active hold per lot), and the same cause twice finds the hold it made."""
     conn = uow.conn
-    current = await conn.execute(
-        select(H).where(
-            H.c.tenant_id == tenant_id,
-            H.c.lot_id == cmd.lot_id,
-            or_(H.c.status == "active", H.c.cause_event_id == cmd.cause_event_id),
-        )
-    )
+    # Without a cause (a person's hold) only an active hold counts: ``== None`` would be IS NULL
+    # and find every earlier, released, cause-less hold of the lot.
+    same = H.c.status == "active"
+    if cmd.cause_event_id is not None:
+        same = or_(same, H.c.cause_event_id == cmd.cause_event_id)
+    current = await conn.execute(select(H).where(H.c.tenant_id == tenant_id, H.c.lot_id == cmd.lot_id, same))
     found = current.mappings().first()
     if found is not None:
         return dict(found), False
@@ -103,6 +102,21 @@ async def hold_lot(uow: UnitOfWork, tenant_id: uuid.UUID, cmd: HoldLot) -> tuple
     }
     uow.publish(_event(LOT_HELD.type, tenant_id, cmd.lot_id, data, cmd.held_by, cmd.correlation_id))
     return row, True
+
+
+async def place_hold(uow: UnitOfWork, scope: Scope, lot_id: uuid.UUID, reason: str) -> dict[str, Any]:
+    """A person's hold on a lot they may hold (``holds:write`` reaching it); the hold, recorded
+    as theirs. A lot already on hold is a Conflict naming that hold (one active hold per lot)."""
+    scope.require("holds", Action.WRITE)
+    tenant_id = scope.require_tenant()
+    lot = logistics_lot
+    reached = scoped(select(lot.c.id), lot, scope, Action.WRITE, resource="holds").where(lot.c.id == lot_id)
+    if (await uow.conn.execute(reached)).first() is None:
+        raise NotFound(f"no lot {lot_id}")
+    hold, created = await hold_lot(uow, tenant_id, HoldLot(lot_id, reason, scope.actor))
+    if not created:
+        raise Conflict(f"lot {lot_id} is already on hold ({hold['id']}, held by {hold['held_by']})")
+    return hold_view(hold)
 
 
 async def release_hold(uow: UnitOfWork, scope: Scope, hold_id: uuid.UUID, reason: str) -> dict[str, Any]:

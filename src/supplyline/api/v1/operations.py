@@ -23,7 +23,8 @@ from supplyline.kernel.uow import UnitOfWork
 
 router = APIRouter()
 ALARMS_READ, ALARMS_WRITE = requires("alarms"), requires("alarms", Action.WRITE)
-HOLDS_READ, HOLDS_APPROVE = requires("holds"), requires("holds", Action.APPROVE)
+HOLDS_READ, HOLDS_WRITE = requires("holds"), requires("holds", Action.WRITE)
+HOLDS_APPROVE = requires("holds", Action.APPROVE)
 WORK_ORDERS_READ, DELIVERIES_READ, RULES_READ = (
     requires("work-orders"),
     requires("deliveries", whole_tenant=True),
@@ -39,6 +40,18 @@ class ClearIn(BaseModel):
 class ReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=500, description="The inspection's finding.")
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lot_id: uuid.UUID = Field(description="The lot to take out of sellable stock")
+    reason: str = Field(min_length=1, max_length=500, description="Why it is held: what to inspect.")
+
+
+HOLD_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such lot within the caller's reach"},
+    409: {"description": "The lot is already on hold (the problem names the hold)"},
+}
 
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> Response:
@@ -174,6 +187,25 @@ async def list_holds(
     async with svc.read_engine.connect() as conn:
         page = await logistics.list_holds(conn, scope, filters, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)
+
+
+@router.post(
+    "/holds",
+    status_code=201,
+    tags=["holds"],
+    summary="Hold a lot by hand: quarantined, all of its stock counted as held until released",
+    description="Needs 'holds:write' reaching the lot; the hold is recorded as the caller's. "
+    "Releasing it needs 'holds:approve' (POST /v1/holds/{hold_id}/release).",
+    dependencies=[idempotency.IDEMPOTENT],
+    responses=HOLD_ERRORS,
+)
+async def place_hold(
+    body: HoldIn, request: Request, scope: Scope = HOLDS_WRITE, svc: Services = Depends(services)
+) -> Response:
+    async def action(uow: UnitOfWork) -> dict[str, Any]:
+        return await logistics.place_hold(uow, scope, body.lot_id, body.reason)
+
+    return await idempotency.write(request, svc, scope, action)
 
 
 @router.post(
