@@ -6,6 +6,7 @@
 // may approve it is the API's answer (403), shown as it says, never guessed here.
 
 import { api, ApiError, toLogin } from "./api.js";
+import { reporter, startPage } from "./page.js";
 
 const body = document.querySelector("#positions tbody");
 const more = document.getElementById("more");
@@ -25,10 +26,7 @@ const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 let nextCursor = null;
 let pending = null; // { mode: "hold" | "release", position, hold, opener }
 
-function fail(error) {
-  if (error instanceof ApiError && error.status === 401) return toLogin();
-  problem.textContent = error.message;
-}
+const fail = reporter(problem);
 
 function label(kind, rec) {
   if (kind === "lots") return rec.lot_code;
@@ -235,28 +233,12 @@ async function loadSites() {
   }
 }
 
-async function whoAmI() {
-  try {
-    const me = await api("/v1/auth/me");
-    document.getElementById("who").textContent = me.principal;
-  } catch (error) {
-    fail(error);
-  }
-}
-
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await api("/console/logout", { method: "POST" });
-  } finally {
-    toLogin();
-  }
-});
 form.addEventListener("submit", send);
 document.getElementById("reason-cancel").addEventListener("click", close);
 dialog.addEventListener("cancel", () => (pending = null));
 filters.addEventListener("change", () => load());
 more.addEventListener("click", () => load({ append: true }));
 
-whoAmI();
+startPage(fail);
 loadSites();
 load();

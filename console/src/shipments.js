@@ -4,6 +4,7 @@
 // page asks for nothing the shown shipments do not point at.
 
 import { api, ApiError, toLogin } from "./api.js";
+import { reporter, startPage } from "./page.js";
 import { timeElement } from "./time.js";
 
 const body = document.querySelector("#shipments tbody");
@@ -77,10 +78,7 @@ function render(shipment) {
   return row;
 }
 
-function fail(error) {
-  if (error instanceof ApiError && error.status === 401) return toLogin();
-  problem.textContent = error.message;
-}
+const fail = reporter(problem);
 
 async function load({ append = false } = {}) {
   problem.textContent = "";
@@ -96,24 +94,8 @@ async function load({ append = false } = {}) {
   }
 }
 
-async function whoAmI() {
-  try {
-    const me = await api("/v1/auth/me");
-    document.getElementById("who").textContent = me.principal;
-  } catch (error) {
-    fail(error);
-  }
-}
-
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await api("/console/logout", { method: "POST" });
-  } finally {
-    toLogin();
-  }
-});
 filters.addEventListener("change", () => load());
 more.addEventListener("click", () => load({ append: true }));
 
-whoAmI();
+startPage(fail);
 load();
