@@ -1,7 +1,8 @@
 // The alarm list: newest first, paged with the API's cursors, refreshed as alarm events arrive
 // on the server-sent event stream, with acknowledge on each unacknowledged alarm.
 
-import { api, ApiError, toLogin } from "./api.js";
+import { api } from "./api.js";
+import { reporter, startPage } from "./page.js";
 import { duration, timeElement } from "./time.js";
 
 const body = document.querySelector("#alarms tbody");
@@ -46,6 +47,14 @@ function ackButton(alarm) {
   return button;
 }
 
+function shipmentLink(alarm) {
+  const link = document.createElement("a");
+  link.href = `/console/shipment?id=${encodeURIComponent(alarm.shipment_id)}`;
+  link.textContent = "Open shipment";
+  link.setAttribute("aria-label", `Open the shipment of ${alarm.type} on ${alarm.originator}`);
+  return link;
+}
+
 function render(alarm) {
   const row = document.createElement("tr");
   row.dataset.id = alarm.id;
@@ -55,6 +64,7 @@ function render(alarm) {
   cell(row, severity);
   cell(row, alarm.type);
   cell(row, alarm.originator);
+  cell(row, alarm.shipment_id ? shipmentLink(alarm) : "—");
   cell(row, statusText(alarm));
   cell(row, alarm.assignee || "unassigned");
   cell(row, slaText(alarm.sla), alarm.sla?.breached ? "breached" : "");
@@ -64,10 +74,7 @@ function render(alarm) {
   return row;
 }
 
-function fail(error) {
-  if (error instanceof ApiError && error.status === 401) return toLogin();
-  problem.textContent = error.message;
-}
+const fail = reporter(problem);
 
 async function load({ append = false } = {}) {
   problem.textContent = "";
@@ -107,7 +114,7 @@ function subscribe() {
   stream.onerror = () => {
     if (stream.readyState === EventSource.CLOSED) {
       live.textContent = "Live updates stopped.";
-      whoAmI();
+      api("/v1/auth/me").catch(fail); // an ended session: the login page
     } else {
       live.textContent = "Live updates interrupted; reconnecting…";
     }
@@ -118,25 +125,9 @@ function subscribe() {
   };
 }
 
-async function whoAmI() {
-  try {
-    const me = await api("/v1/auth/me");
-    document.getElementById("who").textContent = me.principal;
-  } catch (error) {
-    fail(error);
-  }
-}
-
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await api("/console/logout", { method: "POST" });
-  } finally {
-    toLogin();
-  }
-});
 filters.addEventListener("change", () => load());
 more.addEventListener("click", () => load({ append: true }));
 
-whoAmI();
+startPage(fail);
 load();
 subscribe();

@@ -59,3 +59,26 @@ async def test_verify_reports_on_the_callers_tenant_only(
     assert theirs.json() == {"ok": True, "checked": 1, "tenants": 1, "problems": []}
     assert str(tenant.id) not in theirs.text
     assert (await client.get("/v1/ledger/verify")).status_code == 401
+
+
+async def test_checkpoints_of_some_subjects_only(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    await record(services, tenant, 4)
+    every = (await client.get("/v1/ledger/checkpoints", headers=tenant.headers)).json()["items"]
+    subjects = sorted({c["subject"] for c in every})
+    assert len(subjects) >= 2
+    wanted = subjects[0]
+    r = await client.get("/v1/ledger/checkpoints", params={"subject": wanted}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert [c["seq"] for c in r.json()["items"]] == [c["seq"] for c in every if c["subject"] == wanted]
+    both = await client.get("/v1/ledger/checkpoints", params={"subject": subjects}, headers=tenant.headers)
+    assert [c["seq"] for c in both.json()["items"]] == [c["seq"] for c in every]
+    none = await client.get(
+        "/v1/ledger/checkpoints", params={"subject": "shipments/x"}, headers=tenant.headers
+    )
+    assert none.json() == {"items": [], "next_cursor": None}
+    many = await client.get(
+        "/v1/ledger/checkpoints", params={"subject": [f"lots/{i}" for i in range(51)]}, headers=tenant.headers
+    )
+    assert many.status_code == 422 and many.json()["errors"][0]["field"] == "subject"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,12 +63,16 @@ async def list_checkpoints(
     tenant_id: uuid.UUID,
     *,
     after: int = 0,
+    subjects: Sequence[str] = (),
     cursor: str | None = None,
     limit: int = 100,
 ) -> Page[Checkpoint]:
-    """One page of a tenant's checkpoints with seq above ``after``, in chain order."""
+    """One page of a tenant's checkpoints with seq above ``after``, in chain order; only those
+    about ``subjects`` when given (a shipment and its lots, for one timeline)."""
     t = trace_checkpoint
     stmt = select(t).where(t.c.tenant_id == tenant_id, t.c.seq > after)
+    if subjects:
+        stmt = stmt.where(t.c.subject.in_(sorted(set(subjects))))
     found = await page(conn, stmt, PAGES, cursor, limit)
     return Page([Checkpoint.from_row(r) for r in found.items], found.next_cursor)
 

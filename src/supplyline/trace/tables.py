@@ -40,6 +40,8 @@ trace_checkpoint = Table(
     UniqueConstraint("tenant_id", "event_id"),
     # An inclusion proof asked for by EPCIS Event Hash ID finds its leaf by index.
     Index("ix_trace_checkpoint_tenant_leaf", "tenant_id", "leaf"),
+    # A shipment's or a lot's checkpoints (the console's timeline) without reading the chain.
+    Index("ix_trace_checkpoint_tenant_subject", "tenant_id", "subject", "seq"),
     ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )
 

@@ -18,6 +18,7 @@ from supplyline.kernel.scope import Scope
 
 router = APIRouter()
 LEDGER_READ = requires("ledger", whole_tenant=True)
+SUBJECTS_MAX = 50
 
 
 class CheckpointOut(BaseModel):
@@ -65,13 +66,24 @@ class VerifyOut(BaseModel):
 )
 async def list_checkpoints(
     after: int = Query(0, ge=0, le=INT_MAX, description="Only checkpoints after this seq"),
+    subject: list[str] = Query(
+        [],
+        max_length=SUBJECTS_MAX,
+        description="Only checkpoints of events about these subjects, e.g. `shipments/<id>` "
+        f"(repeatable, at most {SUBJECTS_MAX})",
+    ),
     page_: PageQuery = PAGE,
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
         found = await trace.list_checkpoints(
-            conn, scope.require_tenant(), after=after, cursor=page_.cursor, limit=page_.limit
+            conn,
+            scope.require_tenant(),
+            after=after,
+            subjects=subject,
+            cursor=page_.cursor,
+            limit=page_.limit,
         )
     return JSON({"items": [c.as_dict() for c in found.items], "next_cursor": found.next_cursor})
 
