@@ -15,7 +15,10 @@ let nextCursor = null;
 
 function query(cursor) {
   const params = new URLSearchParams();
-  for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
+  for (const [key, value] of new FormData(filters)) {
+    if (key === "status" && value === "active") params.set("active", "true");
+    else if (value) params.set(key, value);
+  }
   if (cursor) params.set("cursor", cursor);
   return `/v1/alarms?${params}`;
 }
@@ -70,7 +73,8 @@ function render(alarm) {
   cell(row, slaText(alarm.sla), alarm.sla?.breached ? "breached" : "");
   cell(row, alarm.escalation_level ? `level ${alarm.escalation_level}` : "—");
   cell(row, timeElement(alarm.raised_at));
-  cell(row, alarm.status.endsWith("_unack") ? ackButton(alarm) : "");
+  const actions = cell(row, alarm.status.endsWith("_unack") ? ackButton(alarm) : "", "actions");
+  actions.append(manageButton(alarm));
   return row;
 }
 
@@ -89,6 +93,85 @@ async function load({ append = false } = {}) {
     fail(error);
   }
 }
+
+function manageButton(alarm) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.textContent = "Manage";
+  button.setAttribute("aria-label", `Manage ${alarm.type} on ${alarm.originator}`);
+  button.addEventListener("click", () => openManage(alarm.id));
+  return button;
+}
+
+// --- Assign, comment and clear, in a dialog over the list ---
+
+const manage = document.getElementById("manage");
+const manageProblem = document.getElementById("manage-problem");
+const manageFail = reporter(manageProblem);
+let managed = null; // the alarm the dialog is about
+
+function showManaged(alarm) {
+  managed = alarm;
+  document.getElementById("manage-title").textContent = `${alarm.type} on ${alarm.originator}`;
+  document.getElementById("manage-state").textContent =
+    `${statusText(alarm)} · owner ${alarm.assignee || "unassigned"} · ${alarm.severity}`;
+  document.getElementById("assignee").value = alarm.assignee ?? "";
+  document.getElementById("clear").disabled = !alarm.active;
+  const list = document.getElementById("comments");
+  list.replaceChildren(
+    ...(alarm.comments ?? []).map((c) => {
+      const li = document.createElement("li");
+      li.append(timeElement(c.created_at), ` ${c.author ?? ""}: ${c.text}`);
+      return li;
+    }),
+  );
+  document.getElementById("no-comments").hidden = list.children.length > 0;
+  body.querySelector(`tr[data-id="${alarm.id}"]`)?.replaceWith(render(alarm));
+}
+
+async function openManage(id) {
+  manageProblem.textContent = "";
+  try {
+    showManaged(await api(`/v1/alarms/${id}`));
+    manage.showModal();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function change(path, body, done) {
+  manageProblem.textContent = "";
+  try {
+    await api(`/v1/alarms/${managed.id}/${path}`, { method: "POST", body });
+    showManaged(await api(`/v1/alarms/${managed.id}`));
+    live.textContent = done;
+  } catch (error) {
+    manageFail(error);
+  }
+}
+
+document.getElementById("assign-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const assignee = document.getElementById("assignee").value.trim() || null;
+  change("assign", { assignee }, assignee ? `Assigned to ${assignee}.` : "Unassigned.");
+});
+document.getElementById("unassign").addEventListener("click", () => change("assign", { assignee: null }, "Unassigned."));
+document.getElementById("comment-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = document.getElementById("comment");
+  if (!text.value.trim()) {
+    manageProblem.textContent = "Write a comment first.";
+    return text.focus();
+  }
+  await change("comments", { text: text.value }, "Comment added.");
+  if (!manageProblem.textContent) text.value = "";
+});
+document.getElementById("clear-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const reason = document.getElementById("clear-reason").value.trim() || null;
+  change("clear", { reason }, "Alarm cleared.");
+});
 
 async function acknowledge(alarm, button) {
   button.disabled = true;

@@ -82,7 +82,7 @@ async def test_alarm_list_shows_pages_and_acknowledges_with_the_csrf_token(
     await expect(row).to_contain_text("level 1")
     await expect(row.locator("time")).to_have_attribute("title", "2026-03-01 08:30:00 UTC")
     (listed,) = [r for r in seen if urlsplit(r.url).path == "/v1/alarms"]
-    assert parse_qs(urlsplit(listed.url).query) == {"status": ["active_unack"]}, "the default filter"
+    assert parse_qs(urlsplit(listed.url).query) == {"active": ["true"]}, "the default filter"
     assert await axe_violations(page) == []
 
     await page.get_by_role("button", name="Load more").click()

@@ -74,6 +74,27 @@ async def test_operator_sees_a_new_alarm_live_and_acknowledges_it(
         stored = await alarms.get_alarm(conn, Scope.system(tenant), raised["id"])
     assert stored["acknowledged_by"] is not None
 
+    # Assign, comment and clear in the alarm's dialog, each stored through /v1.
+    await page.get_by_role("button", name="Manage humidity-high on logger-9").click()
+    dialog = page.get_by_role("dialog", name="humidity-high on logger-9")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_label("Owner").fill("olga")
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await expect(dialog.locator("#manage-state")).to_contain_text("owner olga")
+    await dialog.get_by_label("Comment").fill("Door left open at dock 4; closed it.")
+    await dialog.get_by_role("button", name="Add comment").click()
+    await expect(dialog.locator("#comments")).to_contain_text("Door left open at dock 4; closed it.")
+    await dialog.get_by_label("Reason for clearing").fill("dock door closed")
+    await dialog.get_by_role("button", name="Clear alarm").click()
+    await expect(dialog.locator("#manage-state")).to_contain_text("Cleared, acknowledged")
+    assert await axe_violations(page) == []
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(dialog).to_be_hidden()
+    async with svc.read_engine.connect() as conn:
+        stored = await alarms.get_alarm(conn, Scope.system(tenant), raised["id"])
+    assert (stored["assignee"], stored["active"]) == ("olga", False)
+    assert [c["text"] for c in stored["comments"]] == ["Door left open at dock 4; closed it."]
+
     forged = await page.evaluate(
         """async (id) => {
             const r = await fetch(`/v1/alarms/${id}/acknowledge`,
