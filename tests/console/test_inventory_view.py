@@ -44,7 +44,7 @@ async def live(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[str, dic
                 {**base, "site_id": w["dc"]["id"], "on_hand": 100, "allocated": 10},
             )
             await person(c, acme.headers, "ops@acme.test", "site_operator")
-            await person(c, acme.headers, "qa@acme.test", "operations_manager")
+            await person(c, acme.headers, "qa@acme.test", "quality")
         yield url, w
     await svc.close()
 

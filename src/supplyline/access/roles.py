@@ -136,6 +136,16 @@ BUILT_IN: dict[str, RoleDef] = {
             "Plans supply: orders, products, lots and inventory, with prices.",
         ),
         RoleDef(
+            "quality",
+            "Quality",
+            _perms(
+                [*OPERATIONS, "ledger"],
+                ["holds", "alarms", "work-orders", "lots", "epcis", "traceability"],
+                "holds:approve",
+            ),
+            "Quality assurance: holds and their release, recalls, the trail; no prices.",
+        ),
+        RoleDef(
             "auditor",
             "Auditor",
             _perms(["*", "audit", "access", "commercial", "ledger", "governance"]),

@@ -21,11 +21,11 @@ CARRIER = "FFL"  # the code of the carrier organisation hauling SHIPMENT
 SPEED = 60.0  # simulated seconds per wall second: a simulated minute per second
 
 # The console's demo people: (the demo's name for the role, e-mail, the access model's role).
-# Until the access model has a quality role, quality staff are operations managers (they
-# approve hold releases). The carrier's person belongs to CARRIER and sees its shipments only.
+# Quality approves hold releases and runs recalls. The carrier's person belongs to CARRIER and
+# sees its shipments only.
 DEMO_LOGINS = (
     ("operator", "operator@demo.example", "site_operator"),
-    ("quality", "quality@demo.example", "operations_manager"),
+    ("quality", "quality@demo.example", "quality"),
     ("planner", "planner@demo.example", "planner"),
     ("carrier", "carrier@demo.example", "partner_viewer"),
 )
