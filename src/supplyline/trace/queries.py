@@ -62,12 +62,16 @@ async def list_checkpoints(
     tenant_id: uuid.UUID,
     *,
     after: int = 0,
+    subject: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> Page[Checkpoint]:
-    """One page of a tenant's checkpoints with seq above ``after``, in chain order."""
+    """One page of a tenant's checkpoints with seq above ``after`` (and of events about
+    ``subject``, such as ``lots/<id>``: a lot's holds and releases), in chain order."""
     t = trace_checkpoint
     stmt = select(t).where(t.c.tenant_id == tenant_id, t.c.seq > after)
+    if subject is not None:
+        stmt = stmt.where(t.c.subject == subject)
     found = await page(conn, stmt, PAGES, cursor, limit)
     return Page([Checkpoint.from_row(r) for r in found.items], found.next_cursor)
 

@@ -65,13 +65,20 @@ class VerifyOut(BaseModel):
 )
 async def list_checkpoints(
     after: int = Query(0, ge=0, le=INT_MAX, description="Only checkpoints after this seq"),
+    subject: str | None = Query(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Only checkpoints of events about this subject (``lots/<id>``: a lot's holds, "
+        "releases and audit entries)",
+    ),
     page_: PageQuery = PAGE,
     scope: Scope = LEDGER_READ,
     svc: Services = Depends(services),
 ) -> Response:
     async with svc.read_engine.connect() as conn:
         found = await trace.list_checkpoints(
-            conn, scope.require_tenant(), after=after, cursor=page_.cursor, limit=page_.limit
+            conn, scope.require_tenant(), after=after, subject=subject, cursor=page_.cursor, limit=page_.limit
         )
     return JSON({"items": [c.as_dict() for c in found.items], "next_cursor": found.next_cursor})
 
