@@ -251,6 +251,26 @@ async def test_a_tampered_proof_is_not_verified(chain: Chain, page: Page) -> Non
     await expect(page.locator("#head")).to_contain_text("Verified")  # the head itself is genuine
 
 
+async def test_a_tree_head_with_an_altered_root_is_not_verified(chain: Chain, page: Page) -> None:
+    """The signed text is what is checked: a root changed in it breaks the Ed25519 signature."""
+
+    async def tamper(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        origin, size, root, rest = body["checkpoint"].split("\n", 3)
+        body["checkpoint"] = "\n".join([origin, size, ("A" if root[0] != "A" else "B") + root[1:], rest])
+        await route.fulfill(response=response, body=json.dumps(body))
+
+    await page.route("**/v1/ledger/tree-head", tamper)
+    await log_in(page, chain.url, "ops@acme.test", f"/console/lineage?lot={chain.raw['id']}")
+    await expect(page.locator("#head")).to_contain_text(
+        "Not verified: the signature of supplyline.ledger on the tree head does not verify"
+    )
+    results = page.locator("#checkpoints tbody tr td:nth-child(4)")
+    await expect(results.first).to_contain_text("Not verified: the tree head is not verified")
+    await expect(page.locator("#checkpoints .verified")).to_have_count(0)
+
+
 async def test_a_planner_is_told_what_the_api_refuses(
     chain: Chain, page: Page, page_errors: list[str]
 ) -> None:
