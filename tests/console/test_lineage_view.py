@@ -224,10 +224,16 @@ async def test_lineage_recall_hold_and_proofs(chain: Chain, page: Page) -> None:
     if shots := os.environ.get("SUPPLYLINE_SCREENSHOTS"):  # a picture for the docs, on request
         await page.screenshot(path=f"{shots}/lineage.png", full_page=True)
 
-    # From B's own lineage, A is upstream; the picker leads back to A.
+    # From B's own lineage, A is upstream; without a lot in the address, the picker leads to A.
     await node.click()
     await expect(page).to_have_title("Lineage of lot YOG-1 · supplyline console")
     await expect(page.locator("#edges tbody tr").filter(has_text="lot RAW-1")).to_contain_text("upstream")
+    await page.goto(chain.url + "/console/lineage")
+    await expect(page.locator("#note")).to_contain_text("Choose a lot")
+    await expect(page.locator("#recall")).to_be_hidden()
+    await page.get_by_role("button", name="Show lineage").click()
+    await expect(page.locator("#problem")).to_have_text("Choose a lot to show its lineage.")
+    assert await axe_violations(page) == []
     await page.get_by_label("Lot", exact=True).select_option(label="RAW-1 · Raw milk")
     await page.get_by_role("button", name="Show lineage").click()
     await expect(page).to_have_title("Lineage of lot RAW-1 · supplyline console")
