@@ -490,8 +490,15 @@ function showSummary(shipment, sites, carrier, devices) {
   fact(list, "Departed", timeElement(shipment.actual_departure_at));
   fact(list, "Planned arrival", timeElement(shipment.planned_arrival_at));
   fact(list, "Arrived", timeElement(shipment.actual_arrival_at));
-  const lots = shipment.lots.map((l) => `${l.code ?? l.lot_id.slice(0, 8)}: ${number.format(l.quantity)} ${l.unit}`);
-  fact(list, "Lots", lots.join(", ") || "—");
+  const lots = document.createElement("span");
+  shipment.lots.forEach((l, i) => {
+    const link = document.createElement("a");
+    link.href = `/console/lineage?lot=${encodeURIComponent(l.lot_id)}`;
+    link.textContent = l.code ?? l.lot_id.slice(0, 8);
+    link.title = "The lot's lineage and recall";
+    lots.append(i ? ", " : "", link, `: ${number.format(l.quantity)} ${l.unit}`);
+  });
+  fact(list, "Lots", shipment.lots.length ? lots : "—");
   const trackers = (shipment.devices ?? []).map((d) => devices.get(d.device_id) ?? d.device_id.slice(0, 8));
   fact(list, "Devices", trackers.join(", ") || "—");
 }

@@ -112,6 +112,26 @@ async def test_an_epcis_event_is_provably_in_the_signed_log_by_its_hash_id(
     assert r.status_code == 200 and r.json()["root_hash"] == head.root.hex()
 
 
+async def test_a_trace_names_each_events_leaf_and_checkpoints_filter_by_subject(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    """What a lineage names (custody and edge events) carries the Event Hash ID, the leaf a
+    page asks the proof of; a lot's own checkpoints (holds, audit) are found by its subject."""
+    hash_ids = await capture(services, tenant)
+    h = tenant.headers
+    serial = EVENTS[0]["epcList"][0]
+    r = await client.get(f"/v1/traceability/lots/{serial}", params={"direction": "forward"}, headers=h)
+    assert r.status_code == 200, r.text
+    (node,) = r.json()["nodes"]
+    assert [e["hash_id"] for e in node["custody"]] == [hash_ids[0]]
+    listed = (await client.get("/v1/ledger/checkpoints", headers=h)).json()["items"]
+    subject = listed[0]["subject"]
+    r = await client.get("/v1/ledger/checkpoints", params={"subject": subject}, headers=h)
+    assert [c["seq"] for c in r.json()["items"]] == [c["seq"] for c in listed if c["subject"] == subject]
+    r = await client.get("/v1/ledger/checkpoints", params={"subject": "lots/none"}, headers=h)
+    assert r.json() == {"items": [], "next_cursor": None}
+
+
 async def test_the_export_verifies_offline_and_catches_an_altered_leaf_or_hash_id(
     services: Services, tenant: TenantCtx
 ) -> None:

@@ -30,6 +30,7 @@ _LISTS = {"btx": "biz_transactions", "source": "sources", "destination": "destin
 class CustodyEvent:
     seq: int
     event_id: str
+    hash_id: str  # its GS1 Event Hash ID: its leaf in the ledger
     event_type: str
     action: str | None
     biz_step: str | None
@@ -48,6 +49,7 @@ class CustodyEvent:
 
         return {
             "event_id": self.event_id,
+            "hash_id": self.hash_id,
             "event_type": self.event_type,
             "action": self.action,
             "biz_step": self.biz_step,
@@ -86,6 +88,7 @@ async def _named(
                 k.c.value,
                 ev.c.seq,
                 ev.c.event_id,
+                ev.c.hash_id,
                 ev.c.event_type,
                 ev.c.action,
                 ev.c.biz_step,

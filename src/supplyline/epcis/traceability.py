@@ -39,6 +39,7 @@ class Justification:
 
     seq: int
     event_id: str
+    hash_id: str  # its GS1 Event Hash ID: its leaf in the ledger, to prove it is in the signed log
     event_type: str
     biz_step: str | None
     event_time: datetime
@@ -46,6 +47,7 @@ class Justification:
     def as_dict(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id,
+            "hash_id": self.hash_id,
             "event_type": self.event_type,
             "biz_step": self.biz_step,
             "event_time": self.event_time.isoformat(),
@@ -123,6 +125,7 @@ class _Row:
     quantity: float | None
     uom: str | None
     event_id: str
+    hash_id: str
     event_type: str
     biz_step: str | None
     event_time: datetime
@@ -132,7 +135,7 @@ def _hop_query(tenant_id: uuid.UUID, ids: Sequence[str]) -> Any:
     """Every undeclared edge touching ``ids``, from either end: one statement, two index seeks."""
     e, ev = epcis_lineage_edge, epcis_event
     cols = (e.c.seq, e.c.from_id, e.c.to_id, e.c.kind, e.c.quantity, e.c.uom)
-    evcols = (ev.c.event_id, ev.c.event_type, ev.c.biz_step, ev.c.event_time)
+    evcols = (ev.c.event_id, ev.c.hash_id, ev.c.event_type, ev.c.biz_step, ev.c.event_time)
 
     def side(column: Any) -> Any:
         return (
@@ -202,7 +205,9 @@ class _Walk:
             edge = self.edges[key] = LineageEdge(row.from_id, row.to_id, row.kind, None, row.uom)
         if all(j.seq != row.seq for j in edge.events):
             edge.events.append(
-                Justification(row.seq, row.event_id, row.event_type, row.biz_step, row.event_time)
+                Justification(
+                    row.seq, row.event_id, row.hash_id, row.event_type, row.biz_step, row.event_time
+                )
             )
             if row.quantity is not None:
                 edge.quantity = (edge.quantity or 0.0) + row.quantity
