@@ -49,7 +49,7 @@ export async function allItems(path, { pages = 10, limit = 100 } = {}) {
 // The API's own rule for a grant (supplyline.kernel.scope.Grant.allows), so a view can leave
 // out a part the person may not read instead of asking and being refused. The API still
 // decides every call; this only spares a refused request.
-const SENSITIVE = new Set(["access", "audit", "commercial", "governance", "quotas"]);
+const SENSITIVE = new Set(["access", "audit", "commercial", "governance", "integrations", "quotas"]);
 
 /** Whether any of this person's grants allows the action on the resource (tenant-wide only,
  * for reads the API allows only over the whole tenant, like the ledger). */

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from supplyline import (
     access,
@@ -56,6 +56,7 @@ class Services:
     rule_evaluator: rules.RuleEvaluator
     throttle: access.Throttle
     purger: governance.Purger
+    integrations: integrations.Registry = field(default_factory=integrations.installed)
     forecaster: planning.Forecaster = planning.forecast
     ledger_key: bytes = field(repr=False, default=b"")
 
@@ -217,6 +218,7 @@ def build_services(
     extra_consumers: list[Consumer] | None = None,
     forecaster: planning.Forecaster | None = None,
     clock: Clock = utcnow,
+    plugins: integrations.Registry | None = None,
 ) -> Services:
     url = settings.resolved_database_url
     dialect = normalize_url(url).dialect
@@ -263,6 +265,7 @@ def build_services(
         evaluators=[rule_evaluator],
     )
     key = trace.ledger_key(settings.secret_key, settings.data_dir)
+    plugins = plugins or integrations.installed()
     forecaster = forecaster or planning.forecast
     consumers: list[Consumer] = [
         eventlog.EntityIndexProjection(),
@@ -272,9 +275,14 @@ def build_services(
         planning.Reforecaster(forecaster, clock=clock),
         planning.DemandProjection(events),
         sharing.WebhookFanout(catalog, visibility),
+        integrations.ConnectionDispatcher(plugins, tele.box),
         *([integrations.ErpAdapter(settings.erp_url)] if settings.erp_url else []),
         *(extra_consumers or []),
     ]
+
+    async def connection_headers(conn: AsyncConnection, target: str) -> Mapping[str, str]:
+        return await integrations.headers_for(conn, plugins, tele.box, target)
+
     return Services(
         settings=settings,
         clock=clock,
@@ -289,9 +297,10 @@ def build_services(
         resources=ResourceService(catalog, guards={"devices": throttle.admit_devices}),
         consumers=ConsumerRunner(engine, events, consumers, read_engine=read_engine),
         telemetry=tele,
-        deliverer=integrations.Deliverer(engine, read_engine),
+        deliverer=integrations.Deliverer(engine, read_engine, headers=connection_headers),
         rule_evaluator=rule_evaluator,
         throttle=throttle,
+        integrations=plugins,
         purger=governance.Purger(uow, read_engine, key, [c.name for c in consumers]),
         ledger_key=key,
         forecaster=forecaster,

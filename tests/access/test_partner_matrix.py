@@ -242,6 +242,12 @@ async def check_credentials(client: httpx.AsyncClient, w: World, who: str, path:
     assert r.status_code == staff_wide(who), (who, r.text)
 
 
+async def check_connection(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """No connection in this world: none such for the admin, a named permission for the rest."""
+    r = await get(client, w, who, path.format(connection_id="00000000-0000-0000-0000-000000000000"))
+    assert r.status_code == (404 if who == "admin" else 403), (who, r.text)
+
+
 async def check_key_quotas(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     r = await get(client, w, who, path.format(key_id="00000000-0000-0000-0000-000000000000"))
     assert r.status_code == (404 if who == "admin" else 403), (who, r.text)
@@ -447,6 +453,9 @@ SPECIAL: dict[str, Check] = {
     "/v1/governance/retention": only(staff_wide),
     "/v1/governance/legal-holds": only(staff_wide),
     "/v1/webhooks": only(lambda who: 403 if who in ("sp", "dc_operator") else 200),
+    "/v1/integrations": only(staff_wide),
+    "/v1/connections": only(staff_wide),
+    "/v1/connections/{connection_id}": check_connection,
     "/v1/api-keys/{key_id}/quotas": check_key_quotas,
     "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,
     "/v1/tenants": only(tenant_key_refused),

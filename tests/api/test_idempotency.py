@@ -87,7 +87,7 @@ async def test_concurrent_retries_create_once(client: httpx.AsyncClient, tenant:
 
 
 async def test_every_post_honours_the_key(
-    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, erp: tuple[str, Any]
 ) -> None:
     """Walk every POST of the OpenAPI document; one this test cannot call fails it."""
     w = await world(client, tenant.headers)
@@ -142,6 +142,12 @@ async def test_every_post_honours_the_key(
     calls.append(
         ("/v1/webhooks/{subscription_id}/archive", "/v1/webhooks/{webhooks}/archive", None, tenant.headers)
     )
+    # A connection is tried against its live endpoint before it is saved: the mock ERP.
+    connection = {"integration": "erp", "name": "ERP", "config": {"url": erp[0]}}
+    calls.append(("/v1/connections", "/v1/connections", connection, tenant.headers))
+    for action in ("pause", "resume", "test", "archive"):
+        template = f"/v1/connections/{{connection_id}}/{action}"
+        calls.append((template, f"/v1/connections/{{connections}}/{action}", None, tenant.headers))
     alarm, hold = w["alarm"]["id"], w["hold"]["id"]
     for action, body in (
         ("assign", {"assignee": "qa"}),

@@ -41,7 +41,7 @@ DEVICE_QUERY = {
 
 
 async def _tenant_a(
-    client: httpx.AsyncClient, tenant: TenantCtx, services: Services
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, erp_url: str
 ) -> tuple[dict[str, Any], set[str]]:
     """A's records (every resource, an alarm and a hold), and strings that must never reach
     another tenant."""
@@ -98,7 +98,9 @@ async def _tenant_a(
     w["forecast-override"] = await post(client, tenant.headers, "forecast-overrides", override)
     series = {"product_id": w["product"]["id"], "site_id": w["dc"]["id"]}
     w["forecast"] = await post(client, tenant.headers, "forecasts/runs", series)
-    secrets |= {override["note"], w["forecast-override"]["id"]}
+    connection = {"integration": "erp", "name": "A-CONNECTION-4E8D", "config": {"url": erp_url}}
+    w["connection"] = await post(client, tenant.headers, "connections", connection)
+    secrets |= {override["note"], w["forecast-override"]["id"], connection["name"], w["connection"]["id"]}
     secrets |= {w["epcis-capture"]["captureID"], event["eventID"]}
     return w, secrets
 
@@ -131,9 +133,10 @@ async def test_every_get_is_confined_to_the_caller(
     tenant: TenantCtx,
     other_tenant: TenantCtx,
     subtests: pytest.Subtests,
+    erp: tuple[str, Any],
 ) -> None:
     a, b = tenant, other_tenant
-    w, secrets = await _tenant_a(client, a, services)
+    w, secrets = await _tenant_a(client, a, services, erp[0])
     theirs = await post(client, b.headers, "sites", {"code": "B-ONLY", "name": "B's", "kind": "store"})
     await services.consumers.catch_up("entity-index")
     schema = (await client.get("/openapi.json")).json()
@@ -225,6 +228,10 @@ async def test_every_get_is_confined_to_the_caller(
                 assert mine.status_code == 200, mine.text
                 if path.endswith("legal-holds"):
                     assert [h["id"] for h in mine.json()["items"]] == [w["legal-hold"]["id"]]
+            elif path == "/v1/connections/{connection_id}":
+                url = path.format(connection_id=w["connection"]["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             elif path == "/v1/forecast-overrides/{id}":
                 url = path.format(id=w["forecast-override"]["id"])
                 assert_problem(await client.get(url, headers=b.headers), 404)
@@ -297,9 +304,13 @@ async def test_every_get_is_confined_to_the_caller(
 
 
 async def test_filters_and_events_with_another_tenants_ids(
-    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
+    client: httpx.AsyncClient,
+    services: Services,
+    tenant: TenantCtx,
+    other_tenant: TenantCtx,
+    erp: tuple[str, Any],
 ) -> None:
-    w, secrets = await _tenant_a(client, tenant, services)
+    w, secrets = await _tenant_a(client, tenant, services, erp[0])
     h = other_tenant.headers
     for spec in services.catalog:
         for ref in spec.refs:
@@ -315,9 +326,16 @@ async def test_filters_and_events_with_another_tenants_ids(
 
 
 async def test_writes_cannot_reach_another_tenant(
-    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, other_tenant: TenantCtx
+    client: httpx.AsyncClient,
+    services: Services,
+    tenant: TenantCtx,
+    other_tenant: TenantCtx,
+    erp: tuple[str, Any],
 ) -> None:
-    w, _ = await _tenant_a(client, tenant, services)
+    w, _ = await _tenant_a(client, tenant, services, erp[0])
+    for action in ("pause", "resume", "test", "archive"):
+        url = f"/v1/connections/{w['connection']['id']}/{action}"
+        assert_problem(await client.post(url, headers=other_tenant.headers), 404)
     h = other_tenant.headers
     for name, sample in SAMPLES.items():
         url = f"/v1/{name}/{w[name]['id']}"

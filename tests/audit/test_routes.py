@@ -51,6 +51,11 @@ OTHER_WRITES = {
     ("POST", "/v1/forecast-overrides"): "forecast_overrides.create",
     ("DELETE", "/v1/forecast-overrides/{id}"): "forecast_overrides.delete",  # named .withdraw by the route
     ("POST", "/v1/demand-history"): "demand_history.create",
+    ("POST", "/v1/connections"): "connections.create",
+    ("POST", "/v1/connections/{connection_id}/pause"): "connections.pause",
+    ("POST", "/v1/connections/{connection_id}/resume"): "connections.resume",
+    ("POST", "/v1/connections/{connection_id}/test"): "connections.test",
+    ("POST", "/v1/connections/{connection_id}/archive"): "connections.archive",
 }
 
 

@@ -19,6 +19,7 @@ from supplyline.kernel.scope import ALL, SENSITIVE, Action
 # Capabilities addressed by permission that are not resources of the catalog.
 SERVICE_RESOURCES = (
     "telemetry",
+    "integrations",
     "webhooks",
     "events",
     "alarms",
@@ -104,6 +105,8 @@ BUILT_IN: dict[str, RoleDef] = {
                 [*OPERATIONS, "rules", "escalation-policies", "imports", "dead-letters", "webhooks"],
                 "holds:approve",
                 "commercial:read",
+                "integrations:read",
+                "integrations:write",
             ),
             "Runs the operation: every operational record, rules, approvals of hold releases.",
         ),

@@ -34,6 +34,7 @@ from supplyline.api.v1 import (
 from supplyline.api.v1 import demand as demand_routes
 from supplyline.api.v1 import forecast_overrides as forecast_override_routes
 from supplyline.api.v1 import forecasts as forecast_routes
+from supplyline.api.v1 import integrations as integration_routes
 from supplyline.api.v1 import kpis as kpi_routes
 from supplyline.api.v1 import replenishment as replenishment_routes
 from supplyline.api.v1 import traceability as traceability_routes
@@ -113,6 +114,7 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(epcis.router))
     v1.include_router(scopes.annotate(fsma204.router))
     v1.include_router(scopes.annotate(webhooks.router))
+    v1.include_router(scopes.annotate(integration_routes.router))
     v1.include_router(scopes.annotate(audit.router))
     v1.include_router(scopes.annotate(governance.router))
     v1.include_router(scopes.annotate(replenishment_routes.router))

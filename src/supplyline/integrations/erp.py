@@ -12,10 +12,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from supplyline import logistics
+from supplyline import __version__, logistics
 from supplyline.integrations.outbox import enqueue
+from supplyline.integrations.plugins import EndpointDown, Manifest, Message
 from supplyline.kernel.events import StoredEvent
 
 EXCEPTION_TYPES = {logistics.SHIPMENT_TEMPERATURE_EXCEEDED.type, logistics.SHIPMENT_CONDITION_BREACHED.type}
@@ -25,8 +28,64 @@ RELEASE = logistics.LOT_RELEASED.type
 REPLENISHMENT = "supplyline.replenishment.recommended.v1"
 
 
+class ErpConfig(BaseModel):
+    """A connection to an ERP that speaks the contract above."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl = Field(description="The ERP's base URL; messages go to {url}/erp/v1/messages")
+    token: SecretStr | None = Field(default=None, description="Sent as Authorization: Bearer <token>")
+    timeout_s: float = Field(default=5.0, gt=0, le=60, description="Of the endpoint check")
+
+
+def _base(config: ErpConfig) -> str:
+    return str(config.url).rstrip("/")
+
+
+class ErpIntegration:
+    """The built-in outbound ERP integration, registered through the entry point like any
+    other (``erp`` in supplyline's pyproject)."""
+
+    manifest = Manifest(
+        slug="erp",
+        name="Generic ERP (outbound)",
+        version=__version__,
+        config=ErpConfig,
+        consumes=tuple(sorted({*EXCEPTION_TYPES, HOLD, RELEASE, REPLENISHMENT})),
+        capabilities=("outbound",),
+        description="Exceptions, holds, releases and replenishment recommendations as ERP messages "
+        "(the ERP holds the allocations of a held lot); acknowledged by the ERP's answer.",
+    )
+
+    def headers(self, config: ErpConfig) -> dict[str, str]:
+        return {"Authorization": f"Bearer {config.token.get_secret_value()}"} if config.token else {}
+
+    async def check(self, config: ErpConfig) -> None:
+        """The ERP is up (its health answers) and takes the credentials (its allocations do)."""
+        async with httpx.AsyncClient(timeout=config.timeout_s) as client:
+            try:
+                health = await client.get(f"{_base(config)}/erp/v1/health")
+                if not health.is_success:
+                    raise EndpointDown(f"GET /erp/v1/health answered {health.status_code}")
+                probe = await client.get(f"{_base(config)}/erp/v1/allocations", headers=self.headers(config))
+            except httpx.HTTPError as exc:
+                raise EndpointDown(f"{type(exc).__name__}: {exc}") from None
+        if probe.status_code in (401, 403):
+            raise EndpointDown(f"the ERP refused the credentials ({probe.status_code})")
+        if not probe.is_success:
+            raise EndpointDown(f"GET /erp/v1/allocations answered {probe.status_code}")
+
+    async def render(self, conn: AsyncConnection, event: StoredEvent, config: ErpConfig) -> Message | None:
+        message = await erp_message(conn, event)
+        return None if message is None else Message(f"{_base(config)}/erp/v1/messages", message)
+
+
+PLUGIN = ErpIntegration()
+
+
 class ErpAdapter:
-    """Event-log consumer: exceptions, holds and releases of every tenant to the one ERP."""
+    """Event-log consumer: exceptions, holds and releases of every tenant to the one ERP named
+    by SUPPLYLINE_ERP_URL (a platform-wide shortcut for a single-ERP deployment and the demo;
+    a tenant's own ERP is a connection of the ``erp`` integration)."""
 
     name = "integrations.erp"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,9 @@ from supplyline.resources import scoped
 log = logging.getLogger(__name__)
 D = integrations_delivery
 MAX_BACKOFF_S = 300.0
+# The headers a target's endpoint needs on every request (a connection's credentials), read at
+# send time: secrets stay encrypted with their connection, never copied into the outbox.
+HeadersHook = Callable[[AsyncConnection, str], Awaitable[Mapping[str, str]]]
 
 
 async def enqueue(
@@ -89,8 +92,10 @@ class Deliverer:
         read_engine: AsyncEngine | None = None,
         timeout_s: float = 5.0,
         batch: int = 50,
+        headers: HeadersHook | None = None,
     ) -> None:
         self.engine = engine
+        self.headers = headers
         # Polling reads on the read engine: on SQLite a write connection takes the write lock.
         self.read_engine = read_engine or engine
         self.timeout_s = timeout_s
@@ -108,16 +113,24 @@ class Deliverer:
                 .limit(self.batch)
             )
             due = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+            extra: dict[str, Mapping[str, str]] = {}
+            if self.headers is not None:
+                for t in {row["target"] for row in due}:
+                    extra[t] = await self.headers(conn, t)
         if not due:
             return 0
         delivered = 0
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             for row in due:
-                delivered += await self._send(client, row)
+                delivered += await self._send(client, row, extra.get(row["target"], {}))
         return delivered
 
-    async def _send(self, client: httpx.AsyncClient, row: dict[str, Any]) -> int:
-        headers = {"Idempotency-Key": str(row["id"]), "X-Correlation-Id": row["correlation_id"] or ""}
+    async def _send(self, client: httpx.AsyncClient, row: dict[str, Any], extra: Mapping[str, str]) -> int:
+        headers = {
+            **extra,
+            "Idempotency-Key": str(row["id"]),
+            "X-Correlation-Id": row["correlation_id"] or "",
+        }
         error, answer = None, None
         try:
             response = await client.post(row["url"], json=row["payload"], headers=headers)

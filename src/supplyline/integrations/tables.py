@@ -1,8 +1,20 @@
-"""The outbox of messages to other systems (the ERP, webhooks), filled from the event log."""
+"""The outbox of messages to other systems (the ERP, webhooks, connections), filled from the
+event log, and the tenants' connections of installed integrations."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 
 from supplyline.kernel.schema import JsonType, UTCDateTime, metadata
 
@@ -27,4 +39,27 @@ integrations_delivery = Table(
     # One message per target and event: a replayed event finds the delivery it made.
     UniqueConstraint("tenant_id", "target", "url", "event_id"),
     Index("ix_integrations_delivery_due", "status", "next_attempt_at"),
+)
+
+# A tenant's enabled integration: which plug-in, its config (secrets apart, encrypted with the
+# server key), and whether its messages flow. Its deliveries are the outbox rows whose target
+# is ``connection:<id>``; health is read from them.
+integrations_connection = Table(
+    "integrations_connection",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("config", JsonType, nullable=False),
+    Column("secrets_enc", LargeBinary, nullable=True),
+    Column("status", String(16), nullable=False),  # active | paused
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=True),
+    Column("check_error", Text, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Index("ix_integrations_connection_tenant", "tenant_id", "archived_at"),
+    ForeignKeyConstraint(["tenant_id"], ["access_tenant.id"]),
 )

@@ -59,8 +59,9 @@ class Grant:
 # Resources a wildcard does not cover: a custom role built from "*:read" must not see prices
 # or the audit trail, or manage access, unless it names them. Governance (retention, legal
 # holds) too: with "*:write" a key could shorten retention and purge the trail of what it did,
-# and a legal hold's reason may name a dispute.
-SENSITIVE = frozenset({"access", "audit", "commercial", "governance", "quotas"})
+# and a legal hold's reason may name a dispute. Integrations too: a connection receives the
+# whole tenant's events whatever its creator's grants, so enabling one is a decision to name.
+SENSITIVE = frozenset({"access", "audit", "commercial", "governance", "integrations", "quotas"})
 ALL = frozenset({"*:*", *(f"{r}:*" for r in SENSITIVE)})
 
 
