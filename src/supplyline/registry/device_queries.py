@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, Subquery, func, select
+from sqlalchemy import Row, RowMapping, Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import by_id, page
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.scope import Scope
-from supplyline.registry.tables import registry_device, registry_device_profile
+from supplyline.registry.tables import registry_asset, registry_device, registry_device_profile
 from supplyline.resources import scoped
 
-_D, _P = registry_device, registry_device_profile
+_D, _P, _A = registry_device, registry_device_profile, registry_asset
 # What the telemetry directory keeps of each device and profile.
 _DIRECTORY_DEVICE = (
     _D.c.id,
@@ -93,3 +95,48 @@ def device_view(*, live: bool = False) -> Subquery:
     if live:
         stmt = stmt.where(_D.c.archived_at.is_(None))
     return stmt.subquery("registry_devices")
+
+
+async def device_page(
+    conn: AsyncConnection,
+    scope: Scope,
+    *,
+    site_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    among: Select[Any] | None = None,
+    excluding: Select[Any] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    list_name: str = "devices",
+) -> Page[dict[str, Any]]:
+    """A page of the live devices the caller reaches, in id order, each with its asset's site:
+    ``site_id`` keeps those on assets at the site (or on assets inside those); ``among`` and
+    ``excluding`` are selects of device ids (another capability's own, e.g. silent devices)."""
+    stmt = scoped(
+        select(_D.c.id, _D.c.code, _D.c.name, _D.c.kind, _D.c.status, _D.c.asset_id, _A.c.site_id).outerjoin(
+            _A, (_A.c.id == _D.c.asset_id) & (_A.c.tenant_id == _D.c.tenant_id)
+        ),
+        _D,
+        scope,
+    ).where(_D.c.archived_at.is_(None))
+    if site_id is not None:
+        stmt = stmt.where(_D.c.asset_id.in_(await _assets_at(conn, scope, site_id)))
+    if kind is not None:
+        stmt = stmt.where(_D.c.kind == kind)
+    if among is not None:
+        stmt = stmt.where(_D.c.id.in_(among))
+    if excluding is not None:
+        stmt = stmt.where(_D.c.id.not_in(excluding))
+    return await page(conn, stmt, by_id(_D, list_name), cursor, limit)
+
+
+async def _assets_at(conn: AsyncConnection, scope: Scope, site_id: uuid.UUID) -> list[uuid.UUID]:
+    """Assets at a site and the assets inside them (a pallet on a trailer parked there)."""
+    rows = await conn.execute(scoped(select(_A.c.id), _A, scope).where(_A.c.site_id == site_id))
+    found = {r.id for r in rows}
+    frontier = list(found)
+    while frontier:
+        rows = await conn.execute(scoped(select(_A.c.id), _A, scope).where(_A.c.parent_id.in_(frontier)))
+        frontier = [r.id for r in rows if r.id not in found]
+        found.update(frontier)
+    return list(found)
