@@ -65,7 +65,9 @@ async def test_filters_and_cursor(
     await services.telemetry.compactor.drain()
     s = telemetry_device_state
     async with services.engine.begin() as conn:
-        await conn.execute(update(s).where(s.c.device_id == uuid.UUID(w["devices"]["cr-1"].id)).values(silent=1))
+        await conn.execute(
+            update(s).where(s.c.device_id == uuid.UUID(w["devices"]["cr-1"].id)).values(silent=1)
+        )
     assert [i["device"] for i in (await health(client, tenant, silent="true"))["items"]] == ["cr-1"]
     assert "cr-1" not in [i["device"] for i in (await health(client, tenant, silent="false"))["items"]]
     at_dc = {i["device"] for i in (await health(client, tenant, site=w["dc"]["id"]))["items"]}
