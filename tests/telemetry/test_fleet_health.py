@@ -46,6 +46,7 @@ async def test_a_page_names_seen_battery_skew_refusals_and_credentials(
     assert abs(seen["clock_skew_s"]) < 60
     assert seen["credentials"]["active"] == 1 and seen["credentials"]["newest_age_s"] >= 0
     assert seen["site_id"] == w["dc"]["id"] and seen["asset_id"] == w["trailer"]["id"]
+    assert seen["asset"] == "TRL-1"
     never = items["cr-1"]
     assert never["last_seen_at"] is None and never["silent"] is None and never["battery"] is None
     assert "secret" not in str(items) and "token" not in str(items)

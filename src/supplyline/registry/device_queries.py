@@ -109,13 +109,23 @@ async def device_page(
     limit: int = 50,
     list_name: str = "devices",
 ) -> Page[dict[str, Any]]:
-    """A page of the live devices the caller reaches, in id order, each with its asset's site:
+    """A page of the live devices the caller reaches, in id order, each with its asset and site:
     ``site_id`` keeps those on assets at the site (or on assets inside those); ``among`` and
     ``excluding`` are selects of device ids (another capability's own, e.g. silent devices)."""
+    # The asset (its code, its site) only where the caller reaches it too: a carrier reaches a
+    # tracker through its shipment, not the trailer it is fixed to.
+    assets = scoped(select(_A.c.id, _A.c.code, _A.c.site_id), _A, scope).subquery("reached_asset")
     stmt = scoped(
-        select(_D.c.id, _D.c.code, _D.c.name, _D.c.kind, _D.c.status, _D.c.asset_id, _A.c.site_id).outerjoin(
-            _A, (_A.c.id == _D.c.asset_id) & (_A.c.tenant_id == _D.c.tenant_id)
-        ),
+        select(
+            _D.c.id,
+            _D.c.code,
+            _D.c.name,
+            _D.c.kind,
+            _D.c.status,
+            assets.c.id.label("asset_id"),
+            assets.c.code.label("asset_code"),
+            assets.c.site_id,
+        ).outerjoin(assets, assets.c.id == _D.c.asset_id),
         _D,
         scope,
     ).where(_D.c.archived_at.is_(None))

@@ -113,6 +113,7 @@ def _item(
         "kind": device["kind"],
         "status": device["status"],
         "asset_id": str(device["asset_id"]) if device["asset_id"] else None,
+        "asset": device["asset_code"],
         "site_id": str(device["site_id"]) if device["site_id"] else None,
         "first_seen_at": first.isoformat() if first else None,
         "last_seen_at": seen.isoformat() if seen else None,
