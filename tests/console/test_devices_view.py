@@ -157,6 +157,17 @@ async def test_device_health_and_onboarding_from_a_file(
     for e in expected:
         page_errors.remove(e)
 
+    sheet = tmp_path / "sites.csv"  # one section, rows named by the file's lines
+    sheet.write_text("code,name,kind,region\nDC-NICE,Nice DC,warehouse,EU\nST-9,Store 9,shed,EU\n")
+    await page.get_by_label("Onboarding file (JSON or CSV)").set_input_files(sheet)
+    await expect(page.get_by_label("Rows of a CSV file are")).to_have_value("sites")
+    await page.get_by_role("button", name="Import").click()
+    await expect(report).to_contain_text("Refused: sites.csv has 1 problem")
+    await expect(report.get_by_role("row").filter(has_text="line 3")).to_contain_text("kind")
+    assert await sites_named(url, acme, "DC-NICE") == []
+    for e in [e for e in page_errors if "422" in e]:
+        page_errors.remove(e)
+
     good = tmp_path / "paris-fixed.json"
     good.write_text(json.dumps(document("reefer")))
     await page.get_by_label("Onboarding file (JSON or CSV)").set_input_files(good)
