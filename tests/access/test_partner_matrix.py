@@ -161,6 +161,28 @@ async def check_device_status(client: httpx.AsyncClient, w: World, who: str, pat
         assert r.status_code == (200 if rid in devices else 404), (who, name, r.text)
 
 
+async def check_fleet_health(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """The devices' health page: exactly the entitled devices, their assets and sites only where
+    those are reached too, credential summaries only for tenant-wide device readers."""
+    r = await get(client, w, who, path, limit=200)
+    if who != "admin" and "telemetry" not in ENTITLED[who]:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 200, (who, r.text)
+    items = r.json()["items"]
+    got = {i["device_id"] for i in items}
+    want = entitled(w, who, "devices") or set()
+    assert got == want if who != "admin" else got >= want, (who, _names(w, got ^ want))
+    assets, sites = entitled(w, who, "assets") or set(), entitled(w, who, "sites") or set()
+    for i in items:
+        assert i["asset_id"] is None or who == "admin" or i["asset_id"] in assets, (who, i)
+        assert i["site_id"] is None or who == "admin" or i["site_id"] in sites, (who, i)
+        if who in PARTNERS:
+            assert "credentials" not in i, (who, i)
+        if i["battery"] and f"{_names(w, {i['device_id']})[0]}@trip" in ENTITLED[who].get("telemetry", ()):
+            assert i["battery"]["at_ms"] <= ms(T0 + timedelta(hours=2)), (who, i)
+
+
 async def check_events(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     r = await get(client, w, who, path, limit=1000)
     assert r.status_code == 200, (who, r.text)
@@ -416,6 +438,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/demand": check_demand,
     "/v1/telemetry": check_telemetry,
     "/v1/telemetry/latest": check_latest,
+    "/v1/telemetry/health": check_fleet_health,
     "/v1/telemetry/context": check_context,
     "/v1/devices/{id}/telemetry": check_device_status,
     "/v1/devices/{id}/credentials": check_credentials,

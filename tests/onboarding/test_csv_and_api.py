@@ -126,6 +126,40 @@ async def test_post_imports_refuses_the_file_naming_each_row(
     assert await event_count(services, tenant.id) == events_before
 
 
+SITES = """code,name,kind,region
+DC-LYON,Lyon DC,warehouse,EU
+ST-1,Store 1,nowhere,EU
+ST-2,Store 2,store,XX
+"""
+
+
+async def test_post_imports_takes_a_csv_of_one_section_naming_bad_rows_by_line(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    csv = {**tenant.headers, "Content-Type": "text/csv"}
+    assert (
+        await client.post(
+            "/v1/imports", json={"regions": [{"code": "EU", "name": "Europe"}]}, headers=tenant.headers
+        )
+    ).status_code == 201
+    r = await client.post("/v1/imports?kind=sites", content=SITES, headers=csv)
+    assert r.status_code == 422, r.text
+    fields = [e["field"] for e in r.json()["errors"]]
+    assert fields == ["sites.3.kind", "sites.4.region"]  # lines of the file, the header is line 1
+    assert (await table_counts(services, tenant.id))["sites"] == 0
+
+    good = "\n".join(SITES.splitlines()[:2]) + "\n"
+    r = await client.post("/v1/imports?kind=sites", content=good, headers=csv)
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] == {"sites": 1}
+    r = await client.post("/v1/imports", content="code\nX\n", headers=csv)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "1.kind"  # line 1 names no section
+    r = await client.post(
+        "/v1/imports", content=b"[1, 2]", headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+
+
 async def test_post_imports_needs_write_permission(client: httpx.AsyncClient) -> None:
     r = await client.post("/v1/imports", json={"regions": []})
     assert r.status_code == 401

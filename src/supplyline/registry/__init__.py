@@ -2,6 +2,7 @@
 
 from supplyline.registry.device_queries import (
     device_by_code,
+    device_page,
     device_rows,
     device_view,
     devices_changed_since,
@@ -55,6 +56,7 @@ __all__ = [
     "device_by_code",
     "device_ids",
     "device_ids_reached",
+    "device_page",
     "device_place",
     "device_rows",
     "device_view",

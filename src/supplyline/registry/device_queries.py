@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, Subquery, func, select
+from sqlalchemy import Row, RowMapping, Select, Subquery, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from supplyline.db.keyset import by_id, page
+from supplyline.kernel.pagination import Page
 from supplyline.kernel.scope import Scope
-from supplyline.registry.tables import registry_device, registry_device_profile
+from supplyline.registry.tables import registry_asset, registry_device, registry_device_profile
 from supplyline.resources import scoped
 
-_D, _P = registry_device, registry_device_profile
+_D, _P, _A = registry_device, registry_device_profile, registry_asset
 # What the telemetry directory keeps of each device and profile.
 _DIRECTORY_DEVICE = (
     _D.c.id,
@@ -93,3 +95,70 @@ def device_view(*, live: bool = False) -> Subquery:
     if live:
         stmt = stmt.where(_D.c.archived_at.is_(None))
     return stmt.subquery("registry_devices")
+
+
+async def device_page(
+    conn: AsyncConnection,
+    scope: Scope,
+    *,
+    site_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    among: Select[Any] | None = None,
+    excluding: Select[Any] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    list_name: str = "devices",
+) -> Page[dict[str, Any]]:
+    """A page of the live devices the caller reaches, in id order, each with its asset and site:
+    ``site_id`` keeps those on assets at the site (or on assets inside those); ``among`` and
+    ``excluding`` are selects of device ids (another capability's own, e.g. silent devices)."""
+    stmt = scoped(
+        select(_D.c.id, _D.c.code, _D.c.name, _D.c.kind, _D.c.status, _D.c.asset_id), _D, scope
+    ).where(_D.c.archived_at.is_(None))
+    if site_id is not None:
+        # Written into the statement, not bound: a large site's assets would pass the drivers'
+        # limit on bound values (32,767 on PostgreSQL), and a plain list plans well without
+        # statistics, where a recursive select has the planner guess.
+        at_site = await _assets_at(conn, scope, site_id)
+        stmt = stmt.where(
+            _D.c.asset_id.in_(bindparam("site_assets", at_site, expanding=True, literal_execute=True))
+        )
+    if kind is not None:
+        stmt = stmt.where(_D.c.kind == kind)
+    if among is not None:
+        stmt = stmt.where(_D.c.id.in_(among))
+    if excluding is not None:
+        stmt = stmt.where(_D.c.id.not_in(excluding))
+    found = await page(conn, stmt, by_id(_D, list_name), cursor, limit)
+    # The asset (its code, its site) only where the caller reaches it too: a carrier reaches a
+    # tracker through its shipment, not the trailer it is fixed to. Read for the page's devices
+    # only, after the page: a join would have the database sort every device to find the page.
+    wanted = list({d["asset_id"] for d in found.items if d["asset_id"] is not None})
+    assets: dict[uuid.UUID, Any] = {}
+    if wanted:
+        rows = await conn.execute(
+            scoped(select(_A.c.id, _A.c.code, _A.c.site_id), _A, scope).where(_A.c.id.in_(wanted))
+        )
+        assets = {r.id: r for r in rows}
+    for d in found.items:
+        asset = assets.get(d["asset_id"])
+        d["asset_id"] = asset.id if asset else None
+        d["asset_code"] = asset.code if asset else None
+        d["site_id"] = asset.site_id if asset else None
+    return found
+
+
+async def _assets_at(conn: AsyncConnection, scope: Scope, site_id: uuid.UUID) -> list[uuid.UUID]:
+    """Assets at a site and the assets inside them (a pallet on a trailer parked there)."""
+    rows = await conn.execute(scoped(select(_A.c.id), _A, scope).where(_A.c.site_id == site_id))
+    found = {r.id for r in rows}
+    frontier = list(found)
+    while frontier:
+        inside: list[uuid.UUID] = []
+        for start in range(0, len(frontier), 1000):
+            chunk = frontier[start : start + 1000]
+            stmt = scoped(select(_A.c.id), _A, scope).where(_A.c.parent_id.in_(chunk))
+            inside += [r.id for r in await conn.execute(stmt) if r.id not in found]
+        found.update(inside)
+        frontier = inside
+    return list(found)

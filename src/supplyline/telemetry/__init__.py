@@ -27,6 +27,7 @@ from supplyline.telemetry.mqtt.messages import (
     replay_dead_letter,
     telemetry_topic,
 )
+from supplyline.telemetry.query.fleet import HealthFilter, health_page
 from supplyline.telemetry.query.health import device_status
 from supplyline.telemetry.query.series import (
     AGGREGATES,
@@ -50,6 +51,7 @@ __all__ = [
     "BrokerRefused",
     "Columns",
     "DeviceDirectory",
+    "HealthFilter",
     "Metric",
     "Normalizer",
     "RulesSource",
@@ -67,6 +69,7 @@ __all__ = [
     "compile_mapping",
     "converter",
     "device_status",
+    "health_page",
     "issue_credential",
     "latest",
     "list_credentials",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.routing import APIRoute
@@ -20,9 +20,11 @@ from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.telemetry import (
     AGGREGATES,
+    HealthFilter,
     SeriesRequest,
     buckets,
     device_status,
+    health_page,
     issue_credential,
     latest,
     list_credentials,
@@ -283,6 +285,41 @@ def _within(
 
 def _iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+@router.get(
+    "/telemetry/health",
+    summary="Telemetry health of the caller's devices, a page at a time",
+    description=(
+        "What `GET /v1/devices/{id}/telemetry` answers for one device, for a page of devices in "
+        "one call (fixed cost per page, whatever its size): last seen, silent, clock skew, the "
+        "latest battery reading (`battery_v`, else `battery_pct`), refused messages per reason, "
+        "and, for callers who may read the tenant's device credentials, their count and the age "
+        "of the newest (no secrets). Devices are in id order, paged with `next_cursor`."
+    ),
+    responses={422: {"description": "A bad cursor, site or limit"}},
+)
+async def fleet_health(
+    site: uuid.UUID | None = Query(None, description="Devices on assets at this site (or inside them)"),
+    kind: Literal["tracker", "sensor", "gateway"] | None = Query(None),
+    silent: bool | None = Query(None, description="true: only devices marked silent; false: all others"),
+    cursor: str | None = Query(None, max_length=2048),
+    limit: int = Query(50, ge=1, le=200),
+    scope: Scope = TELEMETRY_READ,
+    svc: Services = Depends(services),
+) -> Response:
+    flt = HealthFilter(site_id=site, kind=kind, silent=silent)
+    # Credentials are the tenant's security configuration (as GET /v1/devices/{id}/credentials).
+    creds = scope.can("devices") and scope.reaches("devices") is None
+    async with svc.read_engine.connect() as conn:
+
+        async def windows(ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[int, int]]] | None:
+            return await access.telemetry_windows(conn, scope, ids)
+
+        found = await health_page(
+            conn, scope, flt, cursor=cursor, limit=limit, credentials=creds, windows=windows
+        )
+    return JSON({"items": found.items, "next_cursor": found.next_cursor})
 
 
 @router.get("/devices/{id}/telemetry", summary="A device's telemetry health: seen, silent, skew, refusals")
