@@ -62,6 +62,7 @@ async def stage_scene(svc: Services, data_dir: Path, *, extra_devices: int = 0) 
     logins = {p.role: p for p in await ready_logins(svc, info, data_dir)}
     scope = Scope.system(info.tenant_id, "demo")
     ids = await _ids(svc, scope)
+    await _past_shipments(svc, scope)
     # The fleet's past first, the excursion last: the alarm list shows it on top.
     extra = await _fleet(svc, scope, extra_devices) if extra_devices else []
     await _alarms(svc, info.tenant_id, extra[:ALARMED])
@@ -96,6 +97,55 @@ async def _ids(svc: Services, scope: Scope) -> dict[str, str]:
         "product": str(lot["product_id"]),
         "site": str(ship["origin_site_id"]),
     }
+
+
+async def _past_shipments(svc: Services, scope: Scope) -> None:
+    """Earlier deliveries between the demo's sites, by its carrier and by a second one (whose
+    trips the carrier's person must not see), and one planned for tomorrow."""
+    async with svc.read_engine.connect() as conn:
+        orgs = (await svc.resources.list_page(conn, scope, "organizations")).items
+        sites = (await svc.resources.list_page(conn, scope, "sites")).items
+    carrier = next(str(o["id"]) for o in orgs if o["kind"] == "carrier")
+    site = {s["code"]: str(s["id"]) for s in sites}
+    legs = [("DC-LYON", "ST-MUNICH"), ("DC-LYON", "CR-GENEVA"), ("CR-GENEVA", "ST-MUNICH")]
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    async with svc.uow() as uow:
+        (other,) = await svc.resources.create_many(
+            uow, scope, "organizations", [{"code": "ACT", "name": "Alpine Cold Transport", "kind": "carrier"}]
+        )
+        rows = []
+        for n in range(8):
+            origin, destination = legs[n % len(legs)]
+            leaves = now - timedelta(days=8 - n, hours=3 * n)
+            rows.append(
+                {
+                    "number": f"SHP-{993 + n}",
+                    "status": "delivered",
+                    "origin_site_id": site[origin],
+                    "destination_site_id": site[destination],
+                    "carrier_organization_id": carrier if n % 3 else str(other["id"]),
+                    "planned_departure_at": leaves.isoformat(),
+                    "planned_arrival_at": (leaves + timedelta(hours=9)).isoformat(),
+                    "actual_departure_at": leaves.isoformat(),
+                    "actual_arrival_at": (leaves + timedelta(hours=9, minutes=20)).isoformat(),
+                    "freight_cost": 780.0 + 35 * n,
+                    "currency": "EUR",
+                }
+            )
+        tomorrow = now + timedelta(days=1, hours=6)
+        rows.append(
+            {
+                "number": "SHP-1002",
+                "status": "planned",
+                "origin_site_id": site["DC-LYON"],
+                "destination_site_id": site["CR-GENEVA"],
+                "carrier_organization_id": str(other["id"]),
+                "planned_departure_at": tomorrow.isoformat(),
+                "planned_arrival_at": (tomorrow + timedelta(hours=4)).isoformat(),
+            }
+        )
+        await svc.resources.create_many(uow, scope, "shipments", rows)
+        await uow.commit()
 
 
 def _story_readings(start_ms: int, count: int) -> list[dict[str, Any]]:
