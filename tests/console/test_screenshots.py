@@ -22,7 +22,7 @@ def size_of(png: bytes) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-async def test_every_built_view_is_pictured_at_1280_by_800(tmp_path: Path) -> None:
+async def test_every_built_view_is_pictured_at_1280_wide(tmp_path: Path) -> None:
     need("The built console", STATIC / "app" / "login.html", "console")
     need("Debian's chromium", CHROMIUM, "browser")
     work = tmp_path / "work"
@@ -33,6 +33,7 @@ async def test_every_built_view_is_pictured_at_1280_by_800(tmp_path: Path) -> No
     assert names == {*built_views(), "shipments-carrier"}
     for path in written:
         png = path.read_bytes()
-        assert size_of(png) == (1280, 800), path.name
+        width, height = size_of(png)
+        assert width == 1280 and (height == 800 or path.stem == "shipment" and height >= 800), path.name
         # A page with its data in draws text and tables: far more than an empty page compresses to.
         assert len(png) > 20_000, path.name

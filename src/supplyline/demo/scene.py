@@ -40,6 +40,7 @@ STORY_SPAN = timedelta(hours=2)  # the tracker's history: departure (1 h 40 ago)
 # The compressor stops this long into the history, so that the load passes LIMIT_C about six
 # minutes before now: the rules raise only what crossed in their live window (ten minutes).
 FAILS_AFTER = timedelta(minutes=96)
+DOORS_OPEN = range(25, 33)  # the steps of a stop with the doors open (about an hour ago)
 DEMO_DEVICES = 2  # the demo tenant's own trackers
 BATCH = 1000  # devices created per call
 REPORTING = 300  # of the extra devices, this many report a reading (with a credential)
@@ -149,13 +150,16 @@ async def _past_shipments(svc: Services, scope: Scope) -> None:
 
 
 def _story_readings(start_ms: int, count: int) -> list[dict[str, Any]]:
-    """The tracker's readings: near 4.5 C, then warming 0.4 C a step once the compressor fails
-    (past 8 C some twenty minutes later), moving from Lyon towards Munich."""
+    """The tracker's readings: near 4.5 C, briefly above 8 C while the doors stood open at a
+    stop an hour ago (back in range since: recorded, not raised), then warming 0.4 C a step once
+    the compressor fails (past 8 C some twenty minutes later), moving from Lyon to Munich."""
     (_, _, _, _, _, (lat0, lon0, _), _), _, (_, _, _, _, _, (lat1, lon1, _), _) = SITES
     fails = FAILS_AFTER // STEP
     out = []
     for n in range(count):
         temp = 4.5 + 0.3 * math.sin(n / 3) + (0.4 * (n - fails) if n > fails else 0.0)
+        if n in DOORS_OPEN:
+            temp += 5.0 * math.sin(math.pi * (n - DOORS_OPEN.start) / len(DOORS_OPEN))
         f = n / count * 0.45  # about half way by now
         out.append(
             {

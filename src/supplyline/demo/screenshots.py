@@ -7,7 +7,8 @@ executable (Playwright's own browsers are never downloaded), logs in on the logi
 person each view is for and waits for the view's data before taking a 1280 x 800 picture:
 the operator for alarms, shipments, inventory and whatever other view is built, the planner
 for planning, and the carrier's person for the partner's shipment list (``shipments-carrier``).
-The shipment page (``shipment``), when built, shows the story's shipment with its excursion.
+The shipment page (``shipment``), when built, shows the story's shipment with its excursions,
+pictured whole (1280 wide, as long as the page): its charts are below the fold.
 
 Playwright is a development dependency: it is imported only when pictures are taken.
 """
@@ -45,6 +46,8 @@ READY = {
 }
 # Any other view: one of these, then no cell still saying "…" (a name being read).
 ANY_DATA = "main table tbody tr, main canvas, main svg"
+# Pictured whole (1280 wide, as long as the page): a detail page's charts are below the fold.
+FULL_PAGE = {"shipment"}
 SETTLED = """() => ![...document.querySelectorAll("td, dd, span")].some((e) => e.textContent === "…")"""
 
 
@@ -164,7 +167,7 @@ async def _as(
             if errors:
                 raise RuntimeError(f"{shot.view} as {role}: the page reported errors: {errors}")
             target = out / f"{shot.view}.png"
-            await page.screenshot(path=str(target))
+            await page.screenshot(path=str(target), full_page=shot.view in FULL_PAGE)
             written.append(target)
     finally:
         await context.close()
