@@ -34,6 +34,6 @@ async def test_every_built_view_is_pictured_at_1280_wide(tmp_path: Path) -> None
     for path in written:
         png = path.read_bytes()
         width, height = size_of(png)
-        assert width == 1280 and (height == 800 or path.stem == "shipment" and height >= 800), path.name
+        assert width == 1280 and (height == 800 or (path.stem == "shipment" and height >= 800)), path.name
         # A page with its data in draws text and tables: far more than an empty page compresses to.
         assert len(png) > 20_000, path.name

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -45,6 +46,15 @@ DEMO_DEVICES = 2  # the demo tenant's own trackers
 BATCH = 1000  # devices created per call
 REPORTING = 300  # of the extra devices, this many report a reading (with a credential)
 ALARMED = 200  # and this many carry an alarm (every fifth of them active)
+
+
+class Credential(Protocol):
+    """What the scene uses of an issued device credential (shown once, at issue)."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def secret(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -178,13 +188,23 @@ def _story_readings(start_ms: int, count: int) -> list[dict[str, Any]]:
     return out
 
 
-async def _send(svc: Services, scope: Scope, device_id: str, readings: list[dict[str, Any]]) -> None:
-    """Readings through the ingestion path, with a credential issued for the device."""
+async def _credentials(svc: Services, scope: Scope, device_ids: list[str]) -> Sequence[Credential]:
+    """A credential for each device, in one transaction; the telemetry caches forgotten once
+    (each reload reads the tenant's whole device directory)."""
     tele = svc.telemetry
     async with svc.uow() as uow:
-        cred = await issue_credential(uow, scope, uuid.UUID(device_id), tele.box, overlap=tele.overlap)
+        creds = [
+            await issue_credential(uow, scope, uuid.UUID(d), tele.box, overlap=tele.overlap)
+            for d in device_ids
+        ]
         await uow.commit()
     tele.invalidate()
+    return creds
+
+
+async def _send(svc: Services, cred: Credential, readings: list[dict[str, Any]]) -> None:
+    """Readings through the ingestion path, signed with the device's credential."""
+    tele = svc.telemetry
     body = orjson.dumps(readings)
     identity = await tele.credentials.identify(cred.token)
     result = await tele.ingest.ingest(identity, body, sign(cred.secret, body))
@@ -196,7 +216,8 @@ async def _excursion(svc: Services, scope: Scope, tracker: str) -> None:
     now = utcnow().replace(second=0, microsecond=0)
     start = now - STORY_SPAN
     count = STORY_SPAN // STEP
-    await _send(svc, scope, tracker, _story_readings(int(start.timestamp() * 1000), count))
+    (cred,) = await _credentials(svc, scope, [tracker])
+    await _send(svc, cred, _story_readings(int(start.timestamp() * 1000), count))
     await svc.telemetry.compactor.drain()
 
 
@@ -262,11 +283,12 @@ async def _alarms(svc: Services, tenant: uuid.UUID, devices: list[dict[str, Any]
 async def _report(svc: Services, scope: Scope, devices: list[dict[str, Any]]) -> None:
     """One reading from each of ``devices`` in the last hour (twenty uploads at a time)."""
     now_ms = int(utcnow().timestamp() * 1000)
+    creds = await _credentials(svc, scope, [str(d["id"]) for d in devices])
 
     async def one(n: int, dev: dict[str, Any]) -> None:
         metrics = {"temperature_c": 4.0 + n % 9 * 0.3, "battery_pct": 40.0 + n % 60}
         reading = {"device": dev["code"], "seq": 1, "ts": now_ms - (n % 60) * 60_000, "metrics": metrics}
-        await _send(svc, scope, str(dev["id"]), [reading])
+        await _send(svc, creds[n], [reading])
 
     for lo in range(0, len(devices), 20):
         await asyncio.gather(*(one(n, d) for n, d in enumerate(devices[lo : lo + 20], lo)))
