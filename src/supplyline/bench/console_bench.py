@@ -133,7 +133,11 @@ class Times:
 
 
 async def _login(url: str, tenant: str, login: tuple[str, str]) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them: with
+    # the same 5 s on both sides, a request can go out on a connection the server is closing.
+    limits = httpx.Limits(
+        max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS, keepalive_expiry=2.0
+    )
     client = httpx.AsyncClient(base_url=url, limits=limits, timeout=30)
     email, password = login
     r = await client.post(
