@@ -18,9 +18,9 @@ app = typer.Typer(help="The operations console.", no_args_is_help=True)
 @app.command("screenshots")
 def screenshots(
     out: Annotated[Path, typer.Option(help="Directory the PNGs are written to.")] = Path("docs/screenshots"),
-    chromium: Annotated[
-        Path, typer.Option(envvar="SUPPLYLINE_CHROMIUM", help="Chromium to drive (`make browser`).")
-    ] = Path("/usr/bin/chromium"),
+    chromium: Annotated[Path, typer.Option(help="Chromium to drive (`make browser`).")] = Path(
+        "/usr/bin/chromium"
+    ),
     devices: Annotated[int, typer.Option(min=0, help="A fleet of this many devices beside the demo's.")] = 40,
 ) -> None:
     """Stage the demo tenant in a temporary SQLite database, serve the console and picture
