@@ -5,12 +5,14 @@
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest on
 #                TEST_WORKERS processes (default 2; TEST_WORKERS=0 runs in one)
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast): one JSON object a
-#                line on stdout
+#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast, console
+#                page loads): one JSON object a line on stdout
 #   make console the console's front end: `npm ci` in console/ (the npm registry, package-lock.json),
 #                then its libraries and our own console/src copied into
 #                src/supplyline/console/static/{vendor,app} (git-ignored; the wheel ships them)
 #   make browser Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is absent)
+#   make screenshots  a PNG of every console view on the demo data (a temporary SQLite database),
+#                taken by chromium as the person each view is for, into docs/screenshots/
 #   make clean   remove the virtualenv and tool caches (the demo data in data/ is kept)
 
 PYTHON ?= python3
@@ -31,10 +33,10 @@ endif
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint bench clean console browser
+.PHONY: help venv demo test lint bench clean console browser screenshots
 
 help:
-	@echo "make demo | test | lint | bench | console | browser | clean"
+	@echo "make demo | test | lint | bench | console | browser | screenshots | clean"
 
 $(STAMP): pyproject.toml
 	@if $(BIN)/python -c '' 2>/dev/null && \
@@ -60,7 +62,9 @@ lint: $(STAMP)
 test: lint console browser
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
+# The console bench needs the built pages; building them says nothing on stdout.
 bench: $(STAMP)
+	@$(MAKE) --no-print-directory -s console >&2
 	@$(BIN)/supplyline bench import --json
 	@$(BIN)/supplyline bench ingest --json
 	@$(BIN)/supplyline bench mqtt --json
@@ -68,6 +72,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench scoped-read --json
 	@$(BIN)/supplyline bench trace --json
 	@$(BIN)/supplyline bench forecast --json
+	@$(BIN)/supplyline bench console --json
 
 # The console: npm ci again only when the lock file changes (npm ci writes this file last).
 CONSOLE_STATIC := src/supplyline/console/static
@@ -96,6 +101,9 @@ browser:
 	    $(SUDO) apt-get update -qq && \
 	    $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core </dev/null; \
 	fi
+
+screenshots: $(STAMP) console browser
+	$(BIN)/supplyline console screenshots --out docs/screenshots --chromium $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -24,6 +24,7 @@ from supplyline.cli import (
     ledger,
     mqtt,
     plan,
+    screens,
     serve,
     sim,
     trace,
@@ -55,6 +56,7 @@ app.add_typer(epcis.app, name="epcis")
 app.add_typer(trace.app, name="trace")
 app.add_typer(governance.app, name="governance")
 app.add_typer(bench.app, name="bench")
+app.add_typer(screens.app, name="console")
 app.add_typer(plan.app, name="plan")
 app.add_typer(forecast.app, name="forecast")
 

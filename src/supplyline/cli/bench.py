@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from supplyline.api.app import create_app
+from supplyline.bench.console_bench import Staged, run_console_bench
 from supplyline.bench.forecast_bench import run_forecast_bench
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
@@ -26,6 +27,8 @@ from supplyline.bench.scoped_read_bench import run_scoped_read_bench
 from supplyline.bench.trace_bench import run_trace_bench
 from supplyline.bootstrap import Services
 from supplyline.cli.common import console, err_console, print_json
+from supplyline.console import built_views
+from supplyline.demo.scene import DEMO_DEVICES, stage_scene
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
@@ -139,6 +142,43 @@ def scoped_read_bench(
         return create_app(svc, run_consumers=False)
 
     _run("Scoped read benchmark", lambda tmp: run_scoped_read_bench(tmp, app, rounds=rounds), json_)
+
+
+@app.command("console")
+def console_bench(
+    json_: JsonFlag = False,
+    devices: Annotated[
+        int, typer.Option(min=DEMO_DEVICES, help="Devices in the demo tenant (its own and a fleet).")
+    ] = 10_000,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed loads of every view.")] = 30,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed rounds first.")] = 2,
+) -> None:
+    """Load every console view as the demo's people (HTML and its /v1 calls) through the real
+    server, on the demo tenant with a fleet of devices: p50/p95 per view against 300 ms."""
+    views = built_views()
+    if not views:
+        err_console.print("The console is not built: run `make console` first.")
+        raise typer.Exit(1)
+    _run(
+        "Console benchmark",
+        lambda tmp: run_console_bench(tmp, _stage, views, devices=devices, rounds=rounds, warmup=warmup),
+        json_,
+    )
+
+
+async def _stage(svc: Services, data_dir: Path, devices: int) -> Staged:
+    """The demo tenant after its excursion, with a fleet making ``devices`` in all."""
+    scene = await stage_scene(svc, data_dir, extra_devices=devices - DEMO_DEVICES)
+    return Staged(
+        tenant=scene.info.slug,
+        logins={role: (p.email, p.password) for role, p in scene.logins.items()},
+        params={
+            "planning": {"product": scene.ids["product"], "site": scene.ids["site"]},
+            "shipment": {"id": scene.ids["shipment"]},
+        },
+        devices=scene.devices,
+        alarms=scene.alarms,
+    )
 
 
 def _table(title: str, result: dict[str, Any]) -> Table:

@@ -6,5 +6,6 @@ pages reach data only through /v1 (or the API's own session helpers) with the ca
 """
 
 from supplyline.console.app import create_console_app, serve_app
+from supplyline.console.pages import built_views
 
-__all__ = ["create_console_app", "serve_app"]
+__all__ = ["built_views", "create_console_app", "serve_app"]

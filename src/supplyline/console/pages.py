@@ -61,6 +61,17 @@ def _built(view: str) -> str | None:
         return None
 
 
+def built_views() -> list[str]:
+    """The views ``make console`` built (every page but the login's), the alarm list first."""
+    app = resources.files("supplyline.console").joinpath("static", "app")
+    try:
+        names = sorted(f.name.removesuffix(".html") for f in app.iterdir() if f.name.endswith(".html"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    views = [v for v in names if VIEW_NAME.match(v) and v != LOGIN_VIEW]
+    return sorted(views, key=lambda v: v != START_VIEW)
+
+
 def page(view: str) -> Response:
     """A built page with the page headers; 503 naming ``make console`` when it was not built."""
     body = _built(view)
