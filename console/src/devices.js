@@ -5,7 +5,7 @@
 // progress bar through read, check, upload and import, then a report per section or per row.
 
 import { ApiError, CSRF_COOKIE, api, cookie, toLogin } from "./api.js";
-import { allItems, reporter, startPage } from "./page.js";
+import { allItems, recordOf, reporter, startPage } from "./page.js";
 import { duration, timeElement } from "./time.js";
 
 const body = document.querySelector("#devices tbody");
@@ -31,13 +31,7 @@ function siteName(id) {
   if (!sites.has(id)) {
     sites.set(
       id,
-      api(`/v1/sites/${id}`).then(
-        (site) => site.name || site.code || null,
-        (error) => {
-          if (error instanceof ApiError && error.status === 401) toLogin();
-          return null;
-        },
-      ),
+      recordOf("sites", id).then((site) => (site ? site.name || site.code || null : null)),
     );
   }
   return sites.get(id);

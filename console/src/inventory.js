@@ -6,7 +6,7 @@
 // may approve it is the API's answer (403), shown as it says, never guessed here.
 
 import { api, ApiError, toLogin } from "./api.js";
-import { reporter, startPage } from "./page.js";
+import { recordOf, reporter, startPage } from "./page.js";
 
 const body = document.querySelector("#positions tbody");
 const more = document.getElementById("more");
@@ -21,7 +21,6 @@ const reason = document.getElementById("reason");
 const reasonError = document.getElementById("reason-error");
 const dialogProblem = document.getElementById("dialog-problem");
 const submit = document.getElementById("reason-submit");
-const names = new Map(); // "lots/<id>" -> Promise of a label (null when not readable)
 const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 let nextCursor = null;
 let pending = null; // { mode: "hold" | "release", position, hold, opener }
@@ -35,20 +34,7 @@ function label(kind, rec) {
 }
 
 function nameOf(kind, id) {
-  const key = `${kind}/${id}`;
-  if (!names.has(key)) {
-    names.set(
-      key,
-      api(`/v1/${key}`).then(
-        (rec) => label(kind, rec) || null,
-        (error) => {
-          if (error instanceof ApiError && error.status === 401) toLogin();
-          return null;
-        },
-      ),
-    );
-  }
-  return names.get(key);
+  return recordOf(kind, id).then((rec) => (rec ? label(kind, rec) || null : null));
 }
 
 function cell(row, content, className) {
@@ -69,16 +55,17 @@ function quantity(value, unit) {
   return `${number.format(value)} ${unit}`;
 }
 
-/** The active hold of each lot among these positions (one per lot), by lot id. */
+/** The active hold of each lot among these positions (one per lot), by lot id: one request
+ * for up to 100 lots (a lot has at most one active hold). */
 async function activeHolds(positions) {
   const lots = [...new Set(positions.filter((p) => p.lot_id && p.held > 0).map((p) => p.lot_id))];
   const found = new Map();
-  await Promise.all(
-    lots.map(async (lot) => {
-      const page = await api(`/v1/holds?status=active&lot_id=${encodeURIComponent(lot)}&limit=1`);
-      if (page.items.length) found.set(lot, page.items[0]);
-    }),
-  );
+  for (let i = 0; i < lots.length; i += 100) {
+    const chunk = lots.slice(i, i + 100);
+    const params = new URLSearchParams([["status", "active"], ...chunk.map((lot) => ["lot_id", lot]), ["limit", "100"]]);
+    const page = await api(`/v1/holds?${params}`);
+    for (const hold of page.items) found.set(hold.lot_id, hold);
+  }
   return found;
 }
 

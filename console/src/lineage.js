@@ -6,7 +6,7 @@
 // signed tree head (proof.js). What the person may not do or read is the API's 403, shown.
 
 import { api, ApiError, toLogin } from "./api.js";
-import { allItems, reporter, startPage } from "./page.js";
+import { allItems, recordOf, reporter, startPage } from "./page.js";
 import { timeElement } from "./time.js";
 import { bytesToHex, checkInclusion, openSignedHead, ProofError } from "./proof.js";
 
@@ -22,20 +22,9 @@ const $ = (id) => document.getElementById(id);
 const problem = $("problem");
 const note = $("note");
 const fail = reporter(problem);
-const records = new Map(); // "lots/<id>" -> Promise of the record (null when not readable)
-
+/** A record named by the trace (null when not readable), read in batches (page.js). */
 function record(kind, id) {
-  const key = `${kind}/${id}`;
-  if (!records.has(key)) {
-    records.set(
-      key,
-      api(`/v1/${key}`).catch((error) => {
-        if (error instanceof ApiError && error.status === 401) toLogin();
-        return null;
-      }),
-    );
-  }
-  return records.get(key);
+  return recordOf(kind, id);
 }
 
 function named(rec) {
@@ -477,20 +466,25 @@ async function entriesOf({ up, down, nodes, names }) {
     }
   }
   const lots = [...nodes.values()].filter((n) => n.lot_id);
-  const found = await Promise.all(
-    lots.map((n) => allItems(`/v1/ledger/checkpoints?subject=${encodeURIComponent(`lots/${n.lot_id}`)}`, { pages: 2 })),
-  );
-  lots.forEach((n, i) => {
-    for (const c of found[i]) {
-      entries.set(`seq:${c.seq}`, {
-        what: `${c.event_type} of ${names.get(n.id).title}`,
-        when: c.recorded_at,
-        data: c.leaf ?? `ni:///sha-256;${c.event_hash}`,
-        query: `seq=${c.seq}`,
-        index: c.seq - 1,
-      });
-    }
-  });
+  const bySubject = new Map(lots.map((n) => [`lots/${n.lot_id}`, n]));
+  const subjects = [...bySubject.keys()];
+  const found = [];
+  for (let i = 0; i < subjects.length; i += 50) {
+    // The checkpoints of up to 50 lots in one walk (the ledger's subject filter is repeatable).
+    const params = new URLSearchParams(subjects.slice(i, i + 50).map((subject) => ["subject", subject]));
+    found.push(...(await allItems(`/v1/ledger/checkpoints?${params}`, { pages: 2 })));
+  }
+  for (const c of found) {
+    const n = bySubject.get(c.subject);
+    if (!n) continue;
+    entries.set(`seq:${c.seq}`, {
+      what: `${c.event_type} of ${names.get(n.id).title}`,
+      when: c.recorded_at,
+      data: c.leaf ?? `ni:///sha-256;${c.event_hash}`,
+      query: `seq=${c.seq}`,
+      index: c.seq - 1,
+    });
+  }
   return [...entries.values()].sort((a, b) => a.when.localeCompare(b.when));
 }
 

@@ -8,7 +8,7 @@
 
 import uPlot from "/console/static/vendor/uplot/uPlot.esm.js";
 import { api, ApiError } from "./api.js";
-import { allItems, allows, reporter, startPage } from "./page.js";
+import { allItems, allows, recordOf, reporter, startPage } from "./page.js";
 import { duration, timeElement } from "./time.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -61,23 +61,13 @@ function label(record) {
   return record.name || record.code || record.number || record.lot_code || null;
 }
 
-const records = new Map();
-/** A record by its path, read once; null when this person may not read it. */
-function record(path) {
-  if (!records.has(path)) records.set(path, api(path).catch(() => null));
-  return records.get(path);
-}
 
 /** The band every carried product allows: the highest minimum and the lowest maximum. */
 async function allowedBand(lots) {
-  const products = [];
-  for (const line of lots) {
-    const lot = await record(`/v1/lots/${line.lot_id}`);
-    if (!lot) continue;
-    line.code = lot.lot_code;
-    const product = lot.product_id ? await record(`/v1/products/${lot.product_id}`) : null;
-    if (product && !products.some((p) => p.id === product.id)) products.push(product);
-  }
+  const found = await Promise.all(lots.map((line) => recordOf("lots", line.lot_id)));
+  lots.forEach((line, i) => (line.code = found[i]?.lot_code));
+  const productIds = [...new Set(found.map((lot) => lot?.product_id).filter(Boolean))];
+  const products = (await Promise.all(productIds.map((id) => recordOf("products", id)))).filter(Boolean);
   const mins = products.map((p) => p.storage_min_c).filter((v) => v !== null && v !== undefined);
   const maxs = products.map((p) => p.storage_max_c).filter((v) => v !== null && v !== undefined);
   return {
@@ -521,8 +511,8 @@ async function load() {
     ["destination", "Destination", shipment.destination_site_id],
   ];
   const [sites, carrier, band, telemetry, events, alarms, holds, checkpoints] = await Promise.all([
-    Promise.all(sitesOf.map(async ([key, role, siteId]) => ({ key, role, site: siteId ? await record(`/v1/sites/${siteId}`) : null }))),
-    shipment.carrier_organization_id ? record(`/v1/organizations/${shipment.carrier_organization_id}`).then(label) : null,
+    Promise.all(sitesOf.map(async ([key, role, siteId]) => ({ key, role, site: siteId ? await recordOf("sites", siteId) : null }))),
+    shipment.carrier_organization_id ? recordOf("organizations", shipment.carrier_organization_id).then(label) : null,
     allowedBand(shipment.lots),
     soft(api(`/v1/telemetry?${metrics}`)),
     soft(allItems(`/v1/events?${new URLSearchParams({ subject: `shipments/${id}` })}`)),
@@ -538,7 +528,7 @@ async function load() {
     (shipment.devices ?? [])
       .filter((d) => !devices.has(d.device_id))
       .map(async (d) => {
-        const device = await record(`/v1/devices/${d.device_id}`);
+        const device = await recordOf("devices", d.device_id);
         if (device?.code) devices.set(d.device_id, device.code);
       }),
   );

@@ -1,10 +1,10 @@
 // The shipment list: what GET /v1/shipments answers this person (a carrier's answer is its own
 // shipments, redacted), paged with the API's cursors, filtered by status. Site and carrier
-// names are read one by one, by the ids the shipments name, through the same session: the
-// page asks for nothing the shown shipments do not point at.
+// names are read by the ids the shipments name (one batched list request per kind), through
+// the same session: the page asks for nothing the shown shipments do not point at.
 
-import { api, ApiError, toLogin } from "./api.js";
-import { reporter, startPage } from "./page.js";
+import { api } from "./api.js";
+import { recordOf, reporter, startPage } from "./page.js";
 import { timeElement } from "./time.js";
 
 const body = document.querySelector("#shipments tbody");
@@ -19,7 +19,6 @@ const STATUS = {
   exception: "Exception",
   cancelled: "Cancelled",
 };
-const names = new Map(); // "sites/<id>" -> Promise of a name (or null when not readable)
 let nextCursor = null;
 
 function query(cursor) {
@@ -31,20 +30,9 @@ function query(cursor) {
 
 /** The name of a site or organisation the person may read; null when the API does not say. */
 function nameOf(kind, id) {
-  const key = `${kind}/${id}`;
-  if (!names.has(key)) {
-    names.set(
-      key,
-      api(`/v1/${key}`).then(
-        (rec) => (rec.code && rec.name ? `${rec.name} (${rec.code})` : rec.name || rec.code || null),
-        (error) => {
-          if (error instanceof ApiError && error.status === 401) toLogin();
-          return null;
-        },
-      ),
-    );
-  }
-  return names.get(key);
+  return recordOf(kind, id).then((rec) =>
+    !rec ? null : rec.code && rec.name ? `${rec.name} (${rec.code})` : rec.name || rec.code || null,
+  );
 }
 
 function cell(row, content) {

@@ -18,9 +18,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
+
+Query = list[tuple[str, str | int | float | bool | None]]
 
 
 @dataclass
@@ -33,10 +35,16 @@ class Visit:
     requests: int = 0
 
     async def get(
-        self, name: str, path: str, params: Mapping[str, Any] | None = None, *, ok: tuple[int, ...] = (200,)
+        self,
+        name: str,
+        path: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        *,
+        ok: tuple[int, ...] = (200,),
     ) -> Any:
         start = time.perf_counter()
-        r = await self.client.get(path, params=params)
+        pairs = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        r = await self.client.get(path, params=cast(Query, pairs) if pairs else None)
         self.times.setdefault(name, []).append(time.perf_counter() - start)
         self.requests += 1
         if r.status_code not in ok:
@@ -51,12 +59,23 @@ class Visit:
     def me(self) -> Awaitable[Any]:
         return self.get("auth/me", "/v1/auth/me")
 
-    async def names(self, refs: set[tuple[str, str]]) -> None:
-        """``GET /v1/<kind>/<id>`` of each record a list points at, once each, all at once; a
-        record the person may not read (403, 404) shows as a dash on the page."""
-        await self.all(
-            *(self.get(f"{kind}/{{id}}", f"/v1/{kind}/{i}", ok=(200, 403, 404)) for kind, i in refs)
-        )
+    async def names(self, refs: set[tuple[str, str]]) -> list[Any]:
+        """page.js ``recordOf``: the records a list points at, one ``GET /v1/<kind>?id=…`` per
+        kind and 100 ids, all kinds at once; a record the person may not read is left out of
+        the answer (a dash on the page). The records found, in no order."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, i in sorted(refs):
+            by_kind.setdefault(kind, []).append(i)
+        calls = []
+        for kind, ids in by_kind.items():
+            for n in range(0, len(ids), 100):
+                query = [("id", i) for i in ids[n : n + 100]] + [
+                    ("limit", "100"),
+                    ("include_archived", "true"),
+                ]
+                calls.append(self.get(f"{kind}?id=", f"/v1/{kind}", query, ok=(200, 403)))
+        pages = await self.all(*calls)
+        return [rec for page in pages if page for rec in page["items"]]
 
     async def every(self, name: str, path: str, pages: int = 10) -> list[Any]:
         """page.js ``allItems``: the cursor walk of a picker, 100 at a time, 10 pages at most."""
@@ -76,8 +95,8 @@ Loader = Callable[[Visit], Awaitable[None]]
 
 
 async def alarms(v: Visit) -> None:
-    """alarms.js: who, and the first page of active unacknowledged alarms (the filter's default)."""
-    _, page = await v.all(v.me(), v.get("alarms", "/v1/alarms", {"status": "active_unack"}))
+    """alarms.js: who, and the first page of active alarms (the filter's default)."""
+    _, page = await v.all(v.me(), v.get("alarms", "/v1/alarms", {"active": "true"}))
     if not page["items"]:
         raise RuntimeError("the alarm list is empty: nothing to measure")
 
@@ -102,10 +121,11 @@ async def inventory(v: Visit) -> None:
         v.get("inventory-positions", "/v1/inventory-positions"),
     )
     items = page["items"]
-    held = {p["lot_id"] for p in items if p.get("lot_id") and p["held"] > 0}
-    await v.all(
-        *(v.get("holds", "/v1/holds", {"status": "active", "lot_id": lot, "limit": "1"}) for lot in held)
-    )
+    held = sorted({p["lot_id"] for p in items if p.get("lot_id") and p["held"] > 0})
+    if held:  # the active holds of the held lots shown: one request (a lot has one at most)
+        await v.get(
+            "holds", "/v1/holds", [("status", "active"), *(("lot_id", lot) for lot in held), ("limit", "100")]
+        )
     refs = {
         (kind, p[key])
         for p in items
@@ -137,6 +157,55 @@ async def planning(v: Visit) -> None:
     await v.get("demand", "/v1/demand", {**series, "grain": "day", **window})
 
 
+async def shipment(v: Visit) -> None:
+    """shipment.js: who, then the shipment; then at once its sites, carrier, lots, readings,
+    events, alarms and holds (the ledger only for a role that reads it: not the operator);
+    then the carried products (the allowed band)."""
+    await v.me()  # the page asks who first: it leaves out what the grants do not allow
+    ship = await v.get("shipments/{id}", f"/v1/shipments/{v.params['id']}")
+    sid = ship["id"]
+    refs = {("sites", ship[k]) for k in ("origin_site_id", "destination_site_id") if ship.get(k)}
+    if ship.get("carrier_organization_id"):
+        refs.add(("organizations", ship["carrier_organization_id"]))
+    refs |= {("lots", line["lot_id"]) for line in ship["lots"]}
+    metrics = [("metric", m) for m in ("temperature_c", "humidity_pct", "lat", "lon")]
+    records, *_ = await v.all(
+        v.names(refs),
+        v.get("telemetry", "/v1/telemetry", [("shipment", sid), *metrics, ("limit", "20000")]),
+        v.every("events", f"/v1/events?subject=shipments/{sid}"),
+        v.every("alarms", f"/v1/alarms?shipment_id={sid}"),
+        v.every("holds", f"/v1/holds?shipment_id={sid}"),
+    )
+    products = {("products", r["product_id"]) for r in records if r.get("lot_code") and r.get("product_id")}
+    if products:
+        await v.names(products)
+
+
+async def devices(v: Visit) -> None:
+    """devices.js: who, the site picker and the first page of device health; then the names of
+    the sites the page shows."""
+    _, _, page = await v.all(
+        v.me(), v.every("sites", "/v1/sites"), v.get("telemetry/health", "/v1/telemetry/health")
+    )
+    refs = {("sites", d["site_id"]) for d in page["items"] if d.get("site_id")}
+    if refs:
+        await v.names(refs)
+
+
+async def lineage(v: Visit) -> None:
+    """lineage.js: who and the lot and product pickers; the lot's trace both ways; then the
+    names of the lots in it (the ledger proofs only for a role that reads the ledger)."""
+    lot = v.params["lot"]
+    await v.all(v.me(), v.every("lots", "/v1/lots"), v.every("products", "/v1/products"))
+    back, forward = await v.all(
+        v.get("traceability/lots", f"/v1/traceability/lots/{lot}", {"direction": "backward", "depth": "5"}),
+        v.get("traceability/lots", f"/v1/traceability/lots/{lot}", {"direction": "forward", "depth": "5"}),
+    )
+    ids = {n["lot_id"] for t in (back, forward) for n in t.get("nodes", []) if n.get("lot_id")}
+    if ids:
+        await v.names({("lots", i) for i in ids})
+
+
 async def unknown(v: Visit) -> None:
     """A view this file does not know yet: only what every view asks (page.js ``startPage``)."""
     await v.me()
@@ -147,6 +216,9 @@ LOADERS: dict[str, Loader] = {
     "shipments": shipments,
     "inventory": inventory,
     "planning": planning,
+    "shipment": shipment,
+    "devices": devices,
+    "lineage": lineage,
 }
 
 

@@ -175,6 +175,7 @@ async def _stage(svc: Services, data_dir: Path, devices: int) -> Staged:
         params={
             "planning": {"product": scene.ids["product"], "site": scene.ids["site"]},
             "shipment": {"id": scene.ids["shipment"]},
+            "lineage": {"lot": scene.ids["lot"]},
         },
         devices=scene.devices,
         alarms=scene.alarms,

@@ -106,6 +106,7 @@ async def _ids(svc: Services, scope: Scope) -> dict[str, str]:
         "shipment": str(ship["id"]),
         "tracker": str(tracker),
         "product": str(lot["product_id"]),
+        "lot": str(lot["id"]),
         "site": str(ship["origin_site_id"]),
     }
 

@@ -36,13 +36,16 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
 
 VIEWPORT = {"width": 1280, "height": 800}
-ROLES = {"planning": "planner"}  # who a view is pictured for; the others the operator
+ROLES = {"planning": "planner", "lineage": "quality"}  # who a view is pictured for; else the operator
 # What shows that a view's data is in: a selector that must match, for the views known here.
 READY = {
     "alarms": "#alarms tbody tr",
     "shipments": "#shipments tbody tr",
     "inventory": "#positions tbody tr",
     "planning": "#chart canvas",
+    "shipment": "#temperature-chart canvas",
+    "lineage": "#graph svg",
+    "devices": "main table tbody tr",
 }
 # Any other view: one of these, then no cell still saying "…" (a name being read).
 ANY_DATA = "main table tbody tr, main canvas, main svg"
@@ -67,6 +70,8 @@ def plan(views: list[str], scene: Scene) -> list[Shot]:
             path += f"?product={scene.ids['product']}&site={scene.ids['site']}"
         if view == "shipment":
             path += f"?id={scene.ids['shipment']}"
+        if view == "lineage":
+            path += f"?lot={scene.ids['lot']}"
         shots.append(Shot(view, path, ROLES.get(view, "operator")))
         if view == "shipments":
             shots.append(Shot("shipments-carrier", path, "carrier"))

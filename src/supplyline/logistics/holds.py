@@ -166,8 +166,11 @@ async def list_holds(
     scope.require("holds")
     stmt = scoped(select(H), H, scope)
     for name in ("status", "lot_id", "shipment_id", "alarm_id"):
-        if filters.get(name) is not None:
-            stmt = stmt.where(H.c[name] == filters[name])
+        value = filters.get(name)
+        if isinstance(value, list | tuple | set | frozenset):
+            stmt = stmt.where(H.c[name].in_(list(value)))
+        elif value is not None:
+            stmt = stmt.where(H.c[name] == value)
     if filters.get("status") not in (None, "active", "released"):
         raise Invalid("status", "is one of active, released")
     found = await page(conn, stmt, newest_first(H, "holds"), cursor, limit)

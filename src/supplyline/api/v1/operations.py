@@ -176,14 +176,16 @@ async def clear(
 @router.get("/holds", tags=["holds"], summary="Lot holds (quarantine for inspection), newest first")
 async def list_holds(
     status: Literal["active", "released"] | None = Query(None),
-    lot_id: uuid.UUID | None = Query(None),
+    lot_id: list[uuid.UUID] = Query(
+        [], max_length=100, description="Holds of these lots (repeatable, at most 100)"
+    ),
     shipment_id: uuid.UUID | None = Query(None),
     alarm_id: uuid.UUID | None = Query(None),
     page_: PageQuery = PAGE,
     scope: Scope = HOLDS_READ,
     svc: Services = Depends(services),
 ) -> Response:
-    filters = {"status": status, "lot_id": lot_id, "shipment_id": shipment_id, "alarm_id": alarm_id}
+    filters = {"status": status, "lot_id": lot_id or None, "shipment_id": shipment_id, "alarm_id": alarm_id}
     async with svc.read_engine.connect() as conn:
         page = await logistics.list_holds(conn, scope, filters, page_.cursor, page_.limit)
     return _page(page.items, page.next_cursor)

@@ -20,7 +20,8 @@ from supplyline.kernel.scope import Action, Scope
 from supplyline.kernel.uow import UnitOfWork
 from supplyline.resources import ResourceSpec
 
-CONTROL_PARAMS = {"limit", "cursor", "include_archived"}
+CONTROL_PARAMS = {"limit", "cursor", "include_archived", "id"}
+IDS_MAX = 100  # a page of records named by id: what a view shows at once
 IfMatch = Header(
     None,
     alias="If-Match",
@@ -55,7 +56,18 @@ FILTER_SCHEMA = ("type", "format", "enum", "anyOf", "minimum", "maximum", "minLe
 
 
 def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = [
+        {
+            "name": "id",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "schema": {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": IDS_MAX},
+            "description": f"Only these {spec.name} (repeatable, at most {IDS_MAX}): the records a "
+            "page names, in one request. Ids outside the caller's reach are left out, not refused.",
+        }
+    ]
     properties = spec.fields.model_json_schema()["properties"]
     for name in spec.filters:
         schema = properties.get(name, {"type": "string"})
@@ -68,6 +80,20 @@ def _filter_params(spec: ResourceSpec) -> list[dict[str, Any]]:
                 "description": f"Only {spec.name} whose {name} equals this value.",
             }
         )
+    return out
+
+
+def _ids(raw: list[str]) -> list[uuid.UUID] | None:
+    if not raw:
+        return None
+    if len(raw) > IDS_MAX:
+        raise Invalid("id", f"at most {IDS_MAX} ids in one request, not {len(raw)}")
+    out = []
+    for i, value in enumerate(raw):
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            raise Invalid(f"id.{i}", f"'{value[:40]}' is not a UUID") from None
     return out
 
 
@@ -119,12 +145,14 @@ def resource_router(spec: ResourceSpec) -> APIRouter:
     ) -> Response:
         raw = {k: v for k, v in request.query_params.items() if k not in CONTROL_PARAMS}
         filters = svc.resources.parse_filters(name, raw)
+        ids = _ids(request.query_params.getlist("id"))
         async with svc.read_engine.connect() as conn:
             page = await svc.resources.list_page(
                 conn,
                 scope,
                 name,
                 filters=filters,
+                ids=ids,
                 cursor=page_.cursor,
                 limit=page_.limit,
                 include_archived=include_archived,
