@@ -77,12 +77,15 @@ class Visit:
         pages = await self.all(*calls)
         return [rec for page in pages if page for rec in page["items"]]
 
-    async def every(self, name: str, path: str, pages: int = 10) -> list[Any]:
-        """page.js ``allItems``: the cursor walk of a picker, 100 at a time, 10 pages at most."""
+    async def every(
+        self, name: str, path: str, filters: Mapping[str, str] | None = None, pages: int = 10
+    ) -> list[Any]:
+        """page.js ``allItems``: the cursor walk of a list, 100 at a time, 10 pages at most
+        (the filters go in the query with the cursor: httpx would drop a query in ``path``)."""
         items: list[Any] = []
         cursor = None
         for _ in range(pages):
-            query = {"limit": "100", **({"cursor": cursor} if cursor else {})}
+            query = {**(filters or {}), "limit": "100", **({"cursor": cursor} if cursor else {})}
             page = await self.get(name, path, query)
             items += page["items"]
             cursor = page["next_cursor"]
@@ -172,9 +175,9 @@ async def shipment(v: Visit) -> None:
     records, *_ = await v.all(
         v.names(refs),
         v.get("telemetry", "/v1/telemetry", [("shipment", sid), *metrics, ("limit", "20000")]),
-        v.every("events", f"/v1/events?subject=shipments/{sid}"),
-        v.every("alarms", f"/v1/alarms?shipment_id={sid}"),
-        v.every("holds", f"/v1/holds?shipment_id={sid}"),
+        v.every("events", "/v1/events", {"subject": f"shipments/{sid}"}),
+        v.every("alarms", "/v1/alarms", {"shipment_id": sid}),
+        v.every("holds", "/v1/holds", {"shipment_id": sid}),
     )
     products = {("products", r["product_id"]) for r in records if r.get("lot_code") and r.get("product_id")}
     if products:
