@@ -271,6 +271,12 @@ function showCondition(telemetry, band) {
 
 // --- The map: an equirectangular projection of the box around the sites and the track. ---
 
+/** A label's place beside a mark: to its right, or to its left in the right part of the map
+ * (so it is not cut at the edge). */
+function beside(px, width) {
+  return px > width * 0.6 ? { x: px - 10, "text-anchor": "end" } : { x: px + 10 };
+}
+
 function svg(name, attributes, text) {
   const el = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, String(value));
@@ -362,13 +368,13 @@ function showMap(sites, telemetry) {
     map.append(svg("polyline", { points: p.points.map((q) => `${x(q.lon).toFixed(1)},${y(q.lat).toFixed(1)}`).join(" "), class: "track" }));
     const last = p.points.at(-1);
     map.append(svg("circle", { cx: x(last.lon), cy: y(last.lat), r: 7, class: "last" }));
-    map.append(svg("text", { x: x(last.lon) + 10, y: y(last.lat) + 4, class: "map-label" }, `${p.device} (last)`));
+    map.append(svg("text", { ...beside(x(last.lon), W), y: y(last.lat) + 4, class: "map-label" }, `${p.device} (last)`));
   }
   for (const s of located) {
     const px = x(s.site.longitude);
     const py = y(s.site.latitude);
     map.append(svg("rect", { x: px - 6, y: py - 6, width: 12, height: 12, class: `site site-${s.key}` }));
-    map.append(svg("text", { x: px + 10, y: py - 8, class: "map-label" }, `${s.role}: ${s.site.code ?? s.site.name}`));
+    map.append(svg("text", { ...beside(px, W), y: py - 8, class: "map-label" }, `${s.role}: ${s.site.code ?? s.site.name}`));
   }
   const count = paths.reduce((n, p) => n + p.points.length, 0);
   caption.textContent = `Plain projection, no map tiles: ${located.length} of ${sites.length} sites with coordinates and ${count} positions; the places are listed below.`;
