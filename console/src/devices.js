@@ -125,6 +125,8 @@ function render(device) {
   const clock = skew(device.clock_skew_s);
   cell(row, clock.text, clock.className);
   cell(row, refusals(device), device.rejected ? "num status-warn" : "num");
+  const late = cell(row, String(device.late ?? 0), device.late ? "num status-warn" : "num");
+  late.title = "Readings received more than 10 minutes after their own time (a backlog)";
   cell(row, credential(device));
   return row;
 }

@@ -123,7 +123,8 @@ async def test_device_health_and_onboarding_from_a_file(
     await expect(reporting.locator("td").nth(7)).to_have_text("1unknown metric: 1")
     await expect(reporting.locator("td").nth(2)).to_have_text("Lyon DCTRL-1")
     await expect(reporting.locator("time")).to_have_count(1)
-    await expect(reporting.locator("td").nth(8)).to_have_text(re.compile(r"^\d+ (s|min)$"))
+    await expect(reporting.locator("td").nth(8)).to_have_text("0")  # no late readings
+    await expect(reporting.locator("td").nth(9)).to_have_text(re.compile(r"^\d+ (s|min)$"))
     await expect(row(page, "cr-1")).to_contain_text("Silent")
     await expect(row(page, "cr-2")).to_contain_text("Never seen")
     await expect(row(page, "trk-001")).to_contain_text(re.compile(r"ahead (9|10) min"))

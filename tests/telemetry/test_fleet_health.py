@@ -84,3 +84,27 @@ async def test_filters_and_cursor(
 
     r = await client.get("/v1/telemetry/health", params={"cursor": "nope"}, headers=tenant.headers)
     assert_problem(r, 422)
+
+
+async def test_late_readings_are_counted_and_the_clock_skew_recorded(
+    client: httpx.AsyncClient, tenant: TenantCtx, services: Services, w: dict[str, Any]
+) -> None:
+    cr0, cr1 = w["devices"]["cr-0"], w["devices"]["cr-1"]
+    now = now_ms()
+    backlog = [
+        {"device": "cr-0", "seq": i, "ts": now - 3_600_000 + i * 60_000, "metrics": {"temperature_c": 4.0}}
+        for i in range(1, 4)
+    ]
+    fresh = {"device": "cr-0", "seq": 9, "ts": now - 1_000, "metrics": {"temperature_c": 4.1}}
+    for body in [*backlog, fresh]:
+        assert (await send(client, cr0, body)).json()["accepted"] == 1
+    ahead = {"device": "cr-1", "seq": 1, "ts": now + 120_000, "metrics": {"temperature_c": 4.0}}
+    assert (await send(client, cr1, ahead)).json()["accepted"] == 1
+    await services.telemetry.compactor.drain()
+    items = {i["device"]: i for i in (await health(client, tenant))["items"]}
+    assert items["cr-0"]["late"] == 3, "an hour-old backlog is late; the fresh reading is not"
+    assert -30 < items["cr-0"]["clock_skew_s"] < 30, "the newest message's clock, not the backlog's"
+    assert 60 < items["cr-1"]["clock_skew_s"] < 180, "two minutes ahead"
+    assert items["cr-1"]["late"] == 0 and items["cr-2"]["late"] == 0
+    one = await client.get(f"/v1/devices/{cr0.id}/telemetry", headers=tenant.headers)
+    assert one.json()["late"] == 3 and one.json()["clock_skew_s"] is not None

@@ -40,7 +40,12 @@ telemetry_device_state = Table(
     # Sequence numbers already stored, as merged [first, last] ranges.
     Column("seq_ranges", JsonType, nullable=False),
     Column("last_values", JsonType, nullable=False),
+    # The device's clock against ours at its newest message: its newest reading's time minus
+    # when that message was received (positive: ahead; negative: behind, or buffering).
     Column("skew_ms", BigInteger, nullable=True),
+    # Readings that arrived more than LATE_AFTER_MS after their own time (a backlog the rules
+    # record without acting on), counted as the compactor folds them in.
+    Column("late_count", BigInteger, nullable=False, default=0, server_default="0"),
     Column("silent", Integer, nullable=False, default=0),
     # Landing rows up to this id are already in this device's chunks: queries and compaction
     # skip the device's readings in them (compaction goes device slice by device slice).

@@ -122,6 +122,7 @@ def _item(
         "battery": _battery(values),
         "rejected": sum(r["count"] for r in refused.values()),
         "rejections": refused,
+        "late": int(state["late_count"] or 0) if state else 0,
     }
 
 
@@ -150,9 +151,8 @@ async def _states(
     s = telemetry_device_state
     if not ids:
         return {}
-    stmt = select(s.c.device_id, s.c.first_seen_at, s.c.last_seen_at, s.c.silent, s.c.skew_ms).where(
-        s.c.tenant_id == tenant, s.c.device_id.in_(list(ids))
-    )
+    columns = (s.c.device_id, s.c.first_seen_at, s.c.last_seen_at, s.c.silent, s.c.skew_ms, s.c.late_count)
+    stmt = select(*columns).where(s.c.tenant_id == tenant, s.c.device_id.in_(list(ids)))
     return {r["device_id"]: dict(r) for r in (await conn.execute(stmt)).mappings()}
 
 

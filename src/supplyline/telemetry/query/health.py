@@ -43,6 +43,7 @@ async def device_status(
         "last_seen_at": state["last_seen_at"].isoformat() if state else None,
         "silent": bool(state["silent"]) if state else None,
         "clock_skew_s": state["skew_ms"] / 1000 if state and state["skew_ms"] is not None else None,
+        "late": int(state["late_count"] or 0) if state else 0,
         "rejections": rejections,
         "compaction_pending": pending is not None,
     }

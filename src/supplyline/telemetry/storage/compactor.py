@@ -43,7 +43,12 @@ _STATE_COLUMNS = (
     _s.c.seq_ranges,
     _s.c.last_values,
     _s.c.compacted_through,
+    _s.c.late_count,
+    _s.c.skew_ms,
 )
+# A reading received more than ten minutes after its own time is late: the rules' live window
+# (rules.evaluator.LIVE_WINDOW_MS), past which a transition is recorded but raises nothing.
+LATE_AFTER_MS = 600_000
 
 
 @dataclass
@@ -54,6 +59,7 @@ class _Device:
     seq: npt.NDArray[np.int64]
     metrics: dict[str, npt.NDArray[np.float64]]
     received_at: datetime
+    received_ms: npt.NDArray[np.int64]  # when each reading's message was received
     state: dict[str, Any] | None = None
     readings: int = field(default=0)
 
@@ -175,6 +181,7 @@ class Compactor:
             fresh = d.row > d.state["compacted_through"]
             if not fresh.all():
                 d.ts, d.row, d.seq = d.ts[fresh], d.row[fresh], d.seq[fresh]
+                d.received_ms = d.received_ms[fresh]
                 d.metrics = {m: v[fresh] for m, v in d.metrics.items()}
             no = d.state["device_no"]
             if len(d.ts):
@@ -274,15 +281,25 @@ class Compactor:
         for tenant_id, items in parts.items():
             cols = concat([c for c, _, _ in items])
             row_ids = np.concatenate([np.full(len(c), rid, dtype=np.int64) for c, rid, _ in items])
+            received_ms = np.concatenate(
+                [np.full(len(c), int(at.timestamp() * 1000), dtype=np.int64) for c, _, at in items]
+            )
             received = items[-1][2]
             order = np.lexsort((cols.ts_ms, cols.device_idx))
             dev, ts, row, seq = cols.device_idx[order], cols.ts_ms[order], row_ids[order], cols.seq[order]
+            got = received_ms[order]
             metrics = {m: v[order] for m, v in cols.metrics.items()}
             starts = np.flatnonzero(np.r_[True, dev[1:] != dev[:-1]])
             ends = np.r_[starts[1:], len(dev)]
             for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
                 out[cols.devices[int(dev[a])]] = _Device(
-                    tenant_id, ts[a:b], row[a:b], seq[a:b], {m: v[a:b] for m, v in metrics.items()}, received
+                    tenant_id,
+                    ts[a:b],
+                    row[a:b],
+                    seq[a:b],
+                    {m: v[a:b] for m, v in metrics.items()},
+                    received,
+                    got[a:b],
                 )
         return out
 
@@ -311,6 +328,7 @@ class Compactor:
                     "seq_ranges": [],
                     "last_values": {},
                     "skew_ms": None,
+                    "late_count": 0,
                     "silent": 0,
                     "compacted_through": 0,
                 }
@@ -356,7 +374,15 @@ class Compactor:
                     last_values[name] = [ts, value]
         newest = int(d.ts[-1]) if len(d.ts) else state["last_ts_ms"]
         last_ts = state["last_ts_ms"]
+        late = int(np.count_nonzero(d.received_ms - d.ts > LATE_AFTER_MS))
+        skew = state.get("skew_ms")
+        if len(d.ts):
+            # The newest message's newest reading: the device's clock as it stands now.
+            fresh = d.received_ms == d.received_ms.max()
+            skew = int(d.ts[fresh].max() - d.received_ms.max())
         return {
+            "skew_ms": skew,
+            "late_count": int(state.get("late_count") or 0) + late,
             "b_device_no": state["device_no"],
             "last_seen_at": max(d.received_at, state["last_seen_at"]),
             "last_ts_ms": newest if last_ts is None else max(last_ts, newest or last_ts),
