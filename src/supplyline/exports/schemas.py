@@ -125,6 +125,9 @@ KPIS = Dataset(
         [
             ("kpi", pa.string(), False),
             ("version", pa.int64(), False),
+            ("grain", pa.string(), False),
+            ("period_start", pa.date32(), False),
+            ("period_end", pa.date32(), False),
             ("unit", pa.string(), True),
             ("numerator", pa.float64(), False),
             ("denominator", pa.float64(), False),
@@ -132,7 +135,8 @@ KPIS = Dataset(
         ]
     ),
     None,  # each KPI's definition names its own permissions; the others are left out
-    description="Every KPI the caller may compute, one row per KPI and day (GET /v1/kpis/{name}).",
+    description="Every KPI the caller may compute, one row per KPI and period of its finest grain "
+    "(a day where it has one), in the partition of the period's first day (GET /v1/kpis/{name}).",
 )
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (READINGS, EVENTS, SHIPMENTS, INVENTORY_POSITIONS, KPIS)}

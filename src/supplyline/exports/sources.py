@@ -187,23 +187,38 @@ async def inventory_positions(src: Sources, scope: Scope, out: PartitionedWriter
     await records(src, scope, "inventory-positions", "updated_at", out)
 
 
+def _finest(grains: Sequence[str]) -> str:
+    return next(g for g in ("day", "week", "month", "total") if g in grains)
+
+
 async def kpis(src: Sources, scope: Scope, out: PartitionedWriter) -> None:
-    """Every KPI the caller may compute (its current definition), per day of the range."""
-    names = [d["name"] for d in planning.kpi_definitions(scope) if d.get("current")]
-    for name in names:
-        query = planning.KpiQuery(start=out.start, end=out.end, grain="day")
+    """Every KPI the caller may compute (its current definition), per period of its finest
+    grain: a day for most, a week or the whole range for those defined so."""
+    for definition in planning.kpi_definitions(scope):
+        if not definition["current"]:
+            continue
+        grain = _finest(definition["grains"])
+        query = planning.KpiQuery(start=out.start, end=out.end, grain=grain)
         async with src.read_engine.connect() as conn:
-            got = await planning.kpi_values(conn, scope, name, query)
+            got = await planning.kpi_values(conn, scope, definition["name"], query)
+        by_day: dict[date, list[dict[str, Any]]] = {}
         for point in got["points"]:
-            row = {
-                "kpi": got["kpi"],
-                "version": got["version"],
-                "unit": got["unit"],
-                "numerator": float(point["numerator"]),
-                "denominator": float(point["denominator"]),
-                "value": None if point["value"] is None else float(point["value"]),
-            }
-            out.write_rows(date.fromisoformat(point["period_start"]), [row])
+            first = date.fromisoformat(point["period_start"])
+            by_day.setdefault(first, []).append(
+                {
+                    "kpi": got["kpi"],
+                    "version": got["version"],
+                    "grain": grain,
+                    "period_start": first,
+                    "period_end": date.fromisoformat(point["period_end"]),
+                    "unit": got["unit"],
+                    "numerator": float(point["numerator"]),
+                    "denominator": float(point["denominator"]),
+                    "value": None if point["value"] is None else float(point["value"]),
+                }
+            )
+        for day, rows in by_day.items():
+            out.write_rows(day, rows)
 
 
 READERS = {
