@@ -15,11 +15,12 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
@@ -460,6 +461,39 @@ SPECIAL: dict[str, Check] = {
 }
 
 
+async def check_parquet_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """A Parquet export of shipments holds what the list would, prices only for
+    'commercial:read'; a job and its files are found by the principal that made it alone."""
+    want = entitled(w, who, "shipments")
+    today = datetime.now(UTC).date()
+    body = {
+        "datasets": ["shipments"],
+        "from": (today - timedelta(days=1)).isoformat(),
+        "to": today.isoformat(),
+    }
+    r = await client.post("/v1/exports", json=body, headers=w.headers[who])
+    if want is None:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 202 and r.json()["status"] == "succeeded", (who, r.text)
+    job = r.json()
+    urls = [f["url"] for f in job["files"]] if path.endswith("{path}") else [f"/v1/exports/{job['id']}"]
+    got: set[str] = set()
+    for url in urls:
+        r = await client.get(url, headers=w.headers[who])
+        assert r.status_code == 200, (who, url, r.text)
+        if path.endswith("{path}"):
+            table = pq.read_table(io.BytesIO(r.content))
+            got |= set(table.column("id").to_pylist())
+            if who != "admin":
+                assert not set(table.column_names) & set(COMMERCIAL_KEYS), (who, table.column_names)
+        for other in IDENTITIES:
+            if other != who:
+                assert (await client.get(url, headers=w.headers[other])).status_code == 404, (other, url)
+    if path.endswith("{path}"):
+        assert got == want if who != "admin" else got >= want, (who, _names(w, got ^ want))
+
+
 async def check_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     """An export holds exactly what the list would, prices only for 'commercial:read'."""
     resource = path.removeprefix("/v1/exports/").removesuffix(".csv")
@@ -482,6 +516,8 @@ def _find_check(path: str) -> Check | None:
         return SPECIAL[path]
     if EXPORTS.match(path):
         return check_export
+    if path in ("/v1/exports/{job_id}", "/v1/exports/{job_id}/files/{path}"):
+        return check_parquet_export
     if LISTS.match(path):
         return check_list
     if ITEMS.match(path):

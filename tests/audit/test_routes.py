@@ -51,6 +51,7 @@ OTHER_WRITES = {
     ("POST", "/v1/forecast-overrides"): "forecast_overrides.create",
     ("DELETE", "/v1/forecast-overrides/{id}"): "forecast_overrides.delete",  # named .withdraw by the route
     ("POST", "/v1/demand-history"): "demand_history.create",
+    ("POST", "/v1/exports"): "exports.create",
 }
 
 

@@ -4,8 +4,8 @@
 row has committed and outside any write transaction (a range is at most
 SUPPLYLINE_EXPORT_MAX_DAYS days), so the answer already says ``succeeded`` or ``failed``; a
 client still reads the job's status (``GET /v1/exports/{job_id}``), which leaves room to run
-larger ranges in the background later. A retry with the same Idempotency-Key answers the job as
-it was created (``running``) and exports nothing again. Only the principal that asked reads the
+larger ranges in the background later. A retry with the same Idempotency-Key exports nothing
+again and answers the job as it now is (the first answer, once the first request finished). Only the principal that asked reads the
 job and downloads its files. These routes are included after ``/v1/exports/<resource>.csv``.
 """
 
@@ -87,9 +87,13 @@ async def create_export(
         headers=lambda job: {"Location": f"/v1/exports/{job['id']}"},
         audit_action="exports.create",
     )
-    if answer.headers.get("idempotent-replayed"):
-        return answer
     job_id = uuid.UUID(orjson.loads(answer.body)["id"])
+    location = {"Location": f"/v1/exports/{job_id}"}
+    if answer.headers.get("idempotent-replayed"):
+        # The retry of a finished export answers as the first request did (the job as it is).
+        async with svc.read_engine.connect() as conn:
+            job = await exports.get_job(conn, scope, job_id)
+        return JSON(_view(job), status_code=202, headers={**location, "Idempotent-Replayed": "true"})
     root = exports.job_root(svc.settings.resolved_export_dir, scope.require_tenant(), job_id)
     result: exports.ExportResult | None = None
     error = None
@@ -105,7 +109,7 @@ async def create_export(
         await uow.commit()
     async with svc.read_engine.connect() as conn:
         job = await exports.get_job(conn, scope, job_id)
-    return JSON(_view(job), status_code=202, headers={"Location": f"/v1/exports/{job_id}"})
+    return JSON(_view(job), status_code=202, headers=location)
 
 
 @router.get(
