@@ -3,6 +3,7 @@ day, read back by pyarrow (Hive partitioning) and by DuckDB, within the caller's
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,37 @@ async def test_the_schedule_exports_yesterday_once(
     root = exports.daily_root(tmp_path / "daily", "acme")
     assert per_day(root, "readings") == {yesterday.isoformat(): 4}
     assert await exports.export_daily(services) == {}  # the day is there: not written again
+
+
+async def test_the_workers_run_the_schedule_when_it_is_set(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx, tmp_path: Path
+) -> None:
+    services.settings.export_dir = tmp_path / "scheduled"
+    done = exports.daily_root(tmp_path / "scheduled", "acme") / "kpis"
+    stop = asyncio.Event()
+    workers = asyncio.create_task(services.run_workers(stop))
+    await asyncio.sleep(0.5)
+    assert not done.exists()  # SUPPLYLINE_EXPORT_SCHEDULE_HOURS=0: no schedule
+    stop.set()
+    await workers
+    services.settings.export_schedule_hours = 24
+    stop = asyncio.Event()
+    workers = asyncio.create_task(services.run_workers(stop))
+    for _ in range(100):
+        if done.exists():
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await workers
+    assert done.exists()
+
+
+async def test_the_range_is_bounded_by_the_setting(
+    client: httpx.AsyncClient, services: Services, tenant: TenantCtx
+) -> None:
+    body = {"datasets": ["events"], "from": "2026-11-01", "to": "2026-11-03"}
+    assert (await client.post("/v1/exports", json=body, headers=tenant.headers)).status_code == 202
+    services.settings.export_max_days = 2
+    assert_problem(await client.post("/v1/exports", json=body, headers=tenant.headers), 422, "to")
+    body = {"datasets": ["events"], "from": "9999-12-30", "to": "9999-12-31"}
+    assert_problem(await client.post("/v1/exports", json=body, headers=tenant.headers), 422)

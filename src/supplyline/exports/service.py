@@ -32,6 +32,7 @@ from supplyline.kernel.uow import UnitOfWork
 DatasetName = Literal["readings", "events", "shipments", "inventory_positions", "kpis"]
 ALL_DATASETS: tuple[str, ...] = tuple(DATASETS)
 J = exports_job
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
 
 
 class ExportRequest(BaseModel):
@@ -58,6 +59,9 @@ class ExportResult:
 
 def check_request(scope: Scope, datasets: Sequence[str], start: date, end: date, max_days: int) -> None:
     """Refuse what cannot run before anything is written: the range, the permissions."""
+    for name, day in (("from", start), ("to", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise Invalid(name, f"must be between {EARLIEST} and {LATEST}")
     if end < start:
         raise Invalid("to", "is before from")
     if (end - start).days + 1 > max_days:
