@@ -5,8 +5,9 @@ row has committed and outside any write transaction (a range is at most
 SUPPLYLINE_EXPORT_MAX_DAYS days), so the answer already says ``succeeded`` or ``failed``; a
 client still reads the job's status (``GET /v1/exports/{job_id}``), which leaves room to run
 larger ranges in the background later. A retry with the same Idempotency-Key exports nothing
-again and answers the job as it now is (the first answer, once the first request finished). Only the principal that asked reads the
-job and downloads its files. These routes are included after ``/v1/exports/<resource>.csv``.
+again and answers the job as it now is (the first answer, once the first request finished).
+Only the principal that asked reads the job and downloads its files. These routes are included
+after ``/v1/exports/<resource>.csv``.
 """
 
 from __future__ import annotations
