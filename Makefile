@@ -5,7 +5,7 @@
 #   make test    ruff, ruff format --check, mypy, import-linter contracts, then pytest on
 #                TEST_WORKERS processes (default 2; TEST_WORKERS=0 runs in one)
 #   make lint    the static checks of `make test`, without the tests
-#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast): one JSON object a
+#   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast, export): one JSON object a
 #                line on stdout
 #   make console the console's front end: `npm ci` in console/ (the npm registry, package-lock.json),
 #                then its libraries and our own console/src copied into
@@ -68,6 +68,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench scoped-read --json
 	@$(BIN)/supplyline bench trace --json
 	@$(BIN)/supplyline bench forecast --json
+	@$(BIN)/supplyline bench export --json
 
 # The console: npm ci again only when the lock file changes (npm ci writes this file last).
 CONSOLE_STATIC := src/supplyline/console/static

@@ -82,24 +82,31 @@ async def readings(src: Sources, scope: Scope, out: PartitionedWriter) -> None:
             async with src.read_engine.connect() as conn:
                 series = await telemetry.read_series(conn, telemetry.SeriesRequest(tenant, windows))
             for device, s in sorted(series.items()):
-                for metric in sorted(s.metrics):
-                    values = s.metrics[metric]
-                    ok = ~np.isnan(values)
-                    n = int(ok.sum())
-                    if n:
-                        out.write(
-                            day, _readings_batch(s.ts_ms[ok], values[ok], device, codes[device], metric)
-                        )
+                batch = _readings_batch(s, str(device), codes[device])
+                if batch is not None:
+                    out.write(day, batch)
         day += timedelta(days=1)
 
 
-def _readings_batch(ts_ms: Any, values: Any, device: uuid.UUID, code: str, metric: str) -> pa.RecordBatch:
-    n = len(ts_ms)
+def _readings_batch(s: telemetry.Series, device: str, code: str) -> pa.RecordBatch | None:
+    """One device's readings of a day, metric after metric (missing values left out), built
+    from the numpy columns without a Python object per value."""
+    names = sorted(s.metrics)
+    keep = [~np.isnan(s.metrics[m]) for m in names]
+    counts = [int(k.sum()) for k in keep]
+    n = sum(counts)
+    if not n:
+        return None
+    ts_us = np.concatenate([s.ts_ms[k] for k in keep]).astype("int64") * 1000
+    values = np.concatenate([s.metrics[m][k] for m, k in zip(names, keep, strict=True)])
+    metric = pa.DictionaryArray.from_arrays(
+        pa.array(np.repeat(np.arange(len(names), dtype="int32"), counts)), pa.array(names, pa.string())
+    ).cast(pa.string())
     arrays = [
-        pa.array(ts_ms.astype("int64") * 1000, type=pa.int64()).cast(TS),
-        pa.array([str(device)] * n, type=pa.string()),
-        pa.array([code] * n, type=pa.string()),
-        pa.array([metric] * n, type=pa.string()),
+        pa.array(ts_us, type=TS),
+        pa.repeat(device, n).cast(pa.string()),
+        pa.repeat(code, n).cast(pa.string()),
+        metric,
         pa.array(values, type=pa.float64()),
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=READINGS.schema)
