@@ -492,6 +492,36 @@ async def check_parquet_export(client: httpx.AsyncClient, w: World, who: str, pa
                 assert (await client.get(url, headers=w.headers[other])).status_code == 404, (other, url)
     if path.endswith("{path}"):
         assert got == want if who != "admin" else got >= want, (who, _names(w, got ^ want))
+    else:
+        await _parquet_readings(client, w, who)
+
+
+# The readings tests/access/partners.py sends: trk1 before pickup, during the trip and after
+# delivery; the others once, during it.
+SENT = {"trk1": [T0, T0 + timedelta(hours=2), T0 + timedelta(hours=4)]} | {
+    name: [T0 + timedelta(hours=2)] for name in ("trk2", "s_reefer", "s_cold")
+}
+
+
+async def _parquet_readings(client: httpx.AsyncClient, w: World, who: str) -> None:
+    """The readings of an export are those GET /v1/telemetry answers: a carrier's tracker only
+    during its trip, the devices the caller reaches, nothing for a role without telemetry."""
+    day = T0.date().isoformat()
+    body = {"datasets": ["readings"], "from": day, "to": day}
+    r = await client.post("/v1/exports", json=body, headers=w.headers[who])
+    if who != "admin" and "telemetry" not in ENTITLED[who]:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 202 and r.json()["status"] == "succeeded", (who, r.text)
+    (f,) = r.json()["files"]
+    table = pq.read_table(io.BytesIO((await client.get(f["url"], headers=w.headers[who])).content))
+    got = set(zip(table.column("device_id").to_pylist(), table.column("ts").to_pylist(), strict=True))
+    names = set(SENT) if who == "admin" else ENTITLED[who]["telemetry"]
+    want = set()
+    for name in names:
+        device, trip = name.removesuffix("@trip"), name.endswith("@trip")
+        want |= {(w.ids[device], t) for t in ([T0 + timedelta(hours=2)] if trip else SENT[device])}
+    assert got == want, (who, sorted(got ^ want))
 
 
 async def check_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
