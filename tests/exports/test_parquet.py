@@ -149,6 +149,20 @@ async def test_every_dataset_round_trips_by_day(
         d["name"] for d in (await client.get("/v1/kpis", headers=tenant.headers)).json()["items"]
     }
 
+    # Each KPI's rows are its values from GET /v1/kpis/{name} at the grain the file names.
+    for name in sorted({k["kpi"] for k in kpis}):
+        mine = sorted(
+            (k["period_start"].isoformat(), k["numerator"], k["denominator"])
+            for k in kpis
+            if k["kpi"] == name
+        )
+        grain = next(k["grain"] for k in kpis if k["kpi"] == name)
+        params = {"start": FIRST.isoformat(), "end": TODAY.isoformat(), "grain": grain}
+        points = (await client.get(f"/v1/kpis/{name}", params=params, headers=tenant.headers)).json()[
+            "points"
+        ]
+        assert mine == sorted((p["period_start"], p["numerator"], p["denominator"]) for p in points), name
+
     # DuckDB reads the same files, with the partition column, and the API's figures.
     glob = f"{root}/readings/**/*.parquet"
     assert duck(f"SELECT count(*), sum(value) FROM read_parquet('{glob}', hive_partitioning=true)") == [
@@ -199,13 +213,18 @@ async def test_a_partner_exports_its_slice_without_prices(
 async def test_an_empty_range_gives_files_with_the_schema(
     client: httpx.AsyncClient, tenant: TenantCtx, tmp_path: Path
 ) -> None:
+    await seeded(client, tenant)  # all of it after the range: none of it in the files
     start = date(2020, 2, 28)
-    job = await export(client, tenant.headers, ["shipments", "readings"], start, start + timedelta(days=1))
+    job = await export(
+        client, tenant.headers, ["shipments", "readings", "events"], start, start + timedelta(days=1)
+    )
     assert [(f["dataset"], f["date"], f["rows"]) for f in job["files"]] == [
         ("shipments", "2020-02-28", 0),
         ("shipments", "2020-02-29", 0),
         ("readings", "2020-02-28", 0),
         ("readings", "2020-02-29", 0),
+        ("events", "2020-02-28", 0),
+        ("events", "2020-02-29", 0),
     ]
     root = await download(client, tenant.headers, job, tmp_path / "empty")
     table = ds.dataset(root / "shipments", partitioning="hive").to_table()
