@@ -6,7 +6,7 @@
 #                TEST_WORKERS processes (default 2; TEST_WORKERS=0 runs in one)
 #   make lint    the static checks of `make test`, without the tests
 #   make bench   the benchmarks (import, HTTP ingest, MQTT, rules, scoped reads, trace, forecast, console
-#                page loads): one JSON object a line on stdout
+#                page loads, Parquet export): one JSON object a line on stdout
 #   make console the console's front end: `npm ci` in console/ (the npm registry, package-lock.json),
 #                then its libraries and our own console/src copied into
 #                src/supplyline/console/static/{vendor,app} (git-ignored; the wheel ships them)
@@ -73,6 +73,7 @@ bench: $(STAMP)
 	@$(BIN)/supplyline bench trace --json
 	@$(BIN)/supplyline bench forecast --json
 	@$(BIN)/supplyline bench console --json
+	@$(BIN)/supplyline bench export --json
 
 # The console: npm ci again only when the lock file changes (npm ci writes this file last).
 CONSOLE_STATIC := src/supplyline/console/static

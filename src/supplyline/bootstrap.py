@@ -17,6 +17,7 @@ from supplyline import (
     audit,
     epcis,
     eventlog,
+    exports,
     governance,
     integrations,
     logistics,
@@ -76,6 +77,11 @@ class Services:
             self._repeat(
                 stop, "forecast schedule", self.run_forecasts, min(self.settings.forecast_interval_s, 3600)
             ),
+            *[
+                self._repeat(stop, "daily export", functools.partial(exports.export_daily, self), h * 3600)
+                for h in [self.settings.export_schedule_hours]
+                if h
+            ],
         )
 
     async def run_sweep(self, stop: asyncio.Event) -> None:

@@ -120,6 +120,18 @@ class Settings(BaseSettings):
     quota_refresh_s: float = Field(
         default=5, gt=0, description="How soon a quota changed elsewhere applies in this process."
     )
+    export_dir: Path | None = Field(
+        default=None, description="Where Parquet exports are written; defaults to data_dir/exports."
+    )
+    export_max_days: int = Field(
+        default=31, ge=1, le=3660, description="The most days one POST /v1/exports may span."
+    )
+    export_schedule_hours: float = Field(
+        default=0,
+        ge=0,
+        description="Every this many hours the workers export yesterday's partitions of every "
+        "dataset for each tenant into export_dir/<slug>/daily (0: no schedule).",
+    )
     log_level: str = "info"
     access_log: bool = Field(default=True, description="Log every request (off for benchmarks).")
 
@@ -134,6 +146,10 @@ class Settings(BaseSettings):
         if self.page_size > self.max_page_size:
             raise ValueError("SUPPLYLINE_PAGE_SIZE must not exceed SUPPLYLINE_MAX_PAGE_SIZE")
         return self
+
+    @property
+    def resolved_export_dir(self) -> Path:
+        return self.export_dir if self.export_dir is not None else self.data_dir / "exports"
 
     @property
     def resolved_database_url(self) -> str:

@@ -15,11 +15,12 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
@@ -492,6 +493,69 @@ SPECIAL: dict[str, Check] = {
 }
 
 
+async def check_parquet_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """A Parquet export of shipments holds what the list would, prices only for
+    'commercial:read'; a job and its files are found by the principal that made it alone."""
+    want = entitled(w, who, "shipments")
+    today = datetime.now(UTC).date()
+    body = {
+        "datasets": ["shipments"],
+        "from": (today - timedelta(days=1)).isoformat(),
+        "to": today.isoformat(),
+    }
+    r = await client.post("/v1/exports", json=body, headers=w.headers[who])
+    if want is None:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 202 and r.json()["status"] == "succeeded", (who, r.text)
+    job = r.json()
+    urls = [f["url"] for f in job["files"]] if path.endswith("{path}") else [f"/v1/exports/{job['id']}"]
+    got: set[str] = set()
+    for url in urls:
+        r = await client.get(url, headers=w.headers[who])
+        assert r.status_code == 200, (who, url, r.text)
+        if path.endswith("{path}"):
+            table = pq.read_table(io.BytesIO(r.content))
+            got |= set(table.column("id").to_pylist())
+            if who != "admin":
+                assert not set(table.column_names) & set(COMMERCIAL_KEYS), (who, table.column_names)
+        for other in IDENTITIES:
+            if other != who:
+                assert (await client.get(url, headers=w.headers[other])).status_code == 404, (other, url)
+    if path.endswith("{path}"):
+        assert got == want if who != "admin" else got >= want, (who, _names(w, got ^ want))
+    else:
+        await _parquet_readings(client, w, who)
+
+
+# The readings tests/access/partners.py sends: trk1 before pickup, during the trip and after
+# delivery; the others once, during it.
+SENT = {"trk1": [T0, T0 + timedelta(hours=2), T0 + timedelta(hours=4)]} | {
+    name: [T0 + timedelta(hours=2)] for name in ("trk2", "s_reefer", "s_cold")
+}
+
+
+async def _parquet_readings(client: httpx.AsyncClient, w: World, who: str) -> None:
+    """The readings of an export are those GET /v1/telemetry answers: a carrier's tracker only
+    during its trip, the devices the caller reaches, nothing for a role without telemetry."""
+    day = T0.date().isoformat()
+    body = {"datasets": ["readings"], "from": day, "to": day}
+    r = await client.post("/v1/exports", json=body, headers=w.headers[who])
+    if who != "admin" and "telemetry" not in ENTITLED[who]:
+        assert r.status_code == 403, (who, r.text)
+        return
+    assert r.status_code == 202 and r.json()["status"] == "succeeded", (who, r.text)
+    (f,) = r.json()["files"]
+    table = pq.read_table(io.BytesIO((await client.get(f["url"], headers=w.headers[who])).content))
+    got = set(zip(table.column("device_id").to_pylist(), table.column("ts").to_pylist(), strict=True))
+    names = set(SENT) if who == "admin" else ENTITLED[who]["telemetry"]
+    want = set()
+    for name in names:
+        device, trip = name.removesuffix("@trip"), name.endswith("@trip")
+        want |= {(w.ids[device], t) for t in ([T0 + timedelta(hours=2)] if trip else SENT[device])}
+    assert got == want, (who, sorted(got ^ want))
+
+
 async def check_export(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
     """An export holds exactly what the list would, prices only for 'commercial:read'."""
     resource = path.removeprefix("/v1/exports/").removesuffix(".csv")
@@ -514,6 +578,8 @@ def _find_check(path: str) -> Check | None:
         return SPECIAL[path]
     if EXPORTS.match(path):
         return check_export
+    if path in ("/v1/exports/{job_id}", "/v1/exports/{job_id}/files/{path}"):
+        return check_parquet_export
     if LISTS.match(path):
         return check_list
     if ITEMS.match(path):

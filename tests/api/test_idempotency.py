@@ -196,6 +196,9 @@ async def test_every_post_honours_the_key(
         "rows": [{"unique_id": f"{w['product']['sku']}@{w['dc']['code']}", "ds": "2026-11-01", "y": 1}]
     }
     calls.append(("/v1/demand-history", "/v1/demand-history", history, tenant.headers))
+    # An export job: the replay answers the finished job and writes no second one.
+    export = {"datasets": ["events", "shipments"], "from": "2026-11-01", "to": "2026-11-02"}
+    calls.append(("/v1/exports", "/v1/exports", export, tenant.headers))
     # Device ingestion authenticates devices, not API keys, and is idempotent by per-device
     # sequence numbers instead (tests/telemetry/test_ingest_http.py).
     paths.remove("/v1/telemetry")

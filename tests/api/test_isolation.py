@@ -282,6 +282,14 @@ async def test_every_get_is_confined_to_the_caller(
                 assert w["dc"]["id"] in mine.text
             elif path == "/v1/kpis/{name}":
                 await _kpis_count_none_of_a(client, a, b, w, secrets)
+            elif path in ("/v1/exports/{job_id}", "/v1/exports/{job_id}/files/{path}"):
+                # A's export job and its files are A's: B does not find them.
+                today = utcnow().date().isoformat()
+                body = {"datasets": ["shipments", "events"], "from": today, "to": today}
+                job = (await client.post("/v1/exports", json=body, headers=a.headers)).json()
+                url = job["files"][0]["url"] if path.endswith("{path}") else f"/v1/exports/{job['id']}"
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
             else:
                 assert "{" not in path, f"no way to call {path}: teach this test its path parameters"
                 r = await client.get(path, headers=b.headers)

@@ -56,6 +56,7 @@ OTHER_WRITES = {
     ("POST", "/v1/connections/{connection_id}/resume"): "connections.resume",
     ("POST", "/v1/connections/{connection_id}/test"): "connections.test",
     ("POST", "/v1/connections/{connection_id}/archive"): "connections.archive",
+    ("POST", "/v1/exports"): "exports.create",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from supplyline.api.app import create_app
+from supplyline.bench.export_bench import run_export_bench
 from supplyline.bench.scoped_read_bench import _check, run_scoped_read_bench
 from supplyline.bench.scoped_world import Entitled, ScopedWorld, Size
 from supplyline.bootstrap import Services
@@ -45,6 +46,16 @@ async def test_bench_scoped_read_compares_partner_and_admin(tmp_path: Path) -> N
     }
     assert result["ratio"] == pytest.approx(result["partner_ms"] / result["admin_ms"], rel=0.01)
     assert result["shipments"] == 120 and result["readings"] > 0 and result["backend"] == "sqlite"
+
+
+@pytest.mark.slow
+async def test_bench_export_compares_with_a_raw_write(tmp_path: Path) -> None:
+    result = await run_export_bench(tmp_path, size=TINY)
+    assert json.loads(json.dumps(result)) == result  # one plain JSON object
+    assert result["rows"] == result["readings_ingested"] * 4 > 0  # four metrics a reading
+    ratio = result["export_rows_per_s"] / result["raw_write_rows_per_s"]
+    assert result["ratio"] == pytest.approx(ratio, rel=0.05, abs=0.002)
+    assert result["export_rows_per_s"] > 0 and result["files"] == 5
 
 
 def test_bench_scoped_read_refuses_a_partner_page_it_should_not_see() -> None:

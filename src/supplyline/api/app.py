@@ -31,6 +31,7 @@ from supplyline.api.v1 import (
     tenants,
     webhooks,
 )
+from supplyline.api.v1 import bi_exports as bi_export_routes
 from supplyline.api.v1 import demand as demand_routes
 from supplyline.api.v1 import forecast_overrides as forecast_override_routes
 from supplyline.api.v1 import forecasts as forecast_routes
@@ -122,6 +123,8 @@ def create_app(svc: Services, *, run_consumers: bool | None = None, direct: bool
     v1.include_router(scopes.annotate(forecast_override_routes.router))
     v1.include_router(scopes.annotate(demand_routes.router))
     v1.include_router(scopes.annotate(kpi_routes.router))
+    # After the spec routers: /v1/exports/{job_id} would otherwise take /v1/exports/<name>.csv.
+    v1.include_router(scopes.annotate(bi_export_routes.router))
     app.include_router(scopes.annotate(health.router))
     _document(app, svc)
 

@@ -17,6 +17,7 @@ from supplyline.cli import (
     demo,
     epcis,
     events,
+    export,
     forecast,
     governance,
     imports,
@@ -51,6 +52,7 @@ app.command("kpi")(kpi.kpi)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(events.app, name="events")
+app.add_typer(export.app, name="export")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(epcis.app, name="epcis")
 app.add_typer(trace.app, name="trace")

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from supplyline.api.app import create_app
 from supplyline.bench.console_bench import Staged, run_console_bench
+from supplyline.bench.export_bench import run_export_bench
 from supplyline.bench.forecast_bench import run_forecast_bench
 from supplyline.bench.import_bench import run_import_bench
 from supplyline.bench.ingest_bench import run_ingest_bench
@@ -48,6 +49,12 @@ def _run(title: str, bench: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]
         print_json(result)
         return
     console.print(_table(title, result))
+
+
+@app.command("export")
+def export_bench(json_: JsonFlag = False) -> None:
+    """The Parquet export of readings (rows/s) against pyarrow writing the same rows."""
+    _run("Export benchmark", run_export_bench, json_)
 
 
 @app.command("import")

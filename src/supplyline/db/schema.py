@@ -7,6 +7,7 @@ import supplyline.access.tables
 import supplyline.alarms.tables
 import supplyline.epcis.tables
 import supplyline.eventlog.tables
+import supplyline.exports.tables
 import supplyline.governance.tables
 import supplyline.integrations.tables
 import supplyline.logistics.tables

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -83,9 +84,16 @@ class EventLog:
         subject: str | None = None,
         correlation_id: str | None = None,
         where: ColumnElement[bool] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Select[Any]:
-        """``where``: the caller's visibility (``supplyline.access.events_condition``)."""
+        """``where``: the caller's visibility (``supplyline.access.events_condition``);
+        ``since`` (included) and ``until`` (excluded): the events' own time."""
         stmt = select(eventlog_event).where(eventlog_event.c.position > after)
+        if since is not None:
+            stmt = stmt.where(eventlog_event.c.time >= since)
+        if until is not None:
+            stmt = stmt.where(eventlog_event.c.time < until)
         if where is not None:
             stmt = stmt.where(where)
         if tenant_id is not None:

@@ -38,7 +38,7 @@ from supplyline.telemetry.query.series import (
     read_series,
 )
 from supplyline.telemetry.service import TelemetryServices, build_telemetry
-from supplyline.telemetry.storage.codec import Columns
+from supplyline.telemetry.storage.codec import Columns, Series
 from supplyline.telemetry.storage.retention import RulesSource, TenantRules
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "Metric",
     "Normalizer",
     "RulesSource",
+    "Series",
     "SeriesRequest",
     "Signed",
     "TelemetryMessages",
