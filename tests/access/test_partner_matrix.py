@@ -621,7 +621,7 @@ async def _webhooks_carry_only_what_the_subscriber_reaches(
     subs = {}
     for who in ("carrier1", "customer", "admin"):
         r = await client.post(
-            "/v1/webhooks", json={"url": f"http://127.0.0.1:9/{who}"}, headers=a.headers[who]
+            "/v1/webhooks", json={"url": f"https://hooks.example/{who}"}, headers=a.headers[who]
         )
         assert r.status_code == 201, r.text
         subs[who] = r.json()["id"]

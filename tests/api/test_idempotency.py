@@ -137,7 +137,7 @@ async def test_every_post_honours_the_key(
             tenant.headers,
         )
     )
-    hook = {"url": "http://127.0.0.1:9/hook"}
+    hook = {"url": "https://hooks.example/hook"}  # looked up only to send
     calls.append(("/v1/webhooks", "/v1/webhooks", hook, tenant.headers))
     calls.append(
         ("/v1/webhooks/{subscription_id}/archive", "/v1/webhooks/{webhooks}/archive", None, tenant.headers)
