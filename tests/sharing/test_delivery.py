@@ -116,8 +116,11 @@ async def test_a_delivery_that_keeps_failing_is_dead_listed_and_can_be_retried(
 
         del receiver.status["/in"]
         retry = f"{path}/{dead[0]['id']}/retry"
-        r = await client.post(retry, headers=tenant.headers)
+        keyed = {**tenant.headers, "Idempotency-Key": "retry-1"}
+        r = await client.post(retry, headers=keyed)
         assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["attempts"] == 0
+        again = await client.post(retry, headers=keyed)
+        assert again.json() == r.json() and again.headers["Idempotent-Replayed"] == "true"
         assert await svc.deliverer.run_once() == 1
         got = receiver.at("/in")[-1]
         assert got.headers["webhook-id"] == dead[0]["id"]

@@ -54,8 +54,9 @@ class ReplayIn(BaseModel):
 
 
 def _secret_kept_out(body: dict[str, Any]) -> dict[str, Any]:
-    """What the idempotency record and the audit trail keep: everything but the secret."""
-    return {k: v for k, v in body.items() if k != "secret"}
+    """What the idempotency record and the audit trail keep: everything but the secret (a
+    replay answers ``"secret": null``)."""
+    return {**body, "secret": None}
 
 
 @router.post(
