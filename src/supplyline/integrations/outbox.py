@@ -201,12 +201,11 @@ class Deliverer:
             **signed_headers(keys, str(row["id"]), int(now.timestamp()), body),
         }
         error, answer = None, None
+        # Tenants choose webhook URLs (subscriptions, rule actions): the SSRF guard and the
+        # breakers are for those; the operator chooses the ERP's, which keeps plain backoff.
+        tenants = row["target"].startswith("webhook")
         try:
-            # Tenants choose webhook URLs (subscriptions, rule actions); the operator the ERP's.
-            target = (
-                await pin(row["url"], self.policy.targets) if row["target"].startswith("webhook") else None
-            )
-            target = target or Pinned(row["url"], {}, {})
+            target = await pin(row["url"], self.policy.targets) if tenants else Pinned(row["url"], {}, {})
             async with asyncio.timeout(self.policy.timeout_s):
                 response = await client.post(
                     target.url,
@@ -225,13 +224,14 @@ class Deliverer:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
-            self.breakers.succeeded(row["url"])
+            if tenants:
+                self.breakers.succeeded(row["url"])
             await self._record(row, status="delivered", delivered_at=now, response=answer, last_error=None)
             return True
-        await self._failed(row, error, now)
+        await self._failed(row, error, now, breaker=tenants)
         return False
 
-    async def _failed(self, row: dict[str, Any], error: str, now: datetime) -> None:
+    async def _failed(self, row: dict[str, Any], error: str, now: datetime, *, breaker: bool) -> None:
         attempts = row["attempts"] + 1
         errors = [*(row["errors"] or []), {"at": now.isoformat(), "attempt": attempts, "error": error[:500]}]
         values: dict[str, Any] = {"last_error": error[:2000], "errors": errors[-KEPT_ERRORS:]}
@@ -242,7 +242,7 @@ class Deliverer:
             values |= {"status": "dead", "dead_at": now}
         else:
             values["next_attempt_at"] = now + timedelta(seconds=self.policy.backoff_s(attempts, self.rng))
-        opened = self.breakers.failed(row["url"], now)
+        opened = breaker and self.breakers.failed(row["url"], now)
         log.warning(
             "delivery %s to %s failed (attempt %d%s%s): %s",
             row["id"],
