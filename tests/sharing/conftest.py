@@ -34,6 +34,7 @@ class Got:
     path: str
     body: bytes
     headers: dict[str, str]
+    answered: int = 0  # the status it was answered with; 0 while (or if never) answered
 
     @property
     def event(self) -> dict[str, Any]:
@@ -50,6 +51,7 @@ class Receiver:
     fail_next: dict[str, int] = field(default_factory=dict)  # path -> failures still to give
     status: dict[str, int] = field(default_factory=dict)  # path -> status to answer, always
     hang: set[str] = field(default_factory=set)
+    hang_next: dict[str, int] = field(default_factory=dict)  # path -> requests still to leave unanswered
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -61,8 +63,10 @@ class Receiver:
         request = Request(scope, receive)
         path = request.url.path
         body = await request.body()
-        self.got.append(Got(path, body, {k.lower(): v for k, v in request.headers.items()}))
-        if path in self.hang:
+        got = Got(path, body, {k.lower(): v for k, v in request.headers.items()})
+        self.got.append(got)
+        if path in self.hang or self.hang_next.get(path, 0) > 0:
+            self.hang_next[path] = max(0, self.hang_next.get(path, 0) - 1)
             await asyncio.sleep(30)
         response: Response
         if self.fail_next.get(path, 0) > 0:
@@ -72,6 +76,7 @@ class Receiver:
             response = JSONResponse({"error": "no"}, status_code=self.status[path])
         else:
             response = JSONResponse({"ok": True})
+        got.answered = response.status_code
         await response(scope, receive, send)
 
 
