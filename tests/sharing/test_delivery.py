@@ -269,3 +269,22 @@ async def test_the_guard_runs_again_at_send_time(
     got: Any = receiver.got[0]
     assert got.headers["host"].startswith("localhost:")  # sent to the checked address, named as given
     assert timedelta(0) <= clock() - row["created_at"]
+
+
+async def test_a_secret_that_does_not_decrypt_holds_its_deliveries_rather_than_sending_unsigned(
+    make_hook_services: ServicesFactory, receiver: Receiver, clock: Clock
+) -> None:
+    from cryptography.fernet import Fernet
+
+    first = make_hook_services(webhook_allowed_cidrs=LOOPBACK, secret_key=Fernet.generate_key().decode())
+    async with _client(first) as client:
+        tenant = await new_tenant(first, "acme")
+        await subscribe(client, tenant, receiver.url("/in"))
+        await new_site(client, tenant, "S1")
+    await first.consumers.catch_up("sharing.webhooks")
+    changed = make_hook_services(webhook_allowed_cidrs=LOOPBACK, secret_key=Fernet.generate_key().decode())
+    assert await changed.deliverer.run_once() == 0 and receiver.got == []
+    (row,) = await deliveries(changed)
+    assert row["status"] == "pending" and row["last_error"].startswith("cannot sign: a device secret")
+    clock.advance(seconds=5)  # past the backoff: the right key sends it, signed
+    assert await first.deliverer.run_once() == 1 and "webhook-signature" in receiver.got[0].headers

@@ -171,8 +171,13 @@ class Deliverer:
             by_url.setdefault(row["url"], []).append(row)
         bound = asyncio.Semaphore(self.policy.concurrency)
         async with httpx.AsyncClient(timeout=self.policy.timeout_s, follow_redirects=False) as client:
-            sent = await asyncio.gather(*(self._endpoint(client, bound, rows) for rows in by_url.values()))
-        return sum(sent)
+            sent = await asyncio.gather(
+                *(self._endpoint(client, bound, rows) for rows in by_url.values()), return_exceptions=True
+            )
+        for url, outcome in zip(by_url, sent, strict=True):
+            if isinstance(outcome, BaseException):  # one endpoint's trouble is not the others'
+                log.error("delivering to %s failed", url, exc_info=outcome)
+        return sum(n for n in sent if isinstance(n, int))
 
     async def _endpoint(
         self, client: httpx.AsyncClient, bound: asyncio.Semaphore, rows: list[dict[str, Any]]
@@ -184,8 +189,12 @@ class Deliverer:
         async with bound:
             for row in rows:
                 if row["target"] not in keys:
-                    async with self.read_engine.connect() as conn:
-                        keys[row["target"]] = await self.secrets(conn, row["target"], self.clock())
+                    try:
+                        async with self.read_engine.connect() as conn:
+                            keys[row["target"]] = await self.secrets(conn, row["target"], self.clock())
+                    except RuntimeError as exc:  # a secret that does not decrypt: not sent unsigned
+                        await self._failed(row, f"cannot sign: {exc}", self.clock(), breaker=False)
+                        break
                 if not await self._send(client, row, keys[row["target"]]):
                     break
                 delivered += 1
@@ -221,7 +230,7 @@ class Deliverer:
             error = f"refused by the SSRF guard: {exc}"
         except TimeoutError:
             error = f"no answer within {self.policy.timeout_s:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
             if tenants:
