@@ -7,6 +7,7 @@ it: a number of failures first, an error status, or no answer at all (a hanging 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,8 +39,6 @@ class Got:
 
     @property
     def event(self) -> dict[str, Any]:
-        import json
-
         out: dict[str, Any] = json.loads(self.body)
         return out
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from supplyline.api import create_app
 from supplyline.bootstrap import Services
 from supplyline.sharing.tables import sharing_webhook
 from tests.conftest import new_tenant
-from tests.sharing.conftest import Clock, Receiver
+from tests.sharing.conftest import LOOPBACK, Clock, Receiver, ServicesFactory
 from tests.sharing.helpers import SITE_EVENTS, deliveries, new_site, rename, settle, subscribe
 
 
@@ -99,14 +100,10 @@ async def test_during_a_rotation_both_secrets_sign_then_only_the_new_one(
         Webhook(new).verify(after.body, after.headers)
 
 
-async def test_the_overlap_is_a_setting(make_hook_services: object, receiver: Receiver, clock: Clock) -> None:
-    from tests.sharing.conftest import LOOPBACK, ServicesFactory
-
-    assert callable(make_hook_services)
-    factory: ServicesFactory = make_hook_services
-    svc = factory(webhook_allowed_cidrs=LOOPBACK, webhook_secret_overlap_hours=0)
-    from supplyline.api import create_app
-
+async def test_the_overlap_is_a_setting(
+    make_hook_services: ServicesFactory, receiver: Receiver, clock: Clock
+) -> None:
+    svc = make_hook_services(webhook_allowed_cidrs=LOOPBACK, webhook_secret_overlap_hours=0)
     transport = httpx.ASGITransport(app=create_app(svc, run_consumers=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         tenant = await new_tenant(svc, "acme")
