@@ -129,6 +129,10 @@ async def test_a_delivery_that_keeps_failing_is_dead_listed_and_can_be_retried(
         other = await new_tenant(svc, "globex")
         assert_problem(await client.post(f"{path}/{dead[1]['id']}/retry", headers=other.headers), 404)
         assert_problem(await client.get(path, headers=other.headers), 404)
+        hook = f"/v1/webhooks/{sub['id']}"
+        assert_problem(await client.post(f"{hook}/rotate-secret", headers=other.headers), 404)
+        replay = {"from_position": 1, "to_position": 10}
+        assert_problem(await client.post(f"{hook}/replay", json=replay, headers=other.headers), 404)
 
 
 async def test_dead_after_hours_counts_from_when_it_was_queued(

@@ -183,24 +183,35 @@ class Deliverer:
         self, client: httpx.AsyncClient, bound: asyncio.Semaphore, rows: list[dict[str, Any]]
     ) -> int:
         """One endpoint's due messages in order, until one fails: the rest of its subject must
-        not pass it, and an endpoint that fails once would likely fail again this round."""
-        delivered = 0
+        not pass it, and an endpoint that fails once would likely fail again this round. The
+        outcomes are written in one transaction at the end (on SQLite every write transaction
+        takes the lock ingestion needs); a crash before it sends them again: at least once."""
         keys: dict[str, list[bytes]] = {}
-        async with bound:
-            for row in rows:
-                if row["target"] not in keys:
-                    try:
-                        async with self.read_engine.connect() as conn:
-                            keys[row["target"]] = await self.secrets(conn, row["target"], self.clock())
-                    except RuntimeError as exc:  # a secret that does not decrypt: not sent unsigned
-                        await self._failed(row, f"cannot sign: {exc}", self.clock(), breaker=False)
+        outcomes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        try:
+            async with bound:
+                for row in rows:
+                    if row["target"] not in keys:
+                        try:
+                            async with self.read_engine.connect() as conn:
+                                keys[row["target"]] = await self.secrets(conn, row["target"], self.clock())
+                        except RuntimeError as exc:  # a secret that does not decrypt: not sent unsigned
+                            outcomes.append(
+                                (row, self._failed(row, f"cannot sign: {exc}", self.clock(), breaker=False))
+                            )
+                            break
+                    ok, values = await self._send(client, row, keys[row["target"]])
+                    outcomes.append((row, values))
+                    if not ok:
                         break
-                if not await self._send(client, row, keys[row["target"]]):
-                    break
-                delivered += 1
-        return delivered
+        finally:
+            await self._record(outcomes)
+        return sum(1 for _, values in outcomes if values.get("status") == "delivered")
 
-    async def _send(self, client: httpx.AsyncClient, row: dict[str, Any], keys: list[bytes]) -> bool:
+    async def _send(
+        self, client: httpx.AsyncClient, row: dict[str, Any], keys: list[bytes]
+    ) -> tuple[bool, dict[str, Any]]:
+        """Send one message; whether it was delivered, and what to write."""
         now = self.clock()
         body = orjson.dumps(row["payload"])
         headers = {
@@ -235,12 +246,11 @@ class Deliverer:
         if error is None:
             if tenants:
                 self.breakers.succeeded(row["url"])
-            await self._record(row, status="delivered", delivered_at=now, response=answer, last_error=None)
-            return True
-        await self._failed(row, error, now, breaker=tenants)
-        return False
+            return True, {"status": "delivered", "delivered_at": now, "response": answer, "last_error": None}
+        return False, self._failed(row, error, now, breaker=tenants)
 
-    async def _failed(self, row: dict[str, Any], error: str, now: datetime, *, breaker: bool) -> None:
+    def _failed(self, row: dict[str, Any], error: str, now: datetime, *, breaker: bool) -> dict[str, Any]:
+        """What a failed attempt writes: backoff, or the dead-letter state."""
         attempts = row["attempts"] + 1
         errors = [*(row["errors"] or []), {"at": now.isoformat(), "attempt": attempts, "error": error[:500]}]
         values: dict[str, Any] = {"last_error": error[:2000], "errors": errors[-KEPT_ERRORS:]}
@@ -261,13 +271,16 @@ class Deliverer:
             ", breaker open" if opened else "",
             error,
         )
-        await self._record(row, **values)
+        return values
 
-    async def _record(self, row: dict[str, Any], **values: Any) -> None:
+    async def _record(self, outcomes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        if not outcomes:
+            return
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(D).where(D.c.id == row["id"]).values(attempts=row["attempts"] + 1, **values)
-            )
+            for row, values in outcomes:
+                await conn.execute(
+                    update(D).where(D.c.id == row["id"]).values(attempts=row["attempts"] + 1, **values)
+                )
 
     async def run(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
         while not stop.is_set():
