@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -96,6 +97,41 @@ class Settings(BaseSettings):
         description="Base URL of the ERP (e.g. the mock: http://127.0.0.1:8070): exceptions, holds "
         "and releases are sent there through the outbox.",
     )
+    # Outbound webhooks (docs/webhooks.md): the outbox's delivery policy and the SSRF guard.
+    webhook_timeout_s: float = Field(
+        default=5, gt=0, le=120, description="How long one delivery attempt may take, all of it."
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Endpoints the outbox sends to at the same time."
+    )
+    webhook_backoff_base_s: float = Field(
+        default=1, gt=0, description="First retry within this; each retry doubles it (full jitter)."
+    )
+    webhook_backoff_cap_s: float = Field(default=300, gt=0, description="The longest wait between two tries.")
+    webhook_max_attempts: int = Field(
+        default=12, ge=1, description="A webhook delivery is dead (set aside) after this many failed tries."
+    )
+    webhook_dead_after_hours: float = Field(
+        default=24, gt=0, description="... or when it still fails this long after it was queued."
+    )
+    webhook_breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures of an endpoint that open its circuit breaker."
+    )
+    webhook_breaker_cooldown_s: float = Field(
+        default=60, gt=0, description="How long an open breaker waits before one probe (half-open)."
+    )
+    webhook_secret_overlap_hours: float = Field(
+        default=24, ge=0, description="How long a rotated webhook secret keeps signing beside the new one."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach private, loopback, link-local and reserved addresses "
+        "(the SSRF guard off).",
+    )
+    webhook_allowed_cidrs: list[str] = Field(
+        default_factory=list,
+        description='Networks webhooks may reach despite the SSRF guard, e.g. ["127.0.0.0/8", "::1/128"].',
+    )
     forecast_interval_s: float = Field(
         default=86400,
         ge=1,
@@ -145,6 +181,15 @@ class Settings(BaseSettings):
     def _page_fits(self) -> Settings:
         if self.page_size > self.max_page_size:
             raise ValueError("SUPPLYLINE_PAGE_SIZE must not exceed SUPPLYLINE_MAX_PAGE_SIZE")
+        return self
+
+    @model_validator(mode="after")
+    def _cidrs_parse(self) -> Settings:
+        for cidr in self.webhook_allowed_cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"SUPPLYLINE_WEBHOOK_ALLOWED_CIDRS: {cidr!r} is not a network") from None
         return self
 
     @property

@@ -435,6 +435,24 @@ async def check_demand(client: httpx.AsyncClient, w: World, who: str, path: str)
                 assert r.status_code == expected, (who, p, s, r.text)
 
 
+async def check_webhook_deliveries(client: httpx.AsyncClient, w: World, who: str, path: str) -> None:
+    """A subscription's deliveries: its owner's, and staff over the whole tenant; another
+    partner gets 404 (as for an id that does not exist), those without 'webhooks' 403."""
+    if "HOOK_carrier1" not in w.ids:
+        r = await client.post(
+            "/v1/webhooks", json={"url": "https://hooks.example/c1"}, headers=w.headers["carrier1"]
+        )
+        assert r.status_code == 201, r.text
+        w.ids["HOOK_carrier1"], w.kinds["HOOK_carrier1"] = r.json()["id"], "webhooks"
+        # Archived at once (its deliveries stay readable): the webhook checks below count the
+        # live subscriptions.
+        r = await client.post(f"/v1/webhooks/{r.json()['id']}/archive", headers=w.headers["carrier1"])
+        assert r.status_code == 200, r.text
+    r = await get(client, w, who, path.format(subscription_id=w.ids["HOOK_carrier1"]), status="dead")
+    expected = 403 if who in ("sp", "dc_operator") else 200 if who in ("admin", "carrier1") else 404
+    assert r.status_code == expected, (who, r.text)
+
+
 SPECIAL: dict[str, Check] = {
     "/v1/demand": check_demand,
     "/v1/telemetry": check_telemetry,
@@ -480,6 +498,7 @@ SPECIAL: dict[str, Check] = {
     "/v1/integrations": only(staff_wide),
     "/v1/connections": only(staff_wide),
     "/v1/connections/{connection_id}": check_connection,
+    "/v1/webhooks/{subscription_id}/deliveries": check_webhook_deliveries,
     "/v1/api-keys/{key_id}/quotas": check_key_quotas,
     "/v1/tenants/{tenant_id}/quotas": check_tenant_quotas,
     "/v1/tenants": only(tenant_key_refused),
@@ -719,7 +738,7 @@ async def _webhooks_carry_only_what_the_subscriber_reaches(
     subs = {}
     for who in ("carrier1", "customer", "admin"):
         r = await client.post(
-            "/v1/webhooks", json={"url": f"http://127.0.0.1:9/{who}"}, headers=a.headers[who]
+            "/v1/webhooks", json={"url": f"https://hooks.example/{who}"}, headers=a.headers[who]
         )
         assert r.status_code == 201, r.text
         subs[who] = r.json()["id"]

@@ -137,8 +137,20 @@ async def test_every_post_honours_the_key(
             tenant.headers,
         )
     )
-    hook = {"url": "http://127.0.0.1:9/hook"}
+    hook = {"url": "https://hooks.example/hook"}  # looked up only to send
     calls.append(("/v1/webhooks", "/v1/webhooks", hook, tenant.headers))
+    calls.append(
+        (
+            "/v1/webhooks/{subscription_id}/rotate-secret",
+            "/v1/webhooks/{webhooks}/rotate-secret",
+            None,
+            tenant.headers,
+        )
+    )
+    replayed = {"from_position": 1, "to_position": 1000}
+    calls.append(
+        ("/v1/webhooks/{subscription_id}/replay", "/v1/webhooks/{webhooks}/replay", replayed, tenant.headers)
+    )
     calls.append(
         ("/v1/webhooks/{subscription_id}/archive", "/v1/webhooks/{webhooks}/archive", None, tenant.headers)
     )
@@ -205,6 +217,9 @@ async def test_every_post_honours_the_key(
     # Replaying a dead letter needs an MQTT message refused first and is replayed at most once
     # (409 after); its Idempotency-Key replay is tested in tests/telemetry/test_mqtt.py.
     paths.remove("/v1/dead-letters/{letter_id}/replay")
+    # Retrying a webhook delivery needs one that failed first; its Idempotency-Key replay is
+    # tested in tests/sharing/test_delivery.py.
+    paths.remove("/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/retry")
     # A rule's dry-run writes nothing (tests/rules/test_evaluation_kinds.py): nothing to repeat.
     paths.remove("/v1/rules/dry-run")
     # Logging in and out are not changes to replay: each login answers a new session, a logout

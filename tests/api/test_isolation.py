@@ -169,6 +169,15 @@ async def test_every_get_is_confined_to_the_caller(
                 assert not _leaks(r.text.replace(w["tracker"]["id"], ""), secrets), r.text
                 r = await client.get(path, params=params, headers=a.headers)
                 assert r.status_code == 200, r.text
+            elif path == "/v1/webhooks/{subscription_id}/deliveries":
+                # A's subscription is not B's to read, even with B staff over its whole tenant.
+                hook = await client.post(
+                    "/v1/webhooks", json={"url": "https://hooks.example/a"}, headers=a.headers
+                )
+                url = path.format(subscription_id=hook.json()["id"])
+                assert_problem(await client.get(url, headers=b.headers), 404)
+                assert (await client.get(url, headers=a.headers)).status_code == 200
+                await client.post(f"/v1/webhooks/{hook.json()['id']}/archive", headers=a.headers)
             elif path == "/v1/tenants/{tenant_id}/quotas":
                 url = path.format(tenant_id=a.id)
                 for key in (a, b):

@@ -38,6 +38,9 @@ OTHER_WRITES = {
     ("POST", "/v1/users/{user_id}/revoke-sessions"): "users.revoke_sessions",
     ("POST", "/v1/webhooks"): "webhooks.create",
     ("POST", "/v1/webhooks/{subscription_id}/archive"): "webhooks.archive",
+    ("POST", "/v1/webhooks/{subscription_id}/rotate-secret"): "webhooks.rotate_secret",
+    ("POST", "/v1/webhooks/{subscription_id}/replay"): "webhooks.replay",
+    ("POST", "/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/retry"): "webhooks.deliveries.retry",
     ("PUT", "/v1/tenants/{tenant_id}/quotas"): "tenants.quotas",  # named .set by the route
     ("DELETE", "/v1/tenants/{tenant_id}/quotas"): "tenants.quotas",  # named .clear by the route
     ("PUT", "/v1/api-keys/{key_id}/quotas"): "api_keys.quotas",  # named .set by the route

@@ -16,5 +16,5 @@ async def test_a_url_python_cannot_parse_is_refused_not_a_server_error(
     for url in ("http://[", "https://[::1", "ftp://host", "http://", "no url"):
         r = await client.post("/v1/webhooks", json={"url": url}, headers=h)
         assert_problem(r, 422, "url", "http(s) URL")
-    r = await client.post("/v1/webhooks", json={"url": "https://[::1]:8443/in"}, headers=h)
+    r = await client.post("/v1/webhooks", json={"url": "https://[2606:4700::1111]:8443/in"}, headers=h)
     assert r.status_code == 201, r.text

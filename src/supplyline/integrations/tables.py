@@ -4,6 +4,7 @@ event log, and the tenants' connections of installed integrations."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKeyConstraint,
     Index,
@@ -26,7 +27,7 @@ integrations_delivery = Table(
     Column("target", String(64), nullable=False),  # erp | webhook | webhook:<subscription id>
     Column("url", String(2000), nullable=False),
     Column("payload", JsonType, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | delivered
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text, nullable=True),
@@ -36,9 +37,22 @@ integrations_delivery = Table(
     Column("correlation_id", String(200), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
-    # One message per target and event: a replayed event finds the delivery it made.
-    UniqueConstraint("tenant_id", "target", "url", "event_id"),
+    # The cause's subject and log position: deliveries of one subject to one target go in
+    # position order (the next waits while an earlier one is pending).
+    Column("subject", String(200), nullable=True),
+    Column("position", BigInteger, nullable=True),
+    # "" for the delivery the event made; a replay's id for the copies a replay queued.
+    Column("replay_id", String(64), nullable=False, server_default=""),
+    Column("errors", JsonType, nullable=True),  # the last few failures: [{at, attempt, error}]
+    Column("dead_at", UTCDateTime, nullable=True),  # set aside after too many failures
+    Column("retried_at", UTCDateTime, nullable=True),  # when an operator last asked for it again
+    # One message per target, event and replay: consuming an event again, or repeating a
+    # replay, finds the delivery it made.
+    UniqueConstraint(
+        "tenant_id", "target", "url", "event_id", "replay_id", name="uq_integrations_delivery_once"
+    ),
     Index("ix_integrations_delivery_due", "status", "next_attempt_at"),
+    Index("ix_integrations_delivery_subject", "target", "subject", "status"),
 )
 
 # A tenant's enabled integration: which plug-in, its config (secrets apart, encrypted with the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Uuid
+from sqlalchemy import Column, ForeignKey, LargeBinary, String, Table, Uuid
 
 from supplyline.kernel.schema import JsonType, UTCDateTime, metadata
 
@@ -19,4 +19,10 @@ sharing_webhook = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("archived_at", UTCDateTime, nullable=True),
+    # The Standard Webhooks signing secret (whsec_...), encrypted with the server key; after a
+    # rotation the previous one signs too until previous_secret_until. Subscriptions made
+    # before signing have none until their secret is rotated.
+    Column("secret_enc", LargeBinary, nullable=True),
+    Column("previous_secret_enc", LargeBinary, nullable=True),
+    Column("previous_secret_until", UTCDateTime, nullable=True),
 )

@@ -249,7 +249,7 @@ async def list_work_orders(
     summary="Messages to the ERP and webhooks: pending ones show attempts and the last error",
 )
 async def list_deliveries(
-    status: Literal["pending", "delivered"] | None = Query(None),
+    status: Literal["pending", "delivered", "dead"] | None = Query(None),
     target: Literal["erp", "webhook"] | None = Query(None),
     page_: PageQuery = PAGE,
     scope: Scope = DELIVERIES_READ,
