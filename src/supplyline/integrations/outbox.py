@@ -208,7 +208,9 @@ class Deliverer:
                                 (row, self._failed(row, f"cannot sign: {exc}", self.clock(), breaker=False))
                             )
                             break
-                    ok, values = await self._send(client, row, keys[row["target"]], extra.get(row["target"], {}))
+                    ok, values = await self._send(
+                        client, row, keys[row["target"]], extra.get(row["target"], {})
+                    )
                     outcomes.append((row, values))
                     if not ok:
                         break
