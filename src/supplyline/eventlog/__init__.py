@@ -7,7 +7,7 @@ from supplyline.eventlog.consumers import (
     ConsumerStatus,
     head_position,
 )
-from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier
+from supplyline.eventlog.log import EVENT_PAGES, EventLog, LogNotifier, to_stored
 from supplyline.eventlog.projections import EntityIndexProjection, entity_counts
 from supplyline.eventlog.queries import (
     EventFilter,
@@ -46,4 +46,5 @@ __all__ = [
     "head_position",
     "matches",
     "newest_first",
+    "to_stored",
 ]

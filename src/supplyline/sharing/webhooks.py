@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supplyline import access, integrations
-from supplyline.eventlog import eventlog_event
+from supplyline.eventlog import eventlog_event, to_stored
 from supplyline.kernel.events import StoredEvent
 from supplyline.resources import EventRedaction, ResourceCatalog, VisibilityRules
 from supplyline.sharing.service import TARGET_PREFIX, SecretBox, target_of
@@ -108,27 +108,12 @@ class WebhookFanout:
             rows = (await conn.execute(stmt)).mappings().all()
             if not rows:
                 return
-            events = [_stored(r) for r in rows]
+            events = [to_stored(r) for r in rows]
             await self.deliver(conn, sub, events, replay_id)
             after = events[-1].position
 
     async def reset(self, conn: AsyncConnection) -> None:
         """Nothing to forget: a replay finds the deliveries it queued (one per event and target)."""
-
-
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        position=row["position"],
-        id=row["id"],
-        type=row["type"],
-        source=row["source"],
-        subject=row["subject"],
-        time=row["time"],
-        tenant_id=row["tenant_id"],
-        correlation_id=row["correlation_id"],
-        data=row["data"],
-        actor=row["actor"],
-    )
 
 
 class WebhookSecrets:

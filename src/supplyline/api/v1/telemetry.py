@@ -14,6 +14,7 @@ from supplyline import access, logistics, registry
 from supplyline.api import idempotency
 from supplyline.api.deps import JSON, requires, services
 from supplyline.api.middleware import correlation_id
+from supplyline.api.pagination import PAGE, PageQuery
 from supplyline.bootstrap import Services
 from supplyline.kernel.errors import Invalid, NotFound, Unauthorized
 from supplyline.kernel.scope import Action, Scope
@@ -303,12 +304,12 @@ async def fleet_health(
     site: uuid.UUID | None = Query(None, description="Devices on assets at this site (or inside them)"),
     kind: Literal["tracker", "sensor", "gateway"] | None = Query(None),
     silent: bool | None = Query(None, description="true: only devices marked silent; false: all others"),
-    cursor: str | None = Query(None, max_length=2048),
-    limit: int = Query(50, ge=1, le=200),
+    page_: PageQuery = PAGE,
     scope: Scope = TELEMETRY_READ,
     svc: Services = Depends(services),
 ) -> Response:
     flt = HealthFilter(site_id=site, kind=kind, silent=silent)
+    cursor, limit = page_.cursor, page_.limit
     # Credentials are the tenant's security configuration (as GET /v1/devices/{id}/credentials).
     creds = scope.can("devices") and scope.reaches("devices") is None
     async with svc.read_engine.connect() as conn:
