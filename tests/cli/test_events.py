@@ -54,6 +54,7 @@ def test_replay_reprocesses_the_log_and_status_shows_it(invoke: Invoke) -> None:
     assert [(c["name"], c["position"], c["lag"]) for c in before] == [
         ("entity-index", 0, 4),
         ("epcis.platform_events", 0, 4),
+        ("integrations.connections", 0, 4),
         ("planning.demand", 0, 4),
         ("planning.reforecast", 0, 4),
         ("rules.actions", 0, 4),
@@ -77,7 +78,7 @@ def test_replay_of_an_unknown_consumer_names_the_known_ones(invoke: Invoke) -> N
     result = invoke("events", "replay", "--consumer", "nope", ok=False)
     assert result.exit_code == 1
     known = (
-        "entity-index, epcis.platform_events, planning.demand, planning.reforecast, rules.actions, "
-        "sharing.webhooks, trace.checkpoints"
+        "entity-index, epcis.platform_events, integrations.connections, planning.demand, "
+        "planning.reforecast, rules.actions, sharing.webhooks, trace.checkpoints"
     )
     assert f"known: {known}" in result.stderr
