@@ -22,10 +22,6 @@ const $ = (id) => document.getElementById(id);
 const problem = $("problem");
 const note = $("note");
 const fail = reporter(problem);
-/** A record named by the trace (null when not readable), read in batches (page.js). */
-function record(kind, id) {
-  return recordOf(kind, id);
-}
 
 function named(rec) {
   if (!rec) return null;
@@ -147,8 +143,8 @@ async function labels(nodes) {
   const out = new Map();
   await Promise.all(
     [...nodes.values()].map(async (n) => {
-      const lot = n.lot_id ? await record("lots", n.lot_id) : null;
-      const product = lot ? await record("products", lot.product_id) : null;
+      const lot = n.lot_id ? await recordOf("lots", n.lot_id) : null;
+      const product = lot ? await recordOf("products", lot.product_id) : null;
       out.set(n.id, {
         title: lot ? `lot ${lot.lot_code}` : shortId(n.id),
         detail: product?.name || (n.role === "carrier" ? "container" : amount(n.quantity, n.uom)),
@@ -329,13 +325,13 @@ function fillTable(id, items, render) {
 function lotCell(row, lotId) {
   const td = cell(row, lotId ? "…" : "—");
   if (lotId) {
-    record("lots", lotId).then((lot) => td.replaceChildren(lot ? link(lot.lot_code, lineageHref(lotId)) : "—"));
+    recordOf("lots", lotId).then((lot) => td.replaceChildren(lot ? link(lot.lot_code, lineageHref(lotId)) : "—"));
   }
 }
 
 function namedCell(row, kind, id) {
   const td = cell(row, "…");
-  record(kind, id).then((rec) => (td.textContent = named(rec) ?? "—"));
+  recordOf(kind, id).then((rec) => (td.textContent = named(rec) ?? "—"));
 }
 
 function lotsOf(entries, unitKey) {
@@ -344,7 +340,7 @@ function lotsOf(entries, unitKey) {
   for (const entry of entries) {
     const li = document.createElement("li");
     li.textContent = "…";
-    record("lots", entry.lot_id).then((lot) => {
+    recordOf("lots", entry.lot_id).then((lot) => {
       li.textContent = `${lot ? lot.lot_code : "—"}: ${amount(entry.quantity, entry[unitKey])}`;
     });
     ul.append(li);
